@@ -1,0 +1,76 @@
+# leakhound: vmlinux.h -> bpf/*.bpf.o -> skeletons -> addon (node-gyp) -> TypeScript.
+# `sudo make demo` and `sudo make test` work from a fresh Debian 12 machine.
+
+OUTPUT      := .output
+BPF_SRCS    := $(wildcard bpf/*.bpf.c)
+BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELETONS   := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+ADDON       := build/Release/leakhound.node
+CLI         := dist/src/cli/main.js
+DEPS_STAMP  := node_modules/.deps-stamp
+ARCH        := x86
+DEBIAN_PKGS := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
+               pkg-config libcapstone-dev make g++ python3 elfutils binutils
+
+.PHONY: all deps build test unit e2e demo bench fuzz mounts clean
+all: build
+
+# Debian packages and npm modules; re-run when the lock file changes.
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): package-lock.json
+	@missing=$$(for p in $(DEBIAN_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+$(OUTPUT):
+	mkdir -p $@
+
+# Generated from the running kernel's BTF, never committed.
+$(OUTPUT)/vmlinux.h: | $(OUTPUT) $(DEPS_STAMP)
+	@test -r /sys/kernel/btf/vmlinux || { echo "leakhound: this kernel has no BTF (/sys/kernel/btf/vmlinux): build a kernel with CONFIG_DEBUG_INFO_BTF=y" >&2; exit 1; }
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/*.h $(OUTPUT)/vmlinux.h
+	clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	bpftool gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
+
+$(ADDON): $(SKELETONS) binding.gyp $(wildcard native/*.cc native/*.h) bpf/leakhound.h | $(DEPS_STAMP)
+	npx node-gyp rebuild --silent
+
+$(CLI): $(shell find src test bench -name '*.ts' 2>/dev/null) tsconfig.json | $(DEPS_STAMP)
+	npx tsc -p tsconfig.json
+	chmod +x $(CLI)
+
+fixtures: | $(DEPS_STAMP)
+	$(MAKE) -C test/fixtures OUT=$(CURDIR)/$(OUTPUT)/fixtures
+
+build: $(ADDON) $(CLI) fixtures
+
+# tracefs and bpffs are needed by the kernel's probes; mount them if absent.
+mounts:
+	@mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
+	@mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf 2>/dev/null || true
+
+test: build mounts
+	node --test --test-concurrency=1 --test-reporter=spec $$(find dist/test -name '*.test.js' | sort)
+
+demo: build mounts
+	$(MAKE) -C demo OUT=$(CURDIR)/$(OUTPUT)/demo
+	rm -rf demo-out
+	node $(CLI) trace --out demo-out --top 5 -- $(OUTPUT)/demo/leaky
+	@echo "flame graph: demo-out/flamegraph.svg"
+
+bench: build mounts
+	node dist/bench/run.js
+
+fuzz: build
+	$(MAKE) -C native/fuzz OUT=$(CURDIR)/$(OUTPUT)/fuzz run
+
+clean:
+	rm -rf $(OUTPUT) build dist demo-out

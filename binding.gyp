@@ -1,0 +1,25 @@
+{
+  "targets": [
+    {
+      "target_name": "leakhound",
+      "sources": [
+        "native/addon.cc",
+        "native/errors.cc",
+        "native/bpf-session.cc",
+        "native/load-options.cc",
+        "native/user-loader.cc",
+        "native/tracer.cc",
+        "native/process-control.cc",
+        "native/elf-reader.cc"
+      ],
+      "include_dirs": [
+        "<!@(node -p \"require('node-addon-api').include\")",
+        ".output"
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-fexceptions"],
+      "libraries": ["-lbpf", "-lelf", "-ldw", "-lz"]
+    }
+  ]
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/* What every leakhound BPF program shares: the live-allocation table, the
+ * stack table, the ring buffer and the loss counters. Sizes of the tables
+ * are set by the loader before load. */
+#ifndef LEAKHOUND_COMMON_BPF_H
+#define LEAKHOUND_COMMON_BPF_H
+
+#include "leakhound.h"
+
+/* Filters, set in .rodata before load. */
+const volatile __u64 min_size = 0;
+const volatile __u64 max_size = ~0ULL;
+
+struct alloc_info {
+	__u64 size;
+	__u64 stack_id;
+	__u64 ts_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 20);
+	__type(key, __u64);
+	__type(value, struct alloc_info);
+} allocs SEC(".maps");
+
+/* Written once per distinct stack, read by user space at report time. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 15);
+	__type(key, __u64);
+	__type(value, struct lh_stack);
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 25);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LH_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 counter)
+{
+	__u64 *value = bpf_map_lookup_elem(&counters, &counter);
+
+	if (value)
+		*value += 1;
+}
+
+static __always_inline bool size_wanted(__u64 size)
+{
+	return size >= min_size && size <= max_size;
+}
+
+/* The reader is woken by its own timer, never per record: a wakeup costs
+ * more than the record (see bench/RESULTS.md). */
+static __always_inline void emit(__u32 kind, __u32 flags, __u64 addr,
+				 const struct alloc_info *info)
+{
+	struct lh_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+
+	if (!event) {
+		count(LH_CNT_RINGBUF_DROPS);
+		return;
+	}
+	event->kind = kind;
+	event->flags = flags;
+	event->addr = addr & LH_ADDR_MASK;
+	event->size = info ? info->size : 0;
+	event->stack_id = info ? info->stack_id : 0;
+	event->ts_ns = info ? info->ts_ns : 0;
+	bpf_ringbuf_submit(event, BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline void record_alloc(__u64 addr, __u64 size, __u64 stack_id, __u32 flags)
+{
+	struct alloc_info info = {
+		.size = size,
+		.stack_id = stack_id,
+		.ts_ns = bpf_ktime_get_ns(),
+	};
+
+	if (bpf_map_update_elem(&allocs, &addr, &info, BPF_ANY)) {
+		count(LH_CNT_ALLOCS_FULL);
+		return;
+	}
+	count(LH_CNT_ALLOCS);
+	emit(LH_EVENT_ALLOC, flags, addr, &info);
+}
+
+/* Only blocks allocated while tracing are in the table: frees of older
+ * blocks miss it and are ignored, never counted negative. */
+static __always_inline void record_free(__u64 addr)
+{
+	if (bpf_map_delete_elem(&allocs, &addr))
+		return;
+	count(LH_CNT_FREES);
+	emit(LH_EVENT_FREE, 0, addr, NULL);
+}
+
+/* Store a captured stack once; its id travels with each allocation. */
+static __always_inline __u64 intern_stack(__u64 hash, const struct lh_stack *stack)
+{
+	__u64 id = hash & LH_STACK_ID_MASK;
+	long err;
+
+	if (!id)
+		id = 1;
+	if (bpf_map_lookup_elem(&stacks, &id))
+		return id;
+	err = bpf_map_update_elem(&stacks, &id, stack, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST: another CPU won the race */) {
+		count(LH_CNT_STACKS_FULL);
+		return 0;
+	}
+	return id;
+}
+
+static __always_inline __u64 hash_step(__u64 hash, __u64 value)
+{
+	/* A 64-bit multiply-xorshift mix: cheap, and collisions over a few
+	 * thousand stacks are negligible at 53 bits. */
+	hash ^= value;
+	hash *= 0x9e3779b97f4a7c15ULL;
+	return hash ^ (hash >> 29);
+}
+
+#endif /* LEAKHOUND_COMMON_BPF_H */

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* The records BPF and the addon share. Only plain types: this header is
+ * compiled by clang -target bpf and by the C++ addon alike. */
+#ifndef LEAKHOUND_H
+#define LEAKHOUND_H
+
+#define LH_MAX_STACK_DEPTH 64
+
+/* Stack ids are hashes cut to 53 bits so that JavaScript numbers hold them
+ * exactly; 0 means "no stack". */
+#define LH_STACK_ID_MASK ((1ULL << 53) - 1)
+
+/* Addresses travel with the top 16 bits cleared: user addresses already fit,
+ * kernel addresses are canonical (all ones above bit 47), so the low 48 bits
+ * identify them and still fit a JavaScript number. */
+#define LH_ADDR_MASK ((1ULL << 48) - 1)
+
+enum lh_event_kind {
+	LH_EVENT_ALLOC = 1,
+	LH_EVENT_FREE = 2,
+};
+
+enum lh_event_flags {
+	LH_FLAG_STACK_TRUNCATED = 1 << 0, /* the walk hit the depth limit */
+	LH_FLAG_RESTORED = 1 << 1,        /* realloc failed: the old block lives on */
+};
+
+/* One ring-buffer record: 40 bytes, every field naturally aligned. */
+struct lh_event {
+	__u32 kind;
+	__u32 flags;
+	__u64 addr;
+	__u64 size;
+	__u64 stack_id;
+	__u64 ts_ns;
+};
+
+struct lh_stack {
+	__u64 ips[LH_MAX_STACK_DEPTH];
+};
+
+/* The allocator functions the user-space program knows; the value passed to
+ * the entry program tells it how to read the arguments. */
+enum lh_alloc_fn {
+	LH_FN_MALLOC = 0,
+	LH_FN_CALLOC,
+	LH_FN_REALLOC,
+	LH_FN_REALLOCARRAY,
+	LH_FN_POSIX_MEMALIGN,
+	LH_FN_MEMALIGN,
+	LH_FN_VALLOC,
+	LH_FN_PVALLOC,
+	LH_FN_NEW,
+};
+
+/* Per-CPU counters, summed by the addon: nothing is lost silently. */
+enum lh_counter {
+	LH_CNT_ALLOCS = 0,        /* allocations recorded */
+	LH_CNT_FREES,             /* frees of recorded allocations */
+	LH_CNT_RINGBUF_DROPS,     /* events the ring buffer had no room for */
+	LH_CNT_STACK_FAILURES,    /* stacks that could not be read at all */
+	LH_CNT_STACKS_FULL,       /* stacks the stack table had no room for */
+	LH_CNT_ALLOCS_FULL,       /* allocations the live table had no room for */
+	LH_CNT_STATE_FAILURES,    /* per-thread call state unavailable */
+	LH_CNT_TRUNCATED,         /* stacks cut at the depth limit */
+	LH_CNT__MAX,
+};
+
+#endif /* LEAKHOUND_H */

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: MIT
+/* Uprobes on the malloc family of one process. Entry programs note what was
+ * asked for and capture the caller's stack; one return program records what
+ * came back. Only the outermost allocator call of a thread counts:
+ * realloc(NULL, n), memalign and operator new all call malloc again. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "common.bpf.h"
+
+const volatile __u32 stack_depth = LH_MAX_STACK_DEPTH;
+const volatile __u64 page_size = 4096;
+
+/* A frame pointer must lie above the stack pointer and within this span of
+ * it; anything else is not a frame of this thread's stack. */
+#define STACK_SPAN (8ULL << 20)
+
+struct call_state {
+	__u32 depth;	    /* nesting of traced allocator calls */
+	__u32 fn;	    /* enum lh_alloc_fn of the outermost call */
+	__u32 flags;
+	__u32 wanted;	    /* the size passed the filters */
+	__u64 size;
+	__u64 out_ptr;	    /* posix_memalign's memptr */
+	__u64 old_ptr;	    /* realloc's block, released at entry */
+	struct alloc_info old;
+	__u32 has_old;
+	__u64 stack_id;
+};
+
+/* Lives and dies with the thread: no table of dead thread ids to fill up. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct call_state);
+} calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lh_stack);
+} scratch SEC(".maps");
+
+/* Walk the frame-pointer chain from the probed function's entry: the return
+ * address sits at SP, the caller's frame at FP. Every step is checked to stay
+ * aligned, rising and on this thread's stack, so the walk never faults. */
+static __always_inline __u64 capture_stack(struct pt_regs *ctx, __u32 *flags)
+{
+	__u32 zero = 0;
+	struct lh_stack *stack = bpf_map_lookup_elem(&scratch, &zero);
+	__u64 sp = PT_REGS_SP(ctx), fp = PT_REGS_FP(ctx), low = sp;
+	__u64 hash = 0, frame[2];
+	int depth = 1, i;
+
+	if (!stack)
+		return 0;
+	if (bpf_probe_read_user(&stack->ips[0], sizeof(__u64), (void *)sp)) {
+		count(LH_CNT_STACK_FAILURES);
+		return 0;
+	}
+	hash = hash_step(hash, stack->ips[0]);
+	for (i = 1; i < LH_MAX_STACK_DEPTH; i++) {
+		if ((fp & 7) || fp <= low || fp > sp + STACK_SPAN)
+			break;
+		if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp) || !frame[1])
+			break;
+		if (i >= stack_depth) {
+			*flags |= LH_FLAG_STACK_TRUNCATED;
+			count(LH_CNT_TRUNCATED);
+			break;
+		}
+		stack->ips[i] = frame[1];
+		hash = hash_step(hash, frame[1]);
+		low = fp;
+		fp = frame[0];
+		depth++;
+	}
+	for (i = 1; i < LH_MAX_STACK_DEPTH; i++)
+		if (i >= depth)
+			stack->ips[i] = 0;
+	return intern_stack(hash, stack);
+}
+
+static __always_inline struct call_state *call_state(bool create)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return bpf_task_storage_get(&calls, task, 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
+
+static __always_inline int alloc_enter(struct pt_regs *ctx, __u32 fn, __u64 size,
+				       __u64 out_ptr, __u64 old_ptr)
+{
+	struct call_state *call = call_state(true);
+	struct alloc_info *old;
+
+	if (!call) {
+		count(LH_CNT_STATE_FAILURES);
+		return 0;
+	}
+	if (call->depth++)
+		return 0;
+	call->fn = fn;
+	call->size = size;
+	call->out_ptr = out_ptr;
+	call->old_ptr = old_ptr;
+	call->flags = 0;
+	call->has_old = 0;
+	call->stack_id = 0;
+	call->wanted = size_wanted(size);
+	/* Release realloc's block now, not at return: once realloc has freed it,
+	 * another thread may be handed the same address. */
+	if (old_ptr && (old = bpf_map_lookup_elem(&allocs, &old_ptr))) {
+		call->old = *old;
+		call->has_old = 1;
+		record_free(old_ptr);
+	}
+	if (call->wanted)
+		call->stack_id = capture_stack(ctx, &call->flags);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(malloc_enter, size_t size)
+{
+	return alloc_enter(ctx, LH_FN_MALLOC, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(calloc_enter, size_t count, size_t size)
+{
+	return alloc_enter(ctx, LH_FN_CALLOC, (__u64)count * size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(realloc_enter, void *ptr, size_t size)
+{
+	return alloc_enter(ctx, LH_FN_REALLOC, size, 0, (__u64)ptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(reallocarray_enter, void *ptr, size_t count, size_t size)
+{
+	return alloc_enter(ctx, LH_FN_REALLOCARRAY, (__u64)count * size, 0, (__u64)ptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(posix_memalign_enter, void **memptr, size_t alignment, size_t size)
+{
+	return alloc_enter(ctx, LH_FN_POSIX_MEMALIGN, size, (__u64)memptr, 0);
+}
+
+/* memalign and aligned_alloc share one address in glibc. */
+SEC("uprobe")
+int BPF_KPROBE(memalign_enter, size_t alignment, size_t size)
+{
+	return alloc_enter(ctx, LH_FN_MEMALIGN, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(valloc_enter, size_t size)
+{
+	return alloc_enter(ctx, LH_FN_VALLOC, size, 0, 0);
+}
+
+/* pvalloc hands out whole pages: count what it really reserves. */
+SEC("uprobe")
+int BPF_KPROBE(pvalloc_enter, size_t size)
+{
+	__u64 rounded = size ? (size + page_size - 1) & ~(page_size - 1) : page_size;
+
+	return alloc_enter(ctx, LH_FN_PVALLOC, rounded, 0, 0);
+}
+
+/* Every operator new variant takes the size first. Probing it, not only the
+ * malloc beneath, attributes the block to the C++ caller. */
+SEC("uprobe")
+int BPF_KPROBE(new_enter, size_t size)
+{
+	return alloc_enter(ctx, LH_FN_NEW, size, 0, 0);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_exit, void *ret)
+{
+	struct call_state *call = call_state(false);
+	__u64 addr = (__u64)ret;
+
+	/* No state, or depth 0: the call began before its entry was probed. */
+	if (!call || !call->depth || --call->depth)
+		return 0;
+	if (call->fn == LH_FN_POSIX_MEMALIGN) {
+		if ((__u32)addr || bpf_probe_read_user(&addr, sizeof(addr), (void *)call->out_ptr))
+			addr = 0; /* non-zero return: an error code, no block */
+	}
+	if (addr) {
+		if (call->wanted)
+			record_alloc(addr, call->size, call->stack_id, call->flags);
+	} else if (call->has_old && call->size) {
+		/* realloc failed and kept the old block (realloc(p, 0) freed it). */
+		if (!bpf_map_update_elem(&allocs, &call->old_ptr, &call->old, BPF_ANY))
+			emit(LH_EVENT_ALLOC, LH_FLAG_RESTORED, call->old_ptr, &call->old);
+	}
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter, void *ptr)
+{
+	if (ptr)
+		record_free((__u64)ptr);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -1,0 +1,41 @@
+// Module init only: each part registers its own exports.
+#include <napi.h>
+
+#include "../bpf/leakhound.h"
+#include "elf-reader.h"
+#include "errors.h"
+#include "process-control.h"
+#include "tracer.h"
+
+namespace leakhound {
+namespace {
+
+// The record layout as this build compiled it; TypeScript refuses to run
+// against an addon whose layout differs from its own.
+Napi::Object Layout(Napi::Env env) {
+  Napi::Object layout = Napi::Object::New(env);
+  layout.Set("eventSize", sizeof(lh_event));
+  layout.Set("kind", offsetof(lh_event, kind));
+  layout.Set("flags", offsetof(lh_event, flags));
+  layout.Set("addr", offsetof(lh_event, addr));
+  layout.Set("size", offsetof(lh_event, size));
+  layout.Set("stackId", offsetof(lh_event, stack_id));
+  layout.Set("tsNs", offsetof(lh_event, ts_ns));
+  layout.Set("maxStackDepth", LH_MAX_STACK_DEPTH);
+  layout.Set("counters", static_cast<uint32_t>(LH_CNT__MAX));
+  return layout;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  capture_libbpf_output();
+  exports.Set("layout", Layout(env));
+  exports.Set("Tracer", Tracer::Define(env));
+  init_process_control(env, exports);
+  init_elf_reader(env, exports);
+  return exports;
+}
+
+}  // namespace
+}  // namespace leakhound
+
+NODE_API_MODULE(leakhound, leakhound::Init)

@@ -1,0 +1,156 @@
+#include "tracer.h"
+
+#include <cerrno>
+#include <string>
+
+#include "errors.h"
+
+namespace leakhound {
+namespace {
+
+LoadOptions read_options(const Napi::Object& options) {
+  LoadOptions out;
+  auto read_numbers = [&](const char* field, auto& into) {
+    if (!options.Has(field)) return;
+    Napi::Object table = options.Get(field).As<Napi::Object>();
+    Napi::Array names = table.GetPropertyNames();
+    for (uint32_t i = 0; i < names.Length(); i++) {
+      std::string name = names.Get(i).As<Napi::String>();
+      into[name] = static_cast<std::remove_reference_t<decltype(into[name])>>(
+          table.Get(name).As<Napi::Number>().Int64Value());
+    }
+  };
+  read_numbers("knobs", out.knobs);
+  read_numbers("maxEntries", out.max_entries);
+  return out;
+}
+
+}  // namespace
+
+Napi::Function Tracer::Define(Napi::Env env) {
+  return DefineClass(env, "Tracer",
+                     {
+                         InstanceMethod<&Tracer::AttachUprobe>("attachUprobe"),
+                         InstanceMethod<&Tracer::AttachTracepoint>("attachTracepoint"),
+                         InstanceMethod<&Tracer::Drain>("drain"),
+                         InstanceMethod<&Tracer::Counters>("counters"),
+                         InstanceMethod<&Tracer::Stack>("stack"),
+                         InstanceMethod<&Tracer::Detach>("detach"),
+                         InstanceMethod<&Tracer::Close>("close"),
+                     });
+}
+
+// new Tracer(kind: 'user', { knobs, maxEntries, batchBytes })
+Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) {
+  Napi::Env env = info.Env();
+  std::string kind = info[0].As<Napi::String>();
+  Napi::Object options = info[1].As<Napi::Object>();
+  batch_limit_ = options.Get("batchBytes").As<Napi::Number>().Int64Value();
+  LoadOptions load = read_options(options);
+  std::string unknown;
+  int err;
+  if (kind == "user") err = load_user_alloc(load, loaded_, unknown);
+  else throw_error(env, "EINVAL", "unknown tracer kind '" + kind + "'");
+  if (!unknown.empty()) throw_error(env, "EINVAL", "BPF object has no setting '" + unknown + "'");
+  if (err) throw_error(env, err == -EPERM ? "EPERM" : "LOAD_FAILED", "cannot load the BPF programs", -err);
+  err = session_.open(bpf_object__find_map_by_name(loaded_.obj, "events"),
+                      bpf_object__find_map_by_name(loaded_.obj, "counters"),
+                      bpf_object__find_map_by_name(loaded_.obj, "stacks"));
+  if (err) {
+    Release();
+    throw_error(env, "LOAD_FAILED", "cannot open the ring buffer", -err);
+  }
+}
+
+void Tracer::Release() {
+  session_.close();
+  if (loaded_.destroy) loaded_.destroy();
+  loaded_ = LoadedObject{};
+}
+
+bpf_program* Tracer::Program(Napi::Env env, const std::string& name) {
+  if (!loaded_.obj) throw_error(env, "CLOSED", "tracer is closed");
+  bpf_program* program = bpf_object__find_program_by_name(loaded_.obj, name.c_str());
+  if (!program) throw_error(env, "EINVAL", "no BPF program named '" + name + "'");
+  return program;
+}
+
+// attachUprobe(program, path, fileOffset, pid, isReturn)
+Napi::Value Tracer::AttachUprobe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bpf_program* program = Program(env, info[0].As<Napi::String>());
+  std::string path = info[1].As<Napi::String>();
+  size_t offset = info[2].As<Napi::Number>().Int64Value();
+  int pid = info[3].As<Napi::Number>().Int32Value();
+  bool is_return = info[4].As<Napi::Boolean>();
+  bpf_link* link = bpf_program__attach_uprobe(program, is_return, pid, path.c_str(), offset);
+  if (!link) {
+    int err = errno;
+    throw_error(env, "ATTACH_FAILED", "cannot attach " + std::string(is_return ? "uretprobe" : "uprobe") +
+                                          " to " + path + "+0x" + [&] {
+                                            char hex[24];
+                                            snprintf(hex, sizeof(hex), "%zx", offset);
+                                            return std::string(hex);
+                                          }(),
+                err);
+  }
+  session_.add_link(link);
+  return env.Undefined();
+}
+
+// attachTracepoint(program, category, name)
+Napi::Value Tracer::AttachTracepoint(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bpf_program* program = Program(env, info[0].As<Napi::String>());
+  std::string category = info[1].As<Napi::String>();
+  std::string name = info[2].As<Napi::String>();
+  bpf_link* link = bpf_program__attach_tracepoint(program, category.c_str(), name.c_str());
+  if (!link) {
+    int err = errno;
+    throw_error(env, "ATTACH_FAILED", "cannot attach to tracepoint " + category + ":" + name, err);
+  }
+  session_.add_link(link);
+  return env.Undefined();
+}
+
+// drain(): Buffer of whole records, or null when none are waiting.
+Napi::Value Tracer::Drain(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!session_.is_open()) throw_error(env, "CLOSED", "tracer is closed");
+  int err = session_.drain(batch_, batch_limit_);
+  if (err) throw_error(env, "READ_FAILED", "cannot read the ring buffer", -err);
+  if (batch_.empty()) return env.Null();
+  return Napi::Buffer<uint8_t>::Copy(env, batch_.data(), batch_.size());
+}
+
+Napi::Value Tracer::Counters(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!session_.is_open()) throw_error(env, "CLOSED", "tracer is closed");
+  std::vector<uint64_t> values = session_.counters();
+  Napi::Array out = Napi::Array::New(env, values.size());
+  for (uint32_t i = 0; i < values.size(); i++) out.Set(i, Napi::Number::New(env, static_cast<double>(values[i])));
+  return out;
+}
+
+// stack(id): BigUint64Array of return addresses, innermost first.
+Napi::Value Tracer::Stack(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!session_.is_open()) throw_error(env, "CLOSED", "tracer is closed");
+  uint64_t id = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
+  std::vector<uint64_t> ips = session_.stack(id);
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, ips.size() * sizeof(uint64_t));
+  if (!ips.empty()) memcpy(buffer.Data(), ips.data(), ips.size() * sizeof(uint64_t));
+  return Napi::TypedArrayOf<uint64_t>::New(env, ips.size(), buffer, 0, napi_biguint64_array);
+}
+
+Napi::Value Tracer::Detach(const Napi::CallbackInfo& info) {
+  session_.detach();
+  return info.Env().Undefined();
+}
+
+Napi::Value Tracer::Close(const Napi::CallbackInfo& info) {
+  Release();
+  return info.Env().Undefined();
+}
+
+}  // namespace leakhound

@@ -1,0 +1,39 @@
+// The JavaScript handle on one loaded BPF object: `new Tracer(kind, options)`
+// loads it, attach* adds probes, drain() hands over a batch of raw records,
+// close() takes everything down. Policy lives in TypeScript.
+#pragma once
+
+#include <napi.h>
+
+#include <vector>
+
+#include "bpf-session.h"
+#include "loaders.h"
+
+namespace leakhound {
+
+class Tracer : public Napi::ObjectWrap<Tracer> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit Tracer(const Napi::CallbackInfo& info);
+  ~Tracer() override { Release(); }
+
+ private:
+  Napi::Value AttachUprobe(const Napi::CallbackInfo& info);
+  Napi::Value AttachTracepoint(const Napi::CallbackInfo& info);
+  Napi::Value Drain(const Napi::CallbackInfo& info);
+  Napi::Value Counters(const Napi::CallbackInfo& info);
+  Napi::Value Stack(const Napi::CallbackInfo& info);
+  Napi::Value Detach(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  bpf_program* Program(Napi::Env env, const std::string& name);
+  void Release();
+
+  LoadedObject loaded_;
+  BpfSession session_;
+  std::vector<uint8_t> batch_;
+  size_t batch_limit_ = 0;
+};
+
+}  // namespace leakhound

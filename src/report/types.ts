@@ -1,0 +1,54 @@
+// The report every renderer takes: the `leakhound.report/v1` schema, plus
+// nothing a renderer would have to compute for itself.
+
+export const REPORT_SCHEMA = 'leakhound.report/v1';
+
+export interface Frame {
+  /** The return address as traced, `0x`-prefixed hex. */
+  address: string;
+  /** Plain function name, demangled for C++. */
+  symbol: string | null;
+  /** The object the address lies in (as mapped by the target), or `[kernel]`/a module name. */
+  module: string | null;
+  file: string | null;
+  line: number | null;
+  /** Offset from the symbol's start (or from the module's start when symbol is null). */
+  offset: number;
+}
+
+export interface StackReport {
+  bytes: number;
+  allocations: number;
+  /** Frames from the allocation site outwards: the allocator's caller first. */
+  frames: Frame[];
+  /** The frame-pointer walk reached the depth limit. */
+  truncated: boolean;
+  /** The slab cache the objects came from (kernel mode), when known. */
+  cache?: string;
+}
+
+export interface Totals {
+  outstandingBytes: number;
+  outstandingAllocations: number;
+  allocations: number;
+  frees: number;
+  lostEvents: number;
+  /** Stacks that could not be captured or stored (their allocations still count). */
+  failedStacks: number;
+  /** Allocations the live table had no room for (not counted above). */
+  tableFull: number;
+  truncatedStacks: number;
+}
+
+export interface Report {
+  schema: typeof REPORT_SCHEMA;
+  mode: 'user' | 'kernel';
+  target: {
+    pid: number | null;
+    command: string[] | null;
+    exitCode: number | null;
+  };
+  durationMs: number;
+  totals: Totals;
+  stacks: StackReport[];
+}
