@@ -4,6 +4,10 @@
 #ifndef LEAKHOUND_H
 #define LEAKHOUND_H
 
+#ifndef __bpf__
+#include <linux/types.h> /* BPF code gets these from vmlinux.h */
+#endif
+
 #define LH_MAX_STACK_DEPTH 64
 
 /* Stack ids are hashes cut to 53 bits so that JavaScript numbers hold them

@@ -38,4 +38,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 }  // namespace
 }  // namespace leakhound
 
-NODE_API_MODULE(leakhound, leakhound::Init)
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return leakhound::Init(env, exports); }
+
+NODE_API_MODULE(leakhound, InitModule)

@@ -86,13 +86,10 @@ Napi::Value Tracer::AttachUprobe(const Napi::CallbackInfo& info) {
   bpf_link* link = bpf_program__attach_uprobe(program, is_return, pid, path.c_str(), offset);
   if (!link) {
     int err = errno;
-    throw_error(env, "ATTACH_FAILED", "cannot attach " + std::string(is_return ? "uretprobe" : "uprobe") +
-                                          " to " + path + "+0x" + [&] {
-                                            char hex[24];
-                                            snprintf(hex, sizeof(hex), "%zx", offset);
-                                            return std::string(hex);
-                                          }(),
-                err);
+    char where[32];
+    snprintf(where, sizeof(where), "+0x%zx", offset);
+    throw_error(env, "ATTACH_FAILED",
+                std::string("cannot attach ") + (is_return ? "uretprobe" : "uprobe") + " to " + path + where, err);
   }
   session_.add_link(link);
   return env.Undefined();

@@ -1,0 +1,264 @@
+#include "elf-core.h"
+
+#include <elfutils/libdwelf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <set>
+#include <string_view>
+
+namespace leakhound {
+namespace {
+
+// An interpreter path longer than this is corrupt data, not a path.
+constexpr size_t kMaxInterpreter = 4096;
+// .gnu.version marks a symbol that is not its name's default version.
+constexpr GElf_Versym kVersymHidden = 0x8000;
+
+std::string invalid(const std::string& path, const std::string& why) {
+  return "cannot read ELF file " + path + (why.empty() ? "" : ": " + why);
+}
+
+// True when `count` entries of `entsize` bytes at `offset` lie in the file.
+bool table_fits(uint64_t offset, uint64_t count, uint64_t entsize, uint64_t file_size) {
+  if (count == 0) return true;
+  if (offset > file_size || entsize == 0) return false;
+  return count <= (file_size - offset) / entsize;
+}
+
+// The fd and the libelf handle over it, released together.
+class ElfFile {
+ public:
+  explicit ElfFile(const std::string& path) {
+    static const bool libelf_ready = elf_version(EV_CURRENT) != EV_NONE;
+    if (!libelf_ready) throw ElfError(invalid(path, "libelf refused EV_CURRENT"), 0);
+    // O_NONBLOCK: a FIFO planted where a library was expected must not hang us.
+    fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd_ < 0) throw ElfError(invalid(path, ""), errno);
+    struct stat st;
+    if (fstat(fd_, &st) != 0) fail(path, "", errno);
+    if (!S_ISREG(st.st_mode)) fail(path, "not a regular file", 0);
+    // Read rather than mmap: a file truncated under us fails a read instead
+    // of raising SIGBUS.
+    elf_ = elf_begin(fd_, ELF_C_READ, nullptr);
+    if (!elf_ || elf_kind(elf_) != ELF_K_ELF) fail(path, "not an ELF file", 0);
+    if (!gelf_getehdr(elf_, &ehdr_)) fail(path, elf_errmsg(-1), 0);
+    size_t shnum = 0, phnum = 0;
+    if (elf_getshdrnum(elf_, &shnum) != 0 || elf_getphdrnum(elf_, &phnum) != 0 ||
+        !table_fits(ehdr_.e_shoff, shnum, gelf_fsize(elf_, ELF_T_SHDR, 1, EV_CURRENT), st.st_size) ||
+        !table_fits(ehdr_.e_phoff, phnum, gelf_fsize(elf_, ELF_T_PHDR, 1, EV_CURRENT), st.st_size))
+      fail(path, "truncated or corrupt header tables", 0);
+  }
+  ~ElfFile() { release(); }
+  ElfFile(const ElfFile&) = delete;
+  ElfFile& operator=(const ElfFile&) = delete;
+
+  Elf* elf() const { return elf_; }
+  const GElf_Ehdr& ehdr() const { return ehdr_; }
+
+ private:
+  [[noreturn]] void fail(const std::string& path, const std::string& why, int err) {
+    release();
+    throw ElfError(invalid(path, why), err);
+  }
+  void release() {
+    if (elf_) elf_end(elf_);
+    if (fd_ >= 0) close(fd_);
+    elf_ = nullptr;
+    fd_ = -1;
+  }
+
+  int fd_ = -1;
+  Elf* elf_ = nullptr;
+  GElf_Ehdr ehdr_{};
+};
+
+struct SymbolTable {
+  Elf_Scn* scn;
+  GElf_Shdr shdr;
+  Elf_Data* versions;  // .gnu.version entries, one per symbol; .dynsym only
+};
+
+// Lower is better: .dynsym first, then a name's default version.
+struct Found {
+  FunctionSymbol symbol;
+  int rank;
+};
+
+Elf_Data* version_data_for(Elf* elf, size_t symtab_index) {
+  for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn; scn = elf_nextscn(elf, scn)) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) && shdr.sh_type == SHT_GNU_versym && shdr.sh_link == symtab_index)
+      return elf_getdata(scn, nullptr);
+  }
+  return nullptr;
+}
+
+std::vector<SymbolTable> symbol_tables(Elf* elf, GElf_Word type) {
+  std::vector<SymbolTable> tables;
+  for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn; scn = elf_nextscn(elf, scn)) {
+    GElf_Shdr shdr;
+    if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != type) continue;
+    Elf_Data* versions = type == SHT_DYNSYM ? version_data_for(elf, elf_ndxscn(scn)) : nullptr;
+    tables.push_back({scn, shdr, versions});
+  }
+  return tables;
+}
+
+bool is_defined_function(const GElf_Sym& sym) {
+  int type = GELF_ST_TYPE(sym.st_info);
+  int bind = GELF_ST_BIND(sym.st_info);
+  return (type == STT_FUNC || type == STT_GNU_IFUNC) && (bind == STB_GLOBAL || bind == STB_WEAK) &&
+         sym.st_shndx != SHN_UNDEF;
+}
+
+void collect(Elf* elf, const SymbolTable& table, int table_rank,
+             const std::vector<LoadSegment>& segments,
+             const std::set<std::string, std::less<>>& wanted, std::map<std::string, Found>& found) {
+  Elf_Data* data = elf_getdata(table.scn, nullptr);
+  size_t entsize = gelf_fsize(elf, ELF_T_SYM, 1, EV_CURRENT);
+  if (!data || entsize == 0) return;
+  size_t count = data->d_size / entsize;
+  for (size_t i = 1; i < count; ++i) {  // entry 0 is the null symbol
+    GElf_Sym sym;
+    if (!gelf_getsym(data, static_cast<int>(i), &sym)) break;
+    if (!is_defined_function(sym)) continue;
+    const char* raw = elf_strptr(elf, table.shdr.sh_link, sym.st_name);
+    if (!raw) continue;
+    std::string_view name(raw);
+    // .symtab may spell versions into names: "malloc@@GLIBC_2.2.5".
+    size_t at = name.find('@');
+    bool hidden = at != std::string_view::npos && name.substr(at, 2) != "@@";
+    name = name.substr(0, at);
+    auto wanted_name = wanted.find(name);
+    if (wanted_name == wanted.end()) continue;
+    GElf_Versym version;
+    if (table.versions && gelf_getversym(table.versions, static_cast<int>(i), &version))
+      hidden = (version & kVersymHidden) != 0;
+    std::optional<uint64_t> offset = vaddr_to_file_offset(segments, sym.st_value);
+    if (!offset) continue;  // not in the file's loaded bytes: nothing to probe
+    int rank = table_rank * 2 + (hidden ? 1 : 0);
+    auto previous = found.find(*wanted_name);
+    if (previous != found.end() && previous->second.rank <= rank) continue;
+    found[*wanted_name] = {{*wanted_name, sym.st_value, *offset, sym.st_size}, rank};
+  }
+}
+
+std::optional<std::string> read_interpreter(Elf* elf, const GElf_Phdr& phdr) {
+  if (phdr.p_filesz == 0 || phdr.p_filesz > kMaxInterpreter) return std::nullopt;
+  Elf_Data* data = elf_getdata_rawchunk(elf, phdr.p_offset, phdr.p_filesz, ELF_T_BYTE);
+  if (!data || !data->d_buf) return std::nullopt;
+  const char* text = static_cast<const char*>(data->d_buf);
+  size_t length = strnlen(text, data->d_size);
+  if (length == 0) return std::nullopt;
+  return std::string(text, length);
+}
+
+bool is_dwarf_section(Elf* elf, size_t names_index, const GElf_Shdr& shdr) {
+  if (shdr.sh_type == SHT_NOBITS) return false;
+  const char* name = elf_strptr(elf, names_index, shdr.sh_name);
+  return name && (strcmp(name, ".debug_info") == 0 || strcmp(name, ".zdebug_info") == 0);
+}
+
+std::optional<std::string> build_id_hex(Elf* elf) {
+  const void* bits = nullptr;
+  ssize_t length = dwelf_elf_gnu_build_id(elf, &bits);
+  if (length <= 0 || !bits) return std::nullopt;
+  static const char digits[] = "0123456789abcdef";
+  std::string hex;
+  for (ssize_t i = 0; i < length; ++i) {
+    uint8_t byte = static_cast<const uint8_t*>(bits)[i];
+    hex += digits[byte >> 4];
+    hex += digits[byte & 0xf];
+  }
+  return hex;
+}
+
+}  // namespace
+
+std::vector<LoadSegment> load_segments(Elf* elf) {
+  std::vector<LoadSegment> segments;
+  size_t count = 0;
+  if (elf_getphdrnum(elf, &count) != 0) return segments;
+  for (size_t i = 0; i < count; ++i) {
+    GElf_Phdr phdr;
+    if (!gelf_getphdr(elf, static_cast<int>(i), &phdr)) break;
+    if (phdr.p_type == PT_LOAD && phdr.p_filesz > 0)
+      segments.push_back({phdr.p_vaddr, phdr.p_offset, phdr.p_filesz});
+  }
+  return segments;
+}
+
+std::optional<uint64_t> vaddr_to_file_offset(const std::vector<LoadSegment>& segments,
+                                             uint64_t vaddr) {
+  for (const LoadSegment& segment : segments) {
+    if (vaddr >= segment.vaddr && vaddr - segment.vaddr < segment.filesz)
+      return segment.offset + (vaddr - segment.vaddr);
+  }
+  return std::nullopt;
+}
+
+std::optional<uint64_t> file_offset_to_vaddr(const std::vector<LoadSegment>& segments,
+                                             uint64_t offset) {
+  for (const LoadSegment& segment : segments) {
+    if (offset >= segment.offset && offset - segment.offset < segment.filesz)
+      return segment.vaddr + (offset - segment.offset);
+  }
+  return std::nullopt;
+}
+
+std::vector<FunctionSymbol> find_function_symbols(const std::string& path,
+                                                  const std::vector<std::string>& names) {
+  ElfFile file(path);
+  std::vector<LoadSegment> segments = load_segments(file.elf());
+  std::set<std::string, std::less<>> wanted(names.begin(), names.end());
+  std::map<std::string, Found> found;
+  int table_rank = 0;
+  for (GElf_Word type : {SHT_DYNSYM, SHT_SYMTAB}) {
+    for (const SymbolTable& table : symbol_tables(file.elf(), type))
+      collect(file.elf(), table, table_rank, segments, wanted, found);
+    ++table_rank;
+  }
+  std::vector<FunctionSymbol> symbols;
+  for (const std::string& name : names) {  // the caller's order, each name once
+    auto it = found.find(name);
+    if (it == found.end()) continue;
+    symbols.push_back(it->second.symbol);
+    found.erase(it);
+  }
+  return symbols;
+}
+
+ElfSummary read_elf_summary(const std::string& path) {
+  ElfFile file(path);
+  Elf* elf = file.elf();
+  ElfSummary summary;
+  if (file.ehdr().e_type == ET_EXEC) summary.type = ElfType::exec;
+  else if (file.ehdr().e_type == ET_DYN) summary.type = ElfType::dyn;
+
+  size_t phnum = 0;
+  if (elf_getphdrnum(elf, &phnum) == 0) {
+    for (size_t i = 0; i < phnum && !summary.interpreter; ++i) {
+      GElf_Phdr phdr;
+      if (gelf_getphdr(elf, static_cast<int>(i), &phdr) && phdr.p_type == PT_INTERP)
+        summary.interpreter = read_interpreter(elf, phdr);
+    }
+  }
+
+  size_t names_index = 0;
+  bool have_names = elf_getshdrstrndx(elf, &names_index) == 0;
+  for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn; scn = elf_nextscn(elf, scn)) {
+    GElf_Shdr shdr;
+    if (!gelf_getshdr(scn, &shdr)) continue;
+    if (shdr.sh_type == SHT_SYMTAB) summary.has_symtab = true;
+    if (have_names && is_dwarf_section(elf, names_index, shdr)) summary.has_debug_info = true;
+  }
+  summary.build_id = build_id_hex(elf);
+  return summary;
+}
+
+}  // namespace leakhound

@@ -1,0 +1,181 @@
+#include "process-control.h"
+
+#include <asm/prctl.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "errors.h"
+
+namespace leakhound {
+namespace {
+
+std::vector<std::string> strings(const Napi::Array& array) {
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < array.Length(); i++) out.push_back(array.Get(i).As<Napi::String>());
+  return out;
+}
+
+std::vector<char*> pointers(std::vector<std::string>& values) {
+  std::vector<char*> out;
+  for (auto& value : values) out.push_back(value.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// Exit status as a shell reports it: the code, or 128 + the signal.
+Napi::Value exit_status(Napi::Env env, int status) {
+  Napi::Object out = Napi::Object::New(env);
+  if (WIFSIGNALED(status)) {
+    out.Set("code", 128 + WTERMSIG(status));
+    out.Set("signal", WTERMSIG(status));
+  } else {
+    out.Set("code", WEXITSTATUS(status));
+    out.Set("signal", env.Null());
+  }
+  return out;
+}
+
+// spawnStopped(path, argv, envp): forks and execs under PTRACE_TRACEME; the
+// child is left stopped right after exec, before its first instruction.
+Napi::Value SpawnStopped(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  std::vector<std::string> argv_strings = strings(info[1].As<Napi::Array>());
+  std::vector<std::string> env_strings = strings(info[2].As<Napi::Array>());
+  std::vector<char*> argv = pointers(argv_strings);
+  std::vector<char*> envp = pointers(env_strings);
+
+  // The exec error travels back through a close-on-exec pipe: EOF means the
+  // exec succeeded.
+  int report[2];
+  if (pipe2(report, O_CLOEXEC)) throw_error(env, "SPAWN_FAILED", "cannot create a pipe", errno);
+  pid_t pid = fork();
+  if (pid < 0) {
+    int err = errno;
+    close(report[0]);
+    close(report[1]);
+    throw_error(env, "SPAWN_FAILED", "cannot fork", err);
+  }
+  if (pid == 0) {
+    // Only async-signal-safe calls here: the parent is multi-threaded.
+    // Node ignores SIGPIPE; the command must start with default dispositions.
+    struct sigaction dfl = {};
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGPIPE, &dfl, nullptr);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    int err = 0;
+    if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) == 0) execve(path.c_str(), argv.data(), envp.data());
+    err = errno;
+    (void)!write(report[1], &err, sizeof(err));
+    _exit(127);
+  }
+  close(report[1]);
+  int child_errno = 0;
+  ssize_t n;
+  do n = read(report[0], &child_errno, sizeof(child_errno));
+  while (n < 0 && errno == EINTR);
+  close(report[0]);
+  int status = 0;
+  if (n == sizeof(child_errno)) {
+    waitpid(pid, &status, 0);
+    throw_error(env, "SPAWN_FAILED", "cannot execute " + path, child_errno);
+  }
+  if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status)) {
+    throw_error(env, "SPAWN_FAILED", "the command did not stop after exec", ECHILD);
+  }
+  // If leakhound dies while the command is held, the command dies too
+  // rather than staying stopped forever.
+  ptrace(PTRACE_SETOPTIONS, pid, nullptr, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL);
+  return Napi::Number::New(env, pid);
+}
+
+// runToTlsSetup(pid, maxSyscalls): lets the stopped command run, one system
+// call at a time, until it sets up thread-local storage. By then the dynamic
+// loader has mapped every library it loads at start-up and no library code
+// has run yet: the moment to attach to the allocator. Returns
+// { state: 'ready', syscalls } with the command stopped, or
+// { state: 'exited', code, signal }.
+Napi::Value RunToTlsSetup(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  uint32_t max_syscalls = info[1].As<Napi::Number>().Uint32Value();
+  bool entering = true;
+  int signal_to_deliver = 0;
+  for (uint32_t syscalls = 0; syscalls < max_syscalls;) {
+    if (ptrace(PTRACE_SYSCALL, pid, nullptr, reinterpret_cast<void*>(static_cast<long>(signal_to_deliver))))
+      throw_error(env, "SPAWN_FAILED", "cannot resume the command", errno);
+    signal_to_deliver = 0;
+    int status;
+    if (waitpid(pid, &status, 0) != pid) throw_error(env, "SPAWN_FAILED", "cannot wait for the command", errno);
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      Napi::Object out = exit_status(env, status).As<Napi::Object>();
+      out.Set("state", "exited");
+      return out;
+    }
+    if (!WIFSTOPPED(status)) continue;
+    if (WSTOPSIG(status) != (SIGTRAP | 0x80)) {
+      signal_to_deliver = WSTOPSIG(status) == SIGTRAP ? 0 : WSTOPSIG(status);
+      continue;
+    }
+    if (entering) {
+      user_regs_struct regs;
+      if (ptrace(PTRACE_GETREGS, pid, nullptr, &regs))
+        throw_error(env, "SPAWN_FAILED", "cannot read the command's registers", errno);
+      if (regs.orig_rax == SYS_arch_prctl && regs.rdi == ARCH_SET_FS) {
+        Napi::Object out = Napi::Object::New(env);
+        out.Set("state", "ready");
+        out.Set("syscalls", syscalls);
+        return out;
+      }
+      syscalls++;
+    }
+    entering = !entering;
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("state", "limit");
+  out.Set("syscalls", max_syscalls);
+  return out;
+}
+
+// release(pid): lets the held command run on, no longer traced.
+Napi::Value Release(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  if (ptrace(PTRACE_DETACH, pid, nullptr, nullptr) && errno != ESRCH)
+    throw_error(env, "SPAWN_FAILED", "cannot release the command", errno);
+  return env.Undefined();
+}
+
+// reap(pid): the exit status of a finished child, or null while it runs.
+Napi::Value Reap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  int status;
+  pid_t done = waitpid(pid, &status, WNOHANG);
+  if (done == 0) return env.Null();
+  if (done < 0) throw_error(env, "ECHILD", "cannot wait for process " + std::to_string(pid), errno);
+  if (WIFSTOPPED(status) || WIFCONTINUED(status)) return env.Null();
+  return exit_status(env, status);
+}
+
+}  // namespace
+
+void init_process_control(Napi::Env env, Napi::Object exports) {
+  exports.Set("spawnStopped", Napi::Function::New<SpawnStopped>(env, "spawnStopped"));
+  exports.Set("runToTlsSetup", Napi::Function::New<RunToTlsSetup>(env, "runToTlsSetup"));
+  exports.Set("release", Napi::Function::New<Release>(env, "release"));
+  exports.Set("reap", Napi::Function::New<Reap>(env, "reap"));
+}
+
+}  // namespace leakhound

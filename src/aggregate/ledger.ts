@@ -1,0 +1,65 @@
+// The running account of one trace: every decoded event lands here. It
+// knows which allocations are outstanding and under which stack.
+import type { EventSink } from '../ingest/decode.js';
+import { EventFlag } from '../native/layout.js';
+import { LiveAllocations } from './live-allocs.js';
+
+export interface StackTotal {
+  /** The BPF stack id (0: no stack could be captured). */
+  stackId: number;
+  bytes: number;
+  allocations: number;
+  truncated: boolean;
+}
+
+export class Ledger implements EventSink {
+  readonly live = new LiveAllocations();
+  /** BPF stack id -> dense index. */
+  private readonly stackIndex = new Map<number, number>();
+  private readonly stackIds: number[] = [];
+  private readonly truncated: boolean[] = [];
+  allocations = 0;
+  frees = 0;
+
+  get stackCount(): number {
+    return this.stackIds.length;
+  }
+
+  alloc(addr: number, size: number, stackId: number, tsNs: number, flags: number): void {
+    let index = this.stackIndex.get(stackId);
+    if (index === undefined) {
+      index = this.stackIds.length;
+      this.stackIndex.set(stackId, index);
+      this.stackIds.push(stackId);
+      this.truncated.push(false);
+    }
+    if (flags & EventFlag.stackTruncated) this.truncated[index] = true;
+    this.live.add(addr, size, index, tsNs);
+    // A failed realloc gives its block back: that undoes a free, it is not
+    // a new allocation.
+    if (flags & EventFlag.restored) this.frees--;
+    else this.allocations++;
+  }
+
+  free(addr: number): void {
+    if (this.live.remove(addr)) this.frees++;
+  }
+
+  /** Outstanding allocations per stack, largest first; only those allocated
+   * at or before `bornBeforeNs` count (for --older-than). */
+  byStack(bornBeforeNs = Infinity): StackTotal[] {
+    const bytes = new Float64Array(this.stackIds.length);
+    const counts = new Float64Array(this.stackIds.length);
+    this.live.forEach((size, stack, tsNs) => {
+      if (tsNs > bornBeforeNs) return;
+      bytes[stack] += size;
+      counts[stack] += 1;
+    });
+    const totals: StackTotal[] = [];
+    for (let i = 0; i < this.stackIds.length; i++) {
+      if (counts[i] === 0) continue;
+      totals.push({ stackId: this.stackIds[i], bytes: bytes[i], allocations: counts[i], truncated: this.truncated[i] });
+    }
+    return totals.sort((a, b) => b.bytes - a.bytes || b.allocations - a.allocations || a.stackId - b.stackId);
+  }
+}

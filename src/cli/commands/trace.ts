@@ -1,0 +1,51 @@
+// `leakhound trace --pid PID | -- COMMAND...`
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+
+import { LeakhoundError } from '../../errors.js';
+import { DEFAULT_STACK_DEPTH, traceUser } from '../../trace/user-trace.js';
+import { checkOutputs, emitReport } from '../emit.js';
+import { parseNumber, readCommonOptions, withCommonOptions } from '../options.js';
+import { say } from '../say.js';
+
+export const command = 'trace [options] [-- COMMAND [ARGS...]]';
+export const describe = 'trace the malloc family of a running process (--pid) or of a command it starts';
+
+export function builder(yargs: Argv) {
+  return withCommonOptions(yargs)
+    .option('pid', { type: 'string', describe: 'attach to this running process' })
+    .option('allocator', { type: 'string', describe: 'probe this object instead of the allocator found in the target' })
+    .option('stack-depth', { type: 'string', default: String(DEFAULT_STACK_DEPTH), describe: 'frames kept per stack (1-64)' })
+    .option('max-allocations', { type: 'string', default: String(1 << 20), describe: 'outstanding allocations the BPF table holds' })
+    .option('max-stacks', { type: 'string', default: String(1 << 15), describe: 'distinct stacks the BPF table holds' });
+}
+
+export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>): Promise<number> {
+  const common = readCommonOptions(argv);
+  const command = (argv['--'] as (string | number)[] | undefined)?.map(String) ?? [];
+  const pid = parseNumber('pid', argv.pid === undefined ? undefined : String(argv.pid), { integer: true, positive: true });
+  if ((pid === null) === (command.length === 0)) {
+    throw new LeakhoundError('USAGE', 'give either --pid PID or a command after --', 'e.g. leakhound trace -- ./app, or leakhound trace --pid 1234');
+  }
+  if (pid === process.pid) throw new LeakhoundError('USAGE', 'leakhound cannot trace itself', 'give another PID');
+  const stackDepth = parseNumber('stack-depth', String(argv.stackDepth), { integer: true, positive: true }) as number;
+  if (stackDepth > DEFAULT_STACK_DEPTH) throw new LeakhoundError('USAGE', `--stack-depth ${stackDepth} is more than ${DEFAULT_STACK_DEPTH}`, `use 1 to ${DEFAULT_STACK_DEPTH}`);
+  checkOutputs(common);
+  const result = await traceUser({
+    pid,
+    command: command.length > 0 ? command : null,
+    durationMs: common.durationMs,
+    intervalMs: common.intervalMs,
+    minSize: common.minSize,
+    maxSize: common.maxSize,
+    olderThanMs: common.olderThanMs,
+    allocator: argv.allocator === undefined ? null : String(argv.allocator),
+    stackDepth,
+    maxAllocations: parseNumber('max-allocations', String(argv.maxAllocations), { integer: true, positive: true }) as number,
+    maxStacks: parseNumber('max-stacks', String(argv.maxStacks), { integer: true, positive: true }) as number,
+    ringBytes: 32 << 20,
+    verbose: common.verbose,
+    say,
+  });
+  emitReport(result.report, common);
+  return result.commandExit ? (await result.commandExit).code : 0;
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// leakhound's entry point: parse, run one command, map failures to one line
+// and an exit code (2: bad usage, 1: leakhound failed; a launched command's
+// own exit code otherwise).
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+
+import { LeakhoundError } from '../errors.js';
+import * as trace from './commands/trace.js';
+import { say } from './say.js';
+
+function fail(error: unknown): never {
+  if (error instanceof LeakhoundError) {
+    say(error.hint ? `${error.message}: ${error.hint}` : error.message);
+    process.exit(error.code === 'USAGE' ? 2 : 1);
+  }
+  const native = error as Error & { code?: string; detail?: string };
+  const detail = native.detail ? ` (${native.detail.trim().split('\n').pop()})` : '';
+  say(`${native.message}${detail}`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let exitCode = 0;
+  await yargs(hideBin(process.argv))
+    .scriptName('leakhound')
+    .parserConfiguration({ 'populate--': true })
+    .command(trace.command, trace.describe, trace.builder, async (argv) => {
+      exitCode = await trace.handler(argv);
+    })
+    .demandCommand(1, 'give a command: trace')
+    .strict()
+    .fail((message, error) => {
+      if (error) throw error;
+      throw new LeakhoundError('USAGE', message.split('\n')[0], 'see leakhound --help');
+    })
+    .help()
+    .parseAsync();
+  process.exitCode = exitCode;
+}
+
+main().catch(fail);

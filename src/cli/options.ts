@@ -1,0 +1,72 @@
+// Options shared by `trace` and `kernel`, validated before anything is loaded.
+import type { Argv } from 'yargs';
+
+import { LeakhoundError } from '../errors.js';
+
+export interface CommonOptions {
+  durationMs: number | null;
+  intervalMs: number | null;
+  top: number;
+  json: string | null;
+  out: string | null;
+  minSize: number;
+  maxSize: number;
+  olderThanMs: number;
+  verbose: boolean;
+}
+
+export function withCommonOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .option('duration', { type: 'string', describe: 'stop after this many seconds' })
+    .option('interval', { type: 'string', describe: 'print a summary line every this many seconds' })
+    .option('top', { type: 'string', default: '10', describe: 'stacks shown in the text report' })
+    .option('json', { type: 'string', describe: 'write the JSON report to FILE, or - for stdout' })
+    .option('out', { type: 'string', describe: 'write report.json, leaks.folded and flamegraph.svg into DIR' })
+    .option('min-size', { type: 'string', describe: 'ignore allocations smaller than this many bytes' })
+    .option('max-size', { type: 'string', describe: 'ignore allocations larger than this many bytes' })
+    .option('older-than', { type: 'string', describe: 'only allocations at least this many milliseconds old count as outstanding' })
+    .option('verbose', { type: 'boolean', default: false, describe: 'say what was attached where' });
+}
+
+function badOption(name: string, value: string, expected: string): never {
+  throw new LeakhoundError('USAGE', `--${name} ${JSON.stringify(value)} is not ${expected}`, `see leakhound --help`);
+}
+
+/** A non-negative number (or positive, when `positive`), in the option's own unit. */
+export function parseNumber(name: string, value: string | undefined, options: { integer?: boolean; positive?: boolean } = {}): number | null {
+  if (value === undefined) return null;
+  const trimmed = String(value).trim();
+  const n = /^\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : NaN;
+  const expected = `a ${options.positive ? 'positive' : 'non-negative'} ${options.integer ? 'whole number' : 'number'}`;
+  if (!Number.isFinite(n) || (options.integer && !Number.isInteger(n)) || (options.positive && n <= 0) || n > Number.MAX_SAFE_INTEGER) {
+    return badOption(name, trimmed, expected);
+  }
+  return n;
+}
+
+export function readCommonOptions(argv: Record<string, unknown>): CommonOptions {
+  const text = (key: string) => (argv[key] === undefined ? undefined : String(argv[key]));
+  const seconds = (key: string) => {
+    const value = parseNumber(key, text(key), { positive: true });
+    return value === null ? null : value * 1000;
+  };
+  const minSize = parseNumber('min-size', text('min-size'), { integer: true }) ?? 0;
+  const maxSize = parseNumber('max-size', text('max-size'), { integer: true }) ?? Number.MAX_SAFE_INTEGER;
+  if (minSize > maxSize) throw new LeakhoundError('USAGE', `--min-size ${minSize} is larger than --max-size ${maxSize}`, 'swap them');
+  const optionalPath = (key: string) => {
+    const value = text(key);
+    if (value === '') badOption(key, value, 'a path');
+    return value ?? null;
+  };
+  return {
+    durationMs: seconds('duration'),
+    intervalMs: seconds('interval'),
+    top: parseNumber('top', text('top'), { integer: true, positive: true }) ?? 10,
+    json: optionalPath('json'),
+    out: optionalPath('out'),
+    minSize,
+    maxSize,
+    olderThanMs: parseNumber('older-than', text('older-than')) ?? 0,
+    verbose: Boolean(argv.verbose),
+  };
+}

@@ -1,0 +1,72 @@
+// The only place that loads the addon. Everything native is typed here, and
+// an addon built from a different record layout is refused.
+import { createRequire } from 'node:module';
+
+import { LeakhoundError } from '../errors.js';
+import { type AddonLayout, layoutMismatches } from './layout.js';
+import type { ElfReaderAddon } from './elf-types.js';
+
+export interface TracerOptions {
+  /** .rodata settings of the BPF object, by variable name. */
+  knobs: Record<string, number>;
+  /** Table sizes by map name. */
+  maxEntries: Record<string, number>;
+  /** Largest batch one drain() hands over. */
+  batchBytes: number;
+}
+
+export interface NativeTracer {
+  attachUprobe(program: string, path: string, fileOffset: number, pid: number, isReturn: boolean): void;
+  attachTracepoint(program: string, category: string, name: string): void;
+  /** Whole ring-buffer records, or null when none are waiting. */
+  drain(): Buffer | null;
+  /** The summed per-CPU counters, in enum lh_counter order. */
+  counters(): number[];
+  /** A stack's return addresses, innermost first; empty when unknown. */
+  stack(id: number): BigUint64Array;
+  /** Takes every probe off; the maps stay readable until close(). */
+  detach(): void;
+  close(): void;
+}
+
+export interface ExitStatus {
+  /** As a shell reports it: the exit code, or 128 + the signal. */
+  code: number;
+  signal: number | null;
+}
+
+export type RunToTlsResult =
+  | { state: 'ready'; syscalls: number }
+  | { state: 'limit'; syscalls: number }
+  | ({ state: 'exited' } & ExitStatus);
+
+export interface ProcessControlAddon {
+  spawnStopped(path: string, argv: string[], envp: string[]): number;
+  runToTlsSetup(pid: number, maxSyscalls: number): RunToTlsResult;
+  release(pid: number): void;
+  reap(pid: number): ExitStatus | null;
+}
+
+export interface Addon extends ProcessControlAddon, ElfReaderAddon {
+  layout: AddonLayout;
+  Tracer: new (kind: 'user' | 'kernel', options: TracerOptions) => NativeTracer;
+}
+
+let loaded: Addon | undefined;
+
+export function addon(): Addon {
+  if (loaded) return loaded;
+  const require = createRequire(import.meta.url);
+  let candidate: Addon;
+  try {
+    candidate = require('bindings')('leakhound') as Addon;
+  } catch (error) {
+    throw new LeakhoundError('NO_ADDON', `cannot load the native addon: ${(error as Error).message}`, 'run `make build`');
+  }
+  const mismatches = layoutMismatches(candidate.layout);
+  if (mismatches.length > 0) {
+    throw new LeakhoundError('LAYOUT_MISMATCH', `native addon was built for another event layout (${mismatches.join('; ')})`, 'run `make build`');
+  }
+  loaded = candidate;
+  return loaded;
+}

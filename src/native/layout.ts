@@ -1,0 +1,68 @@
+// The ring-buffer record and counter layout TypeScript decodes; checked at
+// load time against the offsets the addon was compiled with (bpf/leakhound.h).
+
+export const EVENT = {
+  recordSize: 40,
+  kind: 0,
+  flags: 4,
+  addr: 8,
+  size: 16,
+  stackId: 24,
+  tsNs: 32,
+} as const;
+
+export const EventKind = { alloc: 1, free: 2 } as const;
+
+export const EventFlag = { stackTruncated: 1 << 0, restored: 1 << 1 } as const;
+
+/** enum lh_counter, in order. */
+export const COUNTERS = [
+  'allocs',
+  'frees',
+  'ringbufDrops',
+  'stackFailures',
+  'stacksFull',
+  'allocsFull',
+  'stateFailures',
+  'truncated',
+] as const;
+
+export type CounterName = (typeof COUNTERS)[number];
+export type Counters = Record<CounterName, number>;
+
+export interface AddonLayout {
+  eventSize: number;
+  kind: number;
+  flags: number;
+  addr: number;
+  size: number;
+  stackId: number;
+  tsNs: number;
+  maxStackDepth: number;
+  counters: number;
+}
+
+export const MAX_STACK_DEPTH = 64;
+
+/** Every mismatch between the addon's layout and ours, as readable lines. */
+export function layoutMismatches(addon: AddonLayout): string[] {
+  const ours: AddonLayout = {
+    eventSize: EVENT.recordSize,
+    kind: EVENT.kind,
+    flags: EVENT.flags,
+    addr: EVENT.addr,
+    size: EVENT.size,
+    stackId: EVENT.stackId,
+    tsNs: EVENT.tsNs,
+    maxStackDepth: MAX_STACK_DEPTH,
+    counters: COUNTERS.length,
+  };
+  return (Object.keys(ours) as (keyof AddonLayout)[])
+    .filter((key) => ours[key] !== addon[key])
+    .map((key) => `${key}: addon ${addon[key]}, TypeScript ${ours[key]}`);
+}
+
+/** Names the addon's counter array. */
+export function nameCounters(values: number[]): Counters {
+  return Object.fromEntries(COUNTERS.map((name, i) => [name, values[i] ?? 0])) as Counters;
+}

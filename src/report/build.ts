@@ -1,0 +1,52 @@
+// Ledger + counters + symbolized frames -> the report every renderer takes.
+import type { Ledger } from '../aggregate/ledger.js';
+import type { Counters } from '../native/layout.js';
+import { type Frame, type Report, REPORT_SCHEMA } from './types.js';
+
+export interface ReportInput {
+  mode: Report['mode'];
+  target: Report['target'];
+  durationMs: number;
+  ledger: Ledger;
+  counters: Counters;
+  /** Only allocations made at or before this BPF timestamp count (--older-than). */
+  bornBeforeNs: number;
+  /** A stack's return addresses, innermost first. */
+  readStack: (stackId: number) => number[];
+  /** Symbolizes many stacks at once, so each object is opened once. */
+  resolveStacks: (stacks: number[][]) => Frame[][];
+  /** Slab cache name of a stack, where the kernel gives one. */
+  cacheOf?: (stackId: number) => string | undefined;
+}
+
+export function buildReport(input: ReportInput): Report {
+  const totals = input.ledger.byStack(input.bornBeforeNs);
+  const frames = input.resolveStacks(totals.map((total) => (total.stackId === 0 ? [] : input.readStack(total.stackId))));
+  const { counters } = input;
+  return {
+    schema: REPORT_SCHEMA,
+    mode: input.mode,
+    target: input.target,
+    durationMs: Math.round(input.durationMs),
+    totals: {
+      outstandingBytes: totals.reduce((sum, total) => sum + total.bytes, 0),
+      outstandingAllocations: totals.reduce((sum, total) => sum + total.allocations, 0),
+      allocations: input.ledger.allocations,
+      frees: input.ledger.frees,
+      lostEvents: counters.ringbufDrops,
+      failedStacks: counters.stackFailures + counters.stacksFull,
+      tableFull: counters.allocsFull + counters.stateFailures,
+      truncatedStacks: counters.truncated,
+    },
+    stacks: totals.map((total, i) => {
+      const cache = input.cacheOf?.(total.stackId);
+      return {
+        bytes: total.bytes,
+        allocations: total.allocations,
+        frames: frames[i],
+        truncated: total.truncated,
+        ...(cache === undefined ? {} : { cache }),
+      };
+    }),
+  };
+}

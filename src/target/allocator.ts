@@ -1,0 +1,116 @@
+// Which object's allocator a process really uses, and where to probe it.
+import { LeakhoundError } from '../errors.js';
+
+/** What the addon's ELF reader gives for one defined function. */
+export interface FunctionSymbol {
+  name: string;
+  address: number;
+  fileOffset: number;
+  size: number;
+}
+
+export type SymbolLookup = (path: string, names: string[]) => FunctionSymbol[];
+
+export interface ProbePoint {
+  /** The BPF program to attach. */
+  program: string;
+  /** The symbol the offset came from (for messages). */
+  symbol: string;
+  /** The object to probe, as leakhound opens it (under /proc/PID/root when the target lives). */
+  path: string;
+  fileOffset: number;
+  isReturn: boolean;
+}
+
+/** The C library's allocation functions and the entry program that reads each one's arguments. */
+const ALLOCATION_FUNCTIONS: Record<string, string> = {
+  malloc: 'malloc_enter',
+  calloc: 'calloc_enter',
+  realloc: 'realloc_enter',
+  reallocarray: 'reallocarray_enter',
+  posix_memalign: 'posix_memalign_enter',
+  aligned_alloc: 'memalign_enter',
+  memalign: 'memalign_enter',
+  valloc: 'valloc_enter',
+  pvalloc: 'pvalloc_enter',
+};
+
+/** Every operator new (plain, array, nothrow, aligned): size comes first in each. */
+const OPERATOR_NEW = [
+  '_Znwm',
+  '_Znam',
+  '_ZnwmRKSt9nothrow_t',
+  '_ZnamRKSt9nothrow_t',
+  '_ZnwmSt11align_val_t',
+  '_ZnamSt11align_val_t',
+  '_ZnwmSt11align_val_tRKSt9nothrow_t',
+  '_ZnamSt11align_val_tRKSt9nothrow_t',
+];
+
+export interface AllocatorChoice {
+  /** The object whose malloc the target calls, as named in its maps. */
+  allocator: string;
+  /** The object providing operator new, when one is mapped. */
+  cxxRuntime: string | null;
+  probes: ProbePoint[];
+}
+
+/**
+ * Picks the allocator the dynamic linker binds: the executable's own malloc
+ * if it has one, else a library's. glibc's malloc is interposable, so any
+ * other library exporting malloc (jemalloc, tcmalloc, preloaded) wins over it.
+ */
+export function chooseAllocator(
+  executable: string | null,
+  libraries: string[],
+  lookup: SymbolLookup,
+  open: (path: string) => string,
+  forced: string | null,
+): AllocatorChoice {
+  const defines = (path: string, names: string[]) => lookup(open(path), names).length > 0;
+  const allocatorCandidates = forced
+    ? [forced]
+    : [...(executable ? [executable] : []), ...rankInterposersFirst(libraries)];
+  const allocator = allocatorCandidates.find((path) => defines(path, ['malloc']));
+  if (!allocator) {
+    throw forced
+      ? new LeakhoundError('NO_MALLOC', `${forced} does not define malloc`, 'name the object that holds the allocator with --allocator, or leave it out')
+      : new LeakhoundError('NO_MALLOC', 'no object mapped by the target defines malloc', 'name the object that holds the allocator with --allocator PATH');
+  }
+  const cxxCandidates = [...(executable ? [executable] : []), ...libraries];
+  const cxxRuntime = cxxCandidates.find((path) => defines(path, ['_Znwm'])) ?? null;
+
+  const probes = [
+    ...probesFor(open(allocator), lookup, ALLOCATION_FUNCTIONS),
+    ...(cxxRuntime ? probesFor(open(cxxRuntime), lookup, Object.fromEntries(OPERATOR_NEW.map((name) => [name, 'new_enter']))) : []),
+  ];
+  const free = lookup(open(allocator), ['free'])[0];
+  if (!free) throw new LeakhoundError('NO_MALLOC', `${allocator} defines malloc but not free`, 'name the object that holds the allocator with --allocator PATH');
+  probes.push({ program: 'free_enter', symbol: 'free', path: open(allocator), fileOffset: free.fileOffset, isReturn: false });
+  return { allocator, cxxRuntime, probes: attachOrder(probes) };
+}
+
+function rankInterposersFirst(libraries: string[]): string[] {
+  const isGlibc = (path: string) => /(^|\/)libc(-[\d.]+)?\.so(\.\d+)*$/.test(path);
+  return [...libraries.filter((path) => !isGlibc(path)), ...libraries.filter(isGlibc)];
+}
+
+/** Entry and return probes for each function; aliases (memalign and
+ * aligned_alloc share an address) are probed once, or calls would nest. */
+function probesFor(path: string, lookup: SymbolLookup, programs: Record<string, string>): ProbePoint[] {
+  const seen = new Set<number>();
+  const probes: ProbePoint[] = [];
+  for (const symbol of lookup(path, Object.keys(programs))) {
+    if (seen.has(symbol.fileOffset)) continue;
+    seen.add(symbol.fileOffset);
+    probes.push({ program: programs[symbol.name], symbol: symbol.name, path, fileOffset: symbol.fileOffset, isReturn: false });
+    probes.push({ program: 'alloc_exit', symbol: symbol.name, path, fileOffset: symbol.fileOffset, isReturn: true });
+  }
+  return probes;
+}
+
+/** Return probes go on before entry probes: a call whose entry was seen
+ * must have its return seen too, or its thread's nesting count stays up. */
+function attachOrder(probes: ProbePoint[]): ProbePoint[] {
+  return [...probes.filter((p) => p.isReturn), ...probes.filter((p) => !p.isReturn)];
+}

@@ -1,0 +1,26 @@
+// What must hold before any BPF is loaded; each failure is one clear line.
+import { existsSync, readFileSync } from 'node:fs';
+
+import { LeakhoundError } from '../errors.js';
+
+const CAP_SYS_ADMIN = 21n;
+const CAP_PERFMON = 38n;
+const CAP_BPF = 39n;
+
+function effectiveCapabilities(): bigint {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const match = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
+  return match ? BigInt(`0x${match[1]}`) : 0n;
+}
+
+export function checkPrivileges(): void {
+  const caps = effectiveCapabilities();
+  const has = (cap: bigint) => (caps >> cap) & 1n;
+  if (has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON))) return;
+  throw new LeakhoundError('EPERM', 'leakhound needs root, or CAP_BPF and CAP_PERFMON, to load BPF programs', 'run it with sudo');
+}
+
+export function checkBtf(path = '/sys/kernel/btf/vmlinux'): void {
+  if (existsSync(path)) return;
+  throw new LeakhoundError('NO_BTF', `this kernel has no BTF (${path} is missing)`, 'use a kernel built with CONFIG_DEBUG_INFO_BTF=y');
+}

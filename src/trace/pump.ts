@@ -1,0 +1,78 @@
+// The trace loop: drain the ring buffer on a timer, feed the sink, stop on
+// the first of duration, signal or the target's end.
+import { decodeBatch, type EventSink } from '../ingest/decode.js';
+import type { NativeTracer } from '../native/binding.js';
+
+export type StopReason = 'duration' | 'signal' | 'target-exit';
+
+export interface PumpOptions {
+  tracer: NativeTracer;
+  sink: EventSink;
+  /** How often the ring buffer is drained: the live view's lag. */
+  pollMs: number;
+  durationMs: number | null;
+  intervalMs: number | null;
+  onInterval?: (elapsedMs: number) => void;
+  /** Called after each drain; a truthy result ends the trace. */
+  targetEnded?: () => boolean;
+  /** Called after each drain, e.g. to snapshot the target's maps. */
+  afterDrain?: () => void;
+}
+
+export interface PumpResult {
+  reason: StopReason;
+  durationMs: number;
+  events: number;
+}
+
+/** Everything waiting in the ring buffer, decoded. */
+export function drainAll(tracer: NativeTracer, sink: EventSink): number {
+  let events = 0;
+  for (let batch = tracer.drain(); batch !== null; batch = tracer.drain()) events += decodeBatch(batch, sink);
+  return events;
+}
+
+export function pump(options: PumpOptions): Promise<PumpResult> {
+  const started = performance.now();
+  let events = 0;
+  let nextInterval = options.intervalMs ?? Infinity;
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (reason: StopReason) => {
+      clearInterval(timer);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      try {
+        // Probes off first, then whatever they had already submitted.
+        options.tracer.detach();
+        events += drainAll(options.tracer, options.sink);
+        options.afterDrain?.();
+        resolve({ reason, durationMs: performance.now() - started, events });
+      } catch (error) {
+        reject(error);
+      }
+    };
+    const onSignal = () => finish('signal');
+    const tick = () => {
+      try {
+        events += drainAll(options.tracer, options.sink);
+        options.afterDrain?.();
+        const elapsed = performance.now() - started;
+        if (elapsed >= nextInterval) {
+          options.onInterval?.(elapsed);
+          nextInterval += options.intervalMs ?? Infinity;
+        }
+        if (options.targetEnded?.()) finish('target-exit');
+        else if (options.durationMs !== null && elapsed >= options.durationMs) finish('duration');
+      } catch (error) {
+        clearInterval(timer);
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        reject(error);
+      }
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    timer = setInterval(tick, options.pollMs);
+  });
+}

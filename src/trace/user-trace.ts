@@ -1,0 +1,171 @@
+// `leakhound trace`: load the uprobe programs, find the target's allocator,
+// attach, pump events into the ledger, and turn what is left into a report.
+import { Ledger } from '../aggregate/ledger.js';
+import { LeakhoundError } from '../errors.js';
+import { addon, type ExitStatus, type NativeTracer } from '../native/binding.js';
+import { MAX_STACK_DEPTH, nameCounters } from '../native/layout.js';
+import { buildReport } from '../report/build.js';
+import type { Report } from '../report/types.js';
+import { ModuleMap } from '../symbolize/module-map.js';
+import { readMaps } from '../symbolize/proc-maps.js';
+import { UserSymbolizer } from '../symbolize/user-symbolizer.js';
+import { chooseAllocator, type ProbePoint } from '../target/allocator.js';
+import { launchHeld } from '../target/launch.js';
+import { checkBtf, checkPrivileges } from './preflight.js';
+import { pump, type StopReason } from './pump.js';
+
+export interface UserTraceOptions {
+  pid: number | null;
+  command: string[] | null;
+  durationMs: number | null;
+  intervalMs: number | null;
+  minSize: number;
+  maxSize: number;
+  olderThanMs: number;
+  allocator: string | null;
+  stackDepth: number;
+  maxAllocations: number;
+  maxStacks: number;
+  ringBytes: number;
+  verbose: boolean;
+  /** One line for the user while tracing (stderr). */
+  say: (line: string) => void;
+}
+
+export interface UserTraceResult {
+  report: Report;
+  reason: StopReason;
+  /** For a launched command: resolves with its exit status once it ends. */
+  commandExit: Promise<ExitStatus> | null;
+}
+
+const POLL_MS = 50;
+
+export async function traceUser(options: UserTraceOptions): Promise<UserTraceResult> {
+  checkPrivileges();
+  checkBtf();
+  // Load before touching any process: a load failure leaves nothing behind.
+  const tracer = new (addon().Tracer)('user', {
+    knobs: { min_size: options.minSize, max_size: options.maxSize, stack_depth: options.stackDepth, page_size: 4096 },
+    maxEntries: { allocs: options.maxAllocations, stacks: options.maxStacks, events: options.ringBytes },
+    batchBytes: 4 << 20,
+  });
+  try {
+    return await traceWith(tracer, options);
+  } finally {
+    tracer.close();
+  }
+}
+
+async function traceWith(tracer: NativeTracer, options: UserTraceOptions): Promise<UserTraceResult> {
+  const launched = options.command ? launchHeld(options.command) : null;
+  const pid = launched?.pid ?? (options.pid as number);
+  let exited: ExitStatus | null = launched?.exitedEarly ?? null;
+  const modules = new ModuleMap();
+  try {
+    if (!exited) {
+      modules.add(readTargetMaps(pid));
+      const choice = chooseAllocator(modules.executable(), modules.libraries(), (path, names) => addon().elfSymbols(path, names), (path) => modules.openPath(pid, path), options.allocator);
+      attachAll(tracer, choice.probes, pid);
+      options.say(`attached to PID ${pid} (${choice.probes.length} probes on ${choice.allocator}${choice.cxxRuntime ? ` and ${choice.cxxRuntime}` : ''})`);
+    }
+  } catch (error) {
+    if (launched) process.kill(pid, 'SIGKILL');
+    throw error;
+  } finally {
+    if (launched) addon().release(pid);
+  }
+
+  const ledger = new Ledger();
+  let stacksSeen = 0;
+  const targetEnded = (): boolean => {
+    if (exited) return true;
+    if (launched) exited = addon().reap(pid);
+    else if (!processAlive(pid)) exited = { code: -1, signal: null };
+    return exited !== null;
+  };
+  const result = await pump({
+    tracer,
+    sink: ledger,
+    pollMs: POLL_MS,
+    durationMs: options.durationMs,
+    intervalMs: options.intervalMs,
+    targetEnded,
+    // A launched command's maps vanish when it exits: snapshot them while
+    // new stacks keep appearing, so every frame can still be placed.
+    afterDrain: () => {
+      if (ledger.stackCount === stacksSeen || exited) return;
+      stacksSeen = ledger.stackCount;
+      const snapshot = tryReadMaps(pid);
+      if (snapshot) modules.add(snapshot);
+    },
+    onInterval: (elapsedMs) => options.say(intervalLine(elapsedMs, ledger)),
+  });
+
+  const symbolizer = new UserSymbolizer(modules, pid);
+  try {
+    const report = buildReport({
+      mode: 'user',
+      target: { pid, command: options.command, exitCode: launched && exited ? exited.code : null },
+      durationMs: result.durationMs,
+      ledger,
+      counters: nameCounters(tracer.counters()),
+      bornBeforeNs: Number(process.hrtime.bigint()) - options.olderThanMs * 1e6,
+      readStack: (id) => Array.from(tracer.stack(id), Number),
+      resolveStacks: (stacks) => symbolizer.resolveStacks(stacks),
+    });
+    return { report, reason: result.reason, commandExit: launched ? waitForExit(pid, exited, result.reason) : null };
+  } finally {
+    symbolizer.close();
+  }
+}
+
+function attachAll(tracer: NativeTracer, probes: ProbePoint[], pid: number): void {
+  for (const probe of probes) tracer.attachUprobe(probe.program, probe.path, probe.fileOffset, pid, probe.isReturn);
+}
+
+function readTargetMaps(pid: number) {
+  const maps = tryReadMaps(pid);
+  if (!maps) throw new LeakhoundError('NO_PROCESS', `process ${pid} does not exist or has exited`, 'check the PID with ps');
+  if (maps.length === 0) throw new LeakhoundError('NO_PROCESS', `process ${pid} has no user memory (a kernel thread?)`, 'give the PID of a user-space process');
+  return maps;
+}
+
+function tryReadMaps(pid: number) {
+  try {
+    return readMaps(pid);
+  } catch {
+    return null;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A launched command outlives a trace stopped early: it gets SIGTERM if the
+ * trace was stopped by a signal, and leakhound waits for its exit status. */
+function waitForExit(pid: number, exited: ExitStatus | null, reason: StopReason): Promise<ExitStatus> {
+  if (exited) return Promise.resolve(exited);
+  if (reason === 'signal') process.kill(pid, 'SIGTERM');
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const status = addon().reap(pid);
+      if (!status) return;
+      clearInterval(timer);
+      resolve(status);
+    }, POLL_MS);
+  });
+}
+
+function intervalLine(elapsedMs: number, ledger: Ledger): string {
+  const seconds = (elapsedMs / 1000).toFixed(1);
+  return `${seconds}s: ${ledger.live.bytes} bytes outstanding in ${ledger.live.count} allocations (${ledger.allocations} allocations, ${ledger.frees} frees)`;
+}
+
+export const DEFAULT_STACK_DEPTH = MAX_STACK_DEPTH;
