@@ -10,7 +10,11 @@
         "native/user-loader.cc",
         "native/tracer.cc",
         "native/process-control.cc",
-        "native/elf-reader.cc"
+        "native/elf-reader.cc",
+        "native/elf-core.cc",
+        "native/demangle.cc",
+        "native/module-symbolizer.cc",
+        "native/instruction-decoder.cc"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include\")",
@@ -19,7 +23,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-fexceptions"],
-      "libraries": ["-lbpf", "-lelf", "-ldw", "-lz"]
+      "libraries": ["-lbpf", "-lelf", "-ldw", "-lz", "-lcapstone"]
     }
   ]
 }

@@ -4,6 +4,7 @@
 #include "../bpf/leakhound.h"
 #include "elf-reader.h"
 #include "errors.h"
+#include "instruction-decoder.h"
 #include "process-control.h"
 #include "tracer.h"
 
@@ -32,6 +33,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Tracer", Tracer::Define(env));
   init_process_control(env, exports);
   init_elf_reader(env, exports);
+  init_instruction_decoder(env, exports);
   return exports;
 }
 

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -47,11 +48,16 @@ class ElfFile {
     elf_ = elf_begin(fd_, ELF_C_READ, nullptr);
     if (!elf_ || elf_kind(elf_) != ELF_K_ELF) fail(path, "not an ELF file", 0);
     if (!gelf_getehdr(elf_, &ehdr_)) fail(path, elf_errmsg(-1), 0);
-    size_t shnum = 0, phnum = 0;
-    if (elf_getshdrnum(elf_, &shnum) != 0 || elf_getphdrnum(elf_, &phnum) != 0 ||
-        !table_fits(ehdr_.e_shoff, shnum, gelf_fsize(elf_, ELF_T_SHDR, 1, EV_CURRENT), st.st_size) ||
+    // libelf quietly shortens header tables that run past the end of the
+    // file; the counts the header claims tell a truncated file. (Counts
+    // too large for the header are in the first section header: the file
+    // must at least hold that one.)
+    uint64_t shnum = ehdr_.e_shnum == 0 && ehdr_.e_shoff != 0 ? 1 : ehdr_.e_shnum;
+    uint64_t phnum = ehdr_.e_phnum == PN_XNUM ? 1 : ehdr_.e_phnum;
+    if (!table_fits(ehdr_.e_shoff, shnum, gelf_fsize(elf_, ELF_T_SHDR, 1, EV_CURRENT), st.st_size) ||
         !table_fits(ehdr_.e_phoff, phnum, gelf_fsize(elf_, ELF_T_PHDR, 1, EV_CURRENT), st.st_size))
       fail(path, "truncated or corrupt header tables", 0);
+    size_ = st.st_size;
   }
   ~ElfFile() { release(); }
   ElfFile(const ElfFile&) = delete;
@@ -59,6 +65,7 @@ class ElfFile {
 
   Elf* elf() const { return elf_; }
   const GElf_Ehdr& ehdr() const { return ehdr_; }
+  uint64_t size() const { return size_; }
 
  private:
   [[noreturn]] void fail(const std::string& path, const std::string& why, int err) {
@@ -75,6 +82,7 @@ class ElfFile {
   int fd_ = -1;
   Elf* elf_ = nullptr;
   GElf_Ehdr ehdr_{};
+  uint64_t size_ = 0;
 };
 
 struct SymbolTable {
@@ -180,15 +188,17 @@ std::optional<std::string> build_id_hex(Elf* elf) {
 
 }  // namespace
 
-std::vector<LoadSegment> load_segments(Elf* elf) {
+std::vector<LoadSegment> load_segments(Elf* elf, uint64_t file_size) {
   std::vector<LoadSegment> segments;
   size_t count = 0;
   if (elf_getphdrnum(elf, &count) != 0) return segments;
   for (size_t i = 0; i < count; ++i) {
     GElf_Phdr phdr;
     if (!gelf_getphdr(elf, static_cast<int>(i), &phdr)) break;
-    if (phdr.p_type == PT_LOAD && phdr.p_filesz > 0)
-      segments.push_back({phdr.p_vaddr, phdr.p_offset, phdr.p_filesz});
+    if (phdr.p_type != PT_LOAD || phdr.p_offset >= file_size) continue;
+    // A truncated file keeps the segment's bytes that are still there.
+    uint64_t filesz = std::min<uint64_t>(phdr.p_filesz, file_size - phdr.p_offset);
+    if (filesz > 0) segments.push_back({phdr.p_vaddr, phdr.p_offset, filesz});
   }
   return segments;
 }
@@ -214,7 +224,7 @@ std::optional<uint64_t> file_offset_to_vaddr(const std::vector<LoadSegment>& seg
 std::vector<FunctionSymbol> find_function_symbols(const std::string& path,
                                                   const std::vector<std::string>& names) {
   ElfFile file(path);
-  std::vector<LoadSegment> segments = load_segments(file.elf());
+  std::vector<LoadSegment> segments = load_segments(file.elf(), file.size());
   std::set<std::string, std::less<>> wanted(names.begin(), names.end());
   std::map<std::string, Found> found;
   int table_rank = 0;

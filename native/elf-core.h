@@ -54,8 +54,9 @@ std::vector<FunctionSymbol> find_function_symbols(const std::string& path,
 // Throws ElfError.
 ElfSummary read_elf_summary(const std::string& path);
 
-// Empty when the program headers cannot be read.
-std::vector<LoadSegment> load_segments(Elf* elf);
+// PT_LOADs clipped to the file's `file_size` bytes; empty when the program
+// headers cannot be read.
+std::vector<LoadSegment> load_segments(Elf* elf, uint64_t file_size);
 std::optional<uint64_t> vaddr_to_file_offset(const std::vector<LoadSegment>& segments,
                                              uint64_t vaddr);
 std::optional<uint64_t> file_offset_to_vaddr(const std::vector<LoadSegment>& segments,

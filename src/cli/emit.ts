@@ -10,25 +10,25 @@ import { renderText } from '../render/text.js';
 import type { Report } from '../report/types.js';
 import type { CommonOptions } from './options.js';
 
-export function emitReport(report: Report, options: CommonOptions): void {
+export async function emitReport(report: Report, options: CommonOptions): Promise<void> {
   const json = options.json !== null || options.out !== null ? renderJson(report) : '';
   if (options.out !== null) {
-    prepareOutDir(options.out);
-    writeFileSafely(join(options.out, 'report.json'), json);
-    writeFileSafely(join(options.out, 'leaks.folded'), renderFolded(report));
-    writeFileSafely(join(options.out, 'flamegraph.svg'), renderFlamegraph(report, { title: flameTitle(report) }));
+    await prepareOutDir(options.out);
+    await writeFileSafely(join(options.out, 'report.json'), json);
+    await writeFileSafely(join(options.out, 'leaks.folded'), renderFolded(report));
+    await writeFileSafely(join(options.out, 'flamegraph.svg'), renderFlamegraph(report, { title: flameTitle(report) }));
   }
   if (options.json === '-') process.stdout.write(json);
   else {
-    if (options.json !== null) writeFileSafely(options.json, json);
+    if (options.json !== null) await writeFileSafely(options.json, json);
     process.stdout.write(renderText(report, { top: options.top }));
   }
 }
 
 /** Output locations are checked before tracing starts, so a trace is never
  * thrown away for want of a directory. */
-export function checkOutputs(options: CommonOptions): void {
-  if (options.out !== null) prepareOutDir(options.out);
+export async function checkOutputs(options: CommonOptions): Promise<void> {
+  if (options.out !== null) await prepareOutDir(options.out);
 }
 
 function flameTitle(report: Report): string {

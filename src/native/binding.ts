@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 
 import { LeakhoundError } from '../errors.js';
 import { type AddonLayout, layoutMismatches } from './layout.js';
+import type { Instruction } from '../target/probe-site.js';
 import type { ElfReaderAddon } from './elf-types.js';
 
 export interface TracerOptions {
@@ -47,7 +48,12 @@ export interface ProcessControlAddon {
   reap(pid: number): ExitStatus | null;
 }
 
-export interface Addon extends ProcessControlAddon, ElfReaderAddon {
+export interface InstructionDecoderAddon {
+  /** Capstone's decoding of [fileOffset, fileOffset + size) of an object. */
+  decodeFunction(path: string, fileOffset: number, size: number): Instruction[];
+}
+
+export interface Addon extends ProcessControlAddon, ElfReaderAddon, InstructionDecoderAddon {
   layout: AddonLayout;
   Tracer: new (kind: 'user' | 'kernel', options: TracerOptions) => NativeTracer;
 }

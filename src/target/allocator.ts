@@ -11,6 +11,15 @@ export interface FunctionSymbol {
 
 export type SymbolLookup = (path: string, names: string[]) => FunctionSymbol[];
 
+/** What choosing probes needs from the outside world. */
+export interface ProbeEnvironment {
+  lookup: SymbolLookup;
+  /** The path leakhound opens for an object named in the target's maps. */
+  open: (path: string) => string;
+  /** Where an entry-only probe on this function goes (a file offset). */
+  placeEntryOnly: (path: string, symbol: FunctionSymbol, reads: string[]) => number;
+}
+
 export interface ProbePoint {
   /** The BPF program to attach. */
   program: string;
@@ -63,10 +72,10 @@ export interface AllocatorChoice {
 export function chooseAllocator(
   executable: string | null,
   libraries: string[],
-  lookup: SymbolLookup,
-  open: (path: string) => string,
+  env: ProbeEnvironment,
   forced: string | null,
 ): AllocatorChoice {
+  const { lookup, open } = env;
   const defines = (path: string, names: string[]) => lookup(open(path), names).length > 0;
   const allocatorCandidates = forced
     ? [forced]
@@ -86,7 +95,8 @@ export function chooseAllocator(
   ];
   const free = lookup(open(allocator), ['free'])[0];
   if (!free) throw new LeakhoundError('NO_MALLOC', `${allocator} defines malloc but not free`, 'name the object that holds the allocator with --allocator PATH');
-  probes.push({ program: 'free_enter', symbol: 'free', path: open(allocator), fileOffset: free.fileOffset, isReturn: false });
+  const freeSite = env.placeEntryOnly(open(allocator), free, ['rdi']);
+  probes.push({ program: 'free_enter', symbol: 'free', path: open(allocator), fileOffset: freeSite, isReturn: false });
   return { allocator, cxxRuntime, probes: attachOrder(probes) };
 }
 

@@ -9,7 +9,8 @@ import type { Report } from '../report/types.js';
 import { ModuleMap } from '../symbolize/module-map.js';
 import { readMaps } from '../symbolize/proc-maps.js';
 import { UserSymbolizer } from '../symbolize/user-symbolizer.js';
-import { chooseAllocator, type ProbePoint } from '../target/allocator.js';
+import { chooseAllocator, type ProbeEnvironment, type ProbePoint } from '../target/allocator.js';
+import { chooseProbeSite } from '../target/probe-site.js';
 import { launchHeld } from '../target/launch.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
 import { pump, type StopReason } from './pump.js';
@@ -28,6 +29,8 @@ export interface UserTraceOptions {
   maxStacks: number;
   ringBytes: number;
   verbose: boolean;
+  /** Benchmarks only: attach the same probes with programs that do nothing. */
+  floorOnly?: boolean;
   /** One line for the user while tracing (stderr). */
   say: (line: string) => void;
 }
@@ -46,7 +49,7 @@ export async function traceUser(options: UserTraceOptions): Promise<UserTraceRes
   checkBtf();
   // Load before touching any process: a load failure leaves nothing behind.
   const tracer = new (addon().Tracer)('user', {
-    knobs: { min_size: options.minSize, max_size: options.maxSize, stack_depth: options.stackDepth, page_size: 4096 },
+    knobs: { min_size: options.minSize, max_size: options.maxSize, stack_depth: options.stackDepth, page_size: 4096, floor_only: options.floorOnly ? 1 : 0 },
     maxEntries: { allocs: options.maxAllocations, stacks: options.maxStacks, events: options.ringBytes },
     batchBytes: 4 << 20,
   });
@@ -65,7 +68,7 @@ async function traceWith(tracer: NativeTracer, options: UserTraceOptions): Promi
   try {
     if (!exited) {
       modules.add(readTargetMaps(pid));
-      const choice = chooseAllocator(modules.executable(), modules.libraries(), (path, names) => addon().elfSymbols(path, names), (path) => modules.openPath(pid, path), options.allocator);
+      const choice = chooseAllocator(modules.executable(), modules.libraries(), probeEnvironment(modules, pid, options), options.allocator);
       attachAll(tracer, choice.probes, pid);
       options.say(`attached to PID ${pid} (${choice.probes.length} probes on ${choice.allocator}${choice.cxxRuntime ? ` and ${choice.cxxRuntime}` : ''})`);
     }
@@ -118,6 +121,18 @@ async function traceWith(tracer: NativeTracer, options: UserTraceOptions): Promi
   } finally {
     symbolizer.close();
   }
+}
+
+function probeEnvironment(modules: ModuleMap, pid: number, options: UserTraceOptions): ProbeEnvironment {
+  return {
+    lookup: (path, names) => addon().elfSymbols(path, names),
+    open: (path) => modules.openPath(pid, path),
+    placeEntryOnly: (path, symbol, reads) => {
+      const site = chooseProbeSite(addon().decodeFunction(path, symbol.fileOffset, symbol.size), reads);
+      if (options.verbose) options.say(`${symbol.name}: probe at ${site.reason}`);
+      return Number.isNaN(site.fileOffset) ? symbol.fileOffset : site.fileOffset;
+    },
+  };
 }
 
 function attachAll(tracer: NativeTracer, probes: ProbePoint[], pid: number): void {

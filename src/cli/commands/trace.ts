@@ -29,7 +29,7 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
   if (pid === process.pid) throw new LeakhoundError('USAGE', 'leakhound cannot trace itself', 'give another PID');
   const stackDepth = parseNumber('stack-depth', String(argv.stackDepth), { integer: true, positive: true }) as number;
   if (stackDepth > DEFAULT_STACK_DEPTH) throw new LeakhoundError('USAGE', `--stack-depth ${stackDepth} is more than ${DEFAULT_STACK_DEPTH}`, `use 1 to ${DEFAULT_STACK_DEPTH}`);
-  checkOutputs(common);
+  await checkOutputs(common);
   const result = await traceUser({
     pid,
     command: command.length > 0 ? command : null,
@@ -46,6 +46,6 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     verbose: common.verbose,
     say,
   });
-  emitReport(result.report, common);
+  await emitReport(result.report, common);
   return result.commandExit ? (await result.commandExit).code : 0;
 }

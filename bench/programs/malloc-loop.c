@@ -1,0 +1,144 @@
+// The allocation loop every malloc-loop benchmark times: malloc+free pairs
+// (or mallocs alone) made from a chosen call depth, on one or more threads,
+// timed inside the program so no tool's start-up or report is counted.
+//
+//   malloc-loop [-n PAIRS] [-d DEPTH] [-s SIZE] [-t THREADS] [-l] [-w] [-W]
+//     -l  leak: malloc only, never free (every allocation stays outstanding)
+//     -w  print "ready PID" and wait for SIGUSR1 before the timed loop (attach)
+//     -W  windows: loop until killed, one line per >= 100 ms window
+//
+// Prints one JSON line per thread ({"thread":i,"pairs":n,"ns_per_pair":x}), or
+// per window ({"window":k,"pairs":n,"ns_per_pair":x}).
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+// noipa: the compiler may neither inline nor fold the descent, so each level
+// keeps its own frame and the stack really is DEPTH frames deep.
+#define KEEP __attribute__((noipa))
+
+struct job {
+  long pairs;
+  int depth;
+  size_t size;
+  int leak;
+  int windows;
+  int index;
+};
+
+static double now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+// Hides the pointer from the optimizer: GCC would otherwise remove a
+// malloc whose block is freed unused.
+static inline void escape(void *p) { __asm__ volatile("" : : "r"(p) : "memory"); }
+
+KEEP static void pairs(long n, size_t size) {
+  for (long i = 0; i < n; i++) {
+    void *p = malloc(size);
+    escape(p);
+    free(p);
+  }
+}
+
+KEEP static void leaks(long n, size_t size) {
+  for (long i = 0; i < n; i++) escape(malloc(size));
+}
+
+KEEP static void timed(struct job *job) {
+  if (job->windows) {
+    // Windows close on time, not on a count, so a line arrives at a steady
+    // pace whatever a pair costs under the tool of the moment.
+    for (long window = 0;; window++) {
+      long done = 0;
+      double start = now_ns(), elapsed;
+      do {
+        pairs(1000, job->size);
+        done += 1000;
+        elapsed = now_ns() - start;
+      } while (elapsed < 100e6);
+      printf("{\"window\":%ld,\"pairs\":%ld,\"ns_per_pair\":%.1f}\n", window, done, elapsed / done);
+      fflush(stdout);
+    }
+  }
+  double start = now_ns();
+  if (job->leak) leaks(job->pairs, job->size);
+  else pairs(job->pairs, job->size);
+  double elapsed = now_ns() - start;
+  printf("{\"thread\":%d,\"pairs\":%ld,\"ns_per_pair\":%.1f}\n", job->index, job->pairs, elapsed / job->pairs);
+}
+
+// Not a tail call (the result is used), so every level stays on the stack.
+KEEP static int descend(struct job *job, int level) {
+  if (level >= job->depth) {
+    timed(job);
+    return 0;
+  }
+  return descend(job, level + 1) + 1;
+}
+
+static void *run(void *arg) {
+  struct job *job = arg;
+  // A first pair outside the timing: the thread's arena is made here.
+  free(malloc(job->size));
+  descend(job, 1);
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  struct job base = {.pairs = 300000, .depth = 1, .size = 64};
+  int threads = 1, wait_signal = 0, opt;
+  while ((opt = getopt(argc, argv, "n:d:s:t:lwW")) != -1) {
+    switch (opt) {
+      case 'n': base.pairs = atol(optarg); break;
+      case 'd': base.depth = atoi(optarg); break;
+      case 's': base.size = (size_t)atol(optarg); break;
+      case 't': threads = atoi(optarg); break;
+      case 'l': base.leak = 1; break;
+      case 'w': wait_signal = 1; break;
+      case 'W': base.windows = 1; break;
+      default:
+        fprintf(stderr, "usage: %s [-n PAIRS] [-d DEPTH] [-s SIZE] [-t THREADS] [-l] [-w] [-W]\n", argv[0]);
+        return 2;
+    }
+  }
+  if (base.pairs < 1 || base.depth < 1 || threads < 1 || threads > 64) {
+    fprintf(stderr, "%s: PAIRS, DEPTH and THREADS (1-64) must be positive\n", argv[0]);
+    return 2;
+  }
+  if (wait_signal) {
+    sigset_t usr1;
+    int sig;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, NULL);
+    printf("ready %d\n", (int)getpid());
+    fflush(stdout);
+    sigwait(&usr1, &sig);
+  }
+  struct job jobs[64];
+  pthread_t ids[64];
+  for (int i = 0; i < threads; i++) {
+    jobs[i] = base;
+    jobs[i].index = i;
+  }
+  // One thread runs on main itself: the single-threaded loop stays a
+  // single-threaded process.
+  for (int i = 1; i < threads; i++) {
+    if (pthread_create(&ids[i], NULL, run, &jobs[i]) != 0) {
+      perror("pthread_create");
+      return 1;
+    }
+  }
+  run(&jobs[0]);
+  for (int i = 1; i < threads; i++) pthread_join(ids[i], NULL);
+  return 0;
+}

@@ -1,0 +1,150 @@
+// N-API glue over elf-core and module-symbolizer: arguments in, plain
+// objects out, ElfError -> ELF_INVALID.
+#include "elf-reader.h"
+
+#include <cmath>
+
+#include "elf-core.h"
+#include "errors.h"
+#include "module-symbolizer.h"
+
+namespace leakhound {
+namespace {
+
+constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
+
+std::string string_argument(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  if (!info[index].IsString())
+    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a string");
+  return info[index].As<Napi::String>().Utf8Value();
+}
+
+Napi::Array array_argument(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  if (!info[index].IsArray())
+    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be an array");
+  return info[index].As<Napi::Array>();
+}
+
+std::vector<std::string> string_list(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  Napi::Array array = array_argument(info, index, name);
+  std::vector<std::string> strings;
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    Napi::Value item = array.Get(i);
+    if (!item.IsString())
+      throw Napi::TypeError::New(info.Env(), std::string(name) + " must hold only strings");
+    strings.push_back(item.As<Napi::String>().Utf8Value());
+  }
+  return strings;
+}
+
+std::vector<uint64_t> offset_list(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  Napi::Array array = array_argument(info, index, name);
+  std::vector<uint64_t> offsets;
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    Napi::Value item = array.Get(i);
+    double value = item.IsNumber() ? item.As<Napi::Number>().DoubleValue() : -1;
+    if (!(value >= 0 && value <= kMaxSafeInteger && std::floor(value) == value))
+      throw Napi::RangeError::New(info.Env(),
+                                  std::string(name) + " must hold only non-negative integers");
+    offsets.push_back(static_cast<uint64_t>(value));
+  }
+  return offsets;
+}
+
+Napi::Value string_or_null(Napi::Env env, const std::optional<std::string>& text) {
+  return text ? Napi::String::New(env, *text) : env.Null();
+}
+
+const char* type_name(ElfType type) {
+  switch (type) {
+    case ElfType::exec: return "exec";
+    case ElfType::dyn: return "dyn";
+    case ElfType::other: break;
+  }
+  return "other";
+}
+
+Napi::Value ElfSymbols(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = string_argument(info, 0, "path");
+  std::vector<std::string> names = string_list(info, 1, "names");
+  std::vector<FunctionSymbol> symbols;
+  try {
+    symbols = find_function_symbols(path, names);
+  } catch (const ElfError& error) {
+    throw_error(env, "ELF_INVALID", error.what(), error.err());
+  }
+  Napi::Array out = Napi::Array::New(env, symbols.size());
+  for (uint32_t i = 0; i < symbols.size(); ++i) {
+    Napi::Object symbol = Napi::Object::New(env);
+    symbol.Set("name", symbols[i].name);
+    symbol.Set("address", static_cast<double>(symbols[i].address));
+    symbol.Set("fileOffset", static_cast<double>(symbols[i].file_offset));
+    symbol.Set("size", static_cast<double>(symbols[i].size));
+    out.Set(i, symbol);
+  }
+  return out;
+}
+
+Napi::Value ElfInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = string_argument(info, 0, "path");
+  ElfSummary summary;
+  try {
+    summary = read_elf_summary(path);
+  } catch (const ElfError& error) {
+    throw_error(env, "ELF_INVALID", error.what(), error.err());
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("type", type_name(summary.type));
+  out.Set("interpreter", string_or_null(env, summary.interpreter));
+  out.Set("hasSymtab", summary.has_symtab);
+  out.Set("hasDebugInfo", summary.has_debug_info);
+  out.Set("buildId", string_or_null(env, summary.build_id));
+  return out;
+}
+
+class Symbolizer : public Napi::ObjectWrap<Symbolizer> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Symbolizer",
+                       {InstanceMethod<&Symbolizer::Symbolize>("symbolize"),
+                        InstanceMethod<&Symbolizer::Close>("close")});
+  }
+
+  explicit Symbolizer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Symbolizer>(info) {}
+
+ private:
+  Napi::Value Symbolize(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::string path = string_argument(info, 0, "path");
+    std::vector<uint64_t> offsets = offset_list(info, 1, "fileOffsets");
+    std::vector<SourceLocation> locations = modules_.symbolize(path, offsets);
+    Napi::Array out = Napi::Array::New(env, locations.size());
+    for (uint32_t i = 0; i < locations.size(); ++i) {
+      const SourceLocation& where = locations[i];
+      Napi::Object location = Napi::Object::New(env);
+      location.Set("symbol", string_or_null(env, where.symbol));
+      location.Set("symbolOffset", static_cast<double>(where.symbol_offset));
+      location.Set("file", string_or_null(env, where.file));
+      location.Set("line", where.line ? Napi::Number::New(env, static_cast<double>(*where.line))
+                                      : env.Null());
+      out.Set(i, location);
+    }
+    return out;
+  }
+
+  void Close(const Napi::CallbackInfo&) { modules_.clear(); }
+
+  ModuleSymbolizer modules_;
+};
+
+}  // namespace
+
+void init_elf_reader(Napi::Env env, Napi::Object exports) {
+  exports.Set("elfSymbols", Napi::Function::New(env, ElfSymbols, "elfSymbols"));
+  exports.Set("elfInfo", Napi::Function::New(env, ElfInfo, "elfInfo"));
+  exports.Set("Symbolizer", Symbolizer::Define(env));
+}
+
+}  // namespace leakhound

@@ -1,0 +1,53 @@
+// libFuzzer entry: each input is an ELF file someone could hand leakhound,
+// read the way the addon reads it (summary, symbols, then symbolization).
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../demangle.h"
+#include "../elf-core.h"
+#include "../module-symbolizer.h"
+
+namespace {
+
+// The readers take paths: one memfd, rewritten per input, serves as the file.
+const std::string& write_input(const uint8_t* data, size_t size) {
+  static const int fd = memfd_create("elf-fuzz-input", MFD_CLOEXEC);
+  static const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  if (fd < 0 || ftruncate(fd, 0) != 0 ||
+      pwrite(fd, data, size, 0) != static_cast<ssize_t>(size))
+    abort();
+  return path;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string& path = write_input(data, size);
+  std::vector<uint64_t> offsets;
+  try {
+    leakhound::read_elf_summary(path);
+    // Names the seeds define: an IFUNC, and one name in several versions.
+    for (const auto& symbol : leakhound::find_function_symbols(
+             path, {"main", "_start", "chosen_alloc", "__libpthread_version_placeholder"}))
+      offsets.push_back(symbol.file_offset + 1);
+  } catch (const leakhound::ElfError&) {
+  }
+  // A few offsets picked by the input itself reach the DWARF readers elsewhere.
+  for (size_t i = 0; i + sizeof(uint64_t) <= size && offsets.size() < 8; i += size / 4 + 1) {
+    uint64_t value;
+    memcpy(&value, data + i, sizeof value);
+    offsets.push_back(value % (size + 1));
+  }
+  leakhound::ModuleSymbolizer symbolizer;
+  symbolizer.symbolize(path, offsets);
+  leakhound::plain_function_name(
+      std::string(reinterpret_cast<const char*>(data), std::min<size_t>(size, 512)));
+  return 0;
+}

@@ -1,0 +1,171 @@
+#include "module-symbolizer.h"
+
+#include <dwarf.h>
+#include <elf.h>
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "demangle.h"
+#include "elf-core.h"
+
+namespace leakhound {
+namespace {
+
+// Offline use: no process; debug files are searched by build-id and
+// .gnu_debuglink under the default path (":.debug:/usr/lib/debug").
+const Dwfl_Callbacks kCallbacks = [] {
+  Dwfl_Callbacks callbacks{};
+  callbacks.find_elf = dwfl_build_id_find_elf;
+  callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+  callbacks.section_address = dwfl_offline_section_address;
+  return callbacks;
+}();
+
+// Which file a path named when it was opened: a package upgrade replaces
+// a library under the same path.
+struct FileIdentity {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  off_t size = 0;
+  timespec mtime{};
+
+  explicit FileIdentity(const struct stat& st)
+      : dev(st.st_dev), ino(st.st_ino), size(st.st_size), mtime(st.st_mtim) {}
+  FileIdentity() = default;
+  bool operator==(const FileIdentity& other) const {
+    return dev == other.dev && ino == other.ino && size == other.size &&
+           mtime.tv_sec == other.mtime.tv_sec && mtime.tv_nsec == other.mtime.tv_nsec;
+  }
+};
+
+bool stat_path(const std::string& path, FileIdentity& identity) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return false;
+  identity = FileIdentity(st);
+  return true;
+}
+
+// Inside inlined code the line table gives the inlined callee's line, while
+// the symbol is the function it was inlined into: report the call site of
+// the outermost inlined call instead, so that symbol and line agree.
+bool inlined_call_site(Dwfl_Module* mod, Dwarf_Addr address, SourceLocation& where) {
+  Dwarf_Addr bias = 0;
+  Dwarf_Die* cu = dwfl_module_addrdie(mod, address, &bias);
+  if (!cu) return false;
+  Dwarf_Die* scopes = nullptr;
+  int count = dwarf_getscopes(cu, address - bias, &scopes);
+  std::unique_ptr<Dwarf_Die, decltype(&free)> owned(scopes, free);
+  for (int i = count - 1; i >= 0; --i) {
+    if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine) continue;
+    Dwarf_Attribute attribute;
+    Dwarf_Word file_index = 0, line = 0;
+    Dwarf_Files* files = nullptr;
+    size_t file_count = 0;
+    if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attribute), &file_index) != 0 ||
+        dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attribute), &line) != 0 ||
+        line == 0 || dwarf_getsrcfiles(cu, &files, &file_count) != 0)
+      return false;
+    const char* file = dwarf_filesrc(files, file_index, nullptr, nullptr);
+    if (!file) return false;
+    where.file = file;
+    where.line = line;
+    return true;
+  }
+  return false;
+}
+
+void add_source_line(Dwfl_Module* mod, Dwarf_Addr address, SourceLocation& where) {
+  if (inlined_call_site(mod, address, where)) return;
+  Dwfl_Line* row = dwfl_module_getsrc(mod, address);
+  int line = 0;
+  const char* file = row ? dwfl_lineinfo(row, nullptr, &line, nullptr, nullptr, nullptr) : nullptr;
+  if (!file || line <= 0) return;  // line 0: code with no source line
+  where.file = file;
+  where.line = static_cast<uint64_t>(line);
+}
+
+}  // namespace
+
+// An opened file, or the memory of having failed to open it.
+struct ModuleSymbolizer::Module {
+  FileIdentity identity;
+  std::unique_ptr<Dwfl, decltype(&dwfl_end)> dwfl{nullptr, dwfl_end};
+  Dwfl_Module* mod = nullptr;
+  Dwarf_Addr bias = 0;
+  std::vector<LoadSegment> segments;
+
+  explicit Module(const std::string& path) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd >= 0 && !report(path, fd)) close(fd);
+  }
+
+  SourceLocation locate(uint64_t file_offset) const {
+    SourceLocation where;
+    std::optional<uint64_t> vaddr = file_offset_to_vaddr(segments, file_offset);
+    if (!mod || !vaddr) return where;
+    Dwarf_Addr address = *vaddr + bias;
+    GElf_Off offset = 0;
+    GElf_Sym sym;
+    const char* name = dwfl_module_addrinfo(mod, address, &offset, &sym, nullptr, nullptr, nullptr);
+    if (name) {
+      where.symbol = plain_function_name(name);
+      where.symbol_offset = offset;
+    }
+    add_source_line(mod, address, where);
+    return where;
+  }
+
+ private:
+  // True when libdwfl took `fd` (it closes it in dwfl_end).
+  bool report(const std::string& path, int fd) {
+    struct stat st;
+    unsigned char magic[SELFMAG];
+    // Only ELF reaches libdwfl: given anything else it tries decompressing,
+    // and on some of those paths closes our fd itself.
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || pread(fd, magic, SELFMAG, 0) != SELFMAG ||
+        memcmp(magic, ELFMAG, SELFMAG) != 0)
+      return false;
+    identity = FileIdentity(st);
+    dwfl.reset(dwfl_begin(&kCallbacks));
+    if (!dwfl) return false;
+    dwfl_report_begin(dwfl.get());
+    // Base 0 with p_vaddr added: module addresses are the file's ELF addresses.
+    mod = dwfl_report_elf(dwfl.get(), path.c_str(), path.c_str(), fd, 0, true);
+    dwfl_report_end(dwfl.get(), nullptr, nullptr);
+    if (!mod) return false;
+    Elf* elf = dwfl_module_getelf(mod, &bias);
+    if (elf) segments = load_segments(elf, static_cast<uint64_t>(st.st_size));
+    return true;
+  }
+};
+
+ModuleSymbolizer::ModuleSymbolizer() = default;
+ModuleSymbolizer::~ModuleSymbolizer() = default;
+
+void ModuleSymbolizer::clear() { modules_.clear(); }
+
+const ModuleSymbolizer::Module& ModuleSymbolizer::module_for(const std::string& path) {
+  FileIdentity now;
+  auto cached = modules_.find(path);
+  if (cached != modules_.end() && stat_path(path, now) && cached->second->identity == now)
+    return *cached->second;
+  std::unique_ptr<Module>& slot = modules_[path];
+  slot = std::make_unique<Module>(path);
+  return *slot;
+}
+
+std::vector<SourceLocation> ModuleSymbolizer::symbolize(const std::string& path,
+                                                        const std::vector<uint64_t>& file_offsets) {
+  const Module& module = module_for(path);
+  std::vector<SourceLocation> locations;
+  locations.reserve(file_offsets.size());
+  for (uint64_t offset : file_offsets) locations.push_back(module.locate(offset));
+  return locations;
+}
+
+}  // namespace leakhound

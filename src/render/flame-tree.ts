@@ -1,0 +1,58 @@
+// Stacks merged into one tree rooted at "all": the shape a flame graph draws.
+
+import type { Report } from '../report/types.js';
+import { stackPath, type PathFrameKind } from './stack-path.js';
+
+export interface FlameNode {
+  name: string;
+  kind: PathFrameKind | 'root';
+  bytes: number;
+  allocations: number;
+  /** Sorted by name, like flamegraph.pl, so the same data always draws the same picture. */
+  children: FlameNode[];
+}
+
+interface GrowingNode {
+  name: string;
+  kind: FlameNode['kind'];
+  bytes: number;
+  allocations: number;
+  children: Map<string, GrowingNode>;
+}
+
+function grow(name: string, kind: FlameNode['kind']): GrowingNode {
+  return { name, kind, bytes: 0, allocations: 0, children: new Map() };
+}
+
+function byName(a: FlameNode, b: FlameNode): number {
+  // Code-unit order, not localeCompare: identical on every machine.
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  return a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0;
+}
+
+function freeze(node: GrowingNode): FlameNode {
+  const children = [...node.children.values()].map(freeze).sort(byName);
+  return { name: node.name, kind: node.kind, bytes: node.bytes, allocations: node.allocations, children };
+}
+
+export function buildFlameTree(report: Report): FlameNode {
+  const root = grow('all', 'root');
+  for (const stack of report.stacks) {
+    let node = root;
+    node.bytes += stack.bytes;
+    node.allocations += stack.allocations;
+    for (const frame of stackPath(stack, report.mode)) {
+      // Keyed by kind too: a made-up `[unknown]` must not merge with a symbol of that name.
+      const key = `${frame.kind}:${frame.name}`;
+      let child = node.children.get(key);
+      if (child === undefined) {
+        child = grow(frame.name, frame.kind);
+        node.children.set(key, child);
+      }
+      child.bytes += stack.bytes;
+      child.allocations += stack.allocations;
+      node = child;
+    }
+  }
+  return freeze(root);
+}

@@ -1,0 +1,49 @@
+// The `leakhound.report/v1` JSON document. Objects are rebuilt field by field
+// so the key order is the schema's, whatever order the report was built in,
+// and nothing outside the schema leaks into the file.
+
+import { REPORT_SCHEMA, type Frame, type Report, type StackReport } from '../report/types.js';
+
+function frameJson(frame: Frame): Frame {
+  return {
+    address: frame.address,
+    symbol: frame.symbol,
+    module: frame.module,
+    file: frame.file,
+    line: frame.line,
+    offset: frame.offset,
+  };
+}
+
+function stackJson(stack: StackReport): StackReport {
+  const json: StackReport = {
+    bytes: stack.bytes,
+    allocations: stack.allocations,
+    frames: stack.frames.map(frameJson),
+    truncated: stack.truncated,
+  };
+  if (stack.cache !== undefined) json.cache = stack.cache;
+  return json;
+}
+
+export function renderJson(report: Report): string {
+  const { target, totals } = report;
+  const json: Report = {
+    schema: REPORT_SCHEMA,
+    mode: report.mode,
+    target: { pid: target.pid, command: target.command, exitCode: target.exitCode },
+    durationMs: report.durationMs,
+    totals: {
+      outstandingBytes: totals.outstandingBytes,
+      outstandingAllocations: totals.outstandingAllocations,
+      allocations: totals.allocations,
+      frees: totals.frees,
+      lostEvents: totals.lostEvents,
+      failedStacks: totals.failedStacks,
+      tableFull: totals.tableFull,
+      truncatedStacks: totals.truncatedStacks,
+    },
+    stacks: report.stacks.map(stackJson),
+  };
+  return `${JSON.stringify(json, null, 2)}\n`;
+}

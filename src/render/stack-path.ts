@@ -1,0 +1,37 @@
+// How a stack reads as a path from the root, shared by the folded and flame
+// graph renderers so the two always merge the same stacks the same way.
+
+import type { Frame, Report, StackReport } from '../report/types.js';
+
+export type PathFrameKind = 'user' | 'kernel' | 'marker';
+
+export interface PathFrame {
+  name: string;
+  /** `marker` is a name we made up (`[truncated]`, `[unknown]`), not a code location. */
+  kind: PathFrameKind;
+}
+
+/** Only the file name: full paths make frames too wide to read in a flame graph. */
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** Symbol; else `module_basename+0xoff`; else the bare address. */
+export function frameName(frame: Frame): string {
+  if (frame.symbol) return frame.symbol;
+  if (frame.module) return `${basename(frame.module)}+0x${frame.offset.toString(16)}`;
+  return frame.address;
+}
+
+/**
+ * Root first. A truncated stack hangs under a `[truncated]` root, since its
+ * outermost frame is not the real root and must not merge with stacks that
+ * truly start there; a stack with no frames is `[unknown]`, as in FlameGraph.
+ */
+export function stackPath(stack: StackReport, mode: Report['mode']): PathFrame[] {
+  const kind: PathFrameKind = mode === 'kernel' ? 'kernel' : 'user';
+  const path: PathFrame[] = stack.frames.map((frame) => ({ name: frameName(frame), kind })).reverse();
+  if (path.length === 0) path.push({ name: '[unknown]', kind: 'marker' });
+  if (stack.truncated) path.unshift({ name: '[truncated]', kind: 'marker' });
+  return path;
+}

@@ -1,0 +1,21 @@
+// Launch mode on every fixture that runs to its end: exact figures per site,
+// frees that leave no trace, totals equal to valgrind's "in use at exit"
+// (blocks made before main included), and the command's exit code passed on.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { requireBpf } from '../helpers/bpf.js';
+import { assertReportMatches } from '../helpers/check-report.js';
+import { fixtureBinary, loadExpectation } from '../helpers/expectations.js';
+import { traceCommand } from '../helpers/trace.js';
+
+for (const name of ['allocators', 'pvalloc', 'threads', 'widgets']) {
+  test(`launch: ${name} leaks exactly what its expectation says`, { timeout: 30_000 }, async (t) => {
+    if (!requireBpf(t)) return;
+    const e = loadExpectation(name);
+    const { run, report } = await traceCommand(t, [fixtureBinary(e), ...e.args]);
+    assert.equal(run.code, e.exitCode, `leakhound's exit code; stderr: ${run.stderr}`);
+    assert.equal(report.target.exitCode, e.exitCode);
+    assert.deepEqual(report.target.command, [fixtureBinary(e), ...e.args]);
+    assertReportMatches(report, e);
+  });
+}

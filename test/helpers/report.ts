@@ -1,0 +1,67 @@
+// The `leakhound.report/v1` JSON as the e2e tests read it: the contract,
+// written here independently of src/ so a drift in the renderer shows up.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { isSymbol } from './symbols.js';
+
+export interface ReportFrame {
+  address: string;
+  symbol: string | null;
+  module: string | null;
+  file: string | null;
+  line: number | null;
+}
+
+export interface ReportStack {
+  bytes: number;
+  allocations: number;
+  truncated: boolean;
+  frames: ReportFrame[];
+}
+
+export interface Report {
+  schema: string;
+  mode: string;
+  target: { pid: number; command: string[] | null; exitCode: number | null };
+  durationMs: number;
+  totals: {
+    outstandingBytes: number;
+    outstandingAllocations: number;
+    allocations: number;
+    frees: number;
+    lostEvents: number;
+  };
+  stacks: ReportStack[];
+}
+
+export function readReport(file: string): Report {
+  const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
+  assert.equal(report.schema, 'leakhound.report/v1');
+  assert.equal(report.mode, 'user');
+  assert.ok(Array.isArray(report.stacks), 'report.stacks is an array');
+  return report;
+}
+
+/** The stacks whose allocation site (frames[0]) is `symbol`. */
+export function stacksAt(report: Report, symbol: string): ReportStack[] {
+  return report.stacks.filter((s) => isSymbol(s.frames[0]?.symbol, symbol));
+}
+
+/**
+ * A site's figures summed over its stacks: one site reached from two call
+ * lines is two stacks.
+ */
+export function siteFigures(report: Report, symbol: string): { bytes: number; allocations: number } {
+  let bytes = 0;
+  let allocations = 0;
+  for (const s of stacksAt(report, symbol)) {
+    bytes += s.bytes;
+    allocations += s.allocations;
+  }
+  return { bytes, allocations };
+}
+
+/** The symbols of the stacks that have `symbol` in any frame. */
+export function stacksMentioning(report: Report, symbol: string): ReportStack[] {
+  return report.stacks.filter((s) => s.frames.some((f) => isSymbol(f.symbol, symbol)));
+}

@@ -1,0 +1,23 @@
+// Traces a command to its end with `leakhound trace --json FILE` and reads the report.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+import { runCli, type CliRun } from './cli.js';
+import { readReport, type Report } from './report.js';
+import { scratchDir } from './tmp.js';
+
+/** Far more stacks than any fixture has, so no site is cut by the default --top. */
+export const ALL_STACKS = ['--top', '1000'];
+
+export async function traceCommand(
+  t: TestContext,
+  command: string[],
+  options: string[] = ALL_STACKS,
+  input = '',
+): Promise<{ run: CliRun; report: Report }> {
+  const json = path.join(scratchDir(t), 'report.json');
+  const run = await runCli(['trace', '--json', json, ...options, '--', ...command], input);
+  assert.ok(existsSync(json), `no report; leakhound exited ${run.code} (${run.signal}); stderr: ${run.stderr}`);
+  return { run, report: readReport(json) };
+}

@@ -1,0 +1,64 @@
+// Which object's allocator gets probed, and in what order.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { LeakhoundError } from '../../src/errors.js';
+import { chooseAllocator, type FunctionSymbol, type ProbeEnvironment } from '../../src/target/allocator.js';
+
+function objects(table: Record<string, Record<string, number>>, open = (path: string) => path): ProbeEnvironment {
+  return {
+    lookup: (path, names) =>
+      names.flatMap((name): FunctionSymbol[] => {
+        const offset = table[path]?.[name];
+        return offset === undefined ? [] : [{ name, address: offset, fileOffset: offset, size: 16 }];
+      }),
+    open,
+    // Stands in for the instruction decoder: the site is 3 bytes in.
+    placeEntryOnly: (_path, symbol) => symbol.fileOffset + 3,
+  };
+}
+
+const LIBC = '/usr/lib/x86_64-linux-gnu/libc.so.6';
+const glibc = { malloc: 0x100, free: 0x200, calloc: 0x300, realloc: 0x400, memalign: 0x500, aligned_alloc: 0x500 };
+
+test('glibc is probed when nothing else defines malloc; aliases once; returns first', () => {
+  const choice = chooseAllocator('/app', [LIBC], objects({ [LIBC]: glibc }), null);
+  assert.equal(choice.allocator, LIBC);
+  assert.equal(choice.cxxRuntime, null);
+  const firstEntry = choice.probes.findIndex((p) => !p.isReturn);
+  assert.ok(choice.probes.slice(0, firstEntry).every((p) => p.isReturn));
+  assert.ok(choice.probes.slice(firstEntry).every((p) => !p.isReturn));
+  assert.equal(choice.probes.filter((p) => p.fileOffset === 0x500).length, 2, 'memalign/aligned_alloc probed once (entry + return)');
+  assert.deepEqual(choice.probes.find((p) => p.program === 'free_enter'), { program: 'free_enter', symbol: 'free', path: LIBC, fileOffset: 0x203, isReturn: false });
+});
+
+test('an executable with its own malloc is its own allocator', () => {
+  const choice = chooseAllocator('/static-app', [], objects({ '/static-app': glibc }), null);
+  assert.equal(choice.allocator, '/static-app');
+});
+
+test('a library interposing malloc wins over glibc', () => {
+  const jemalloc = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
+  const choice = chooseAllocator('/app', [LIBC, jemalloc], objects({ [LIBC]: glibc, [jemalloc]: glibc }), null);
+  assert.equal(choice.allocator, jemalloc);
+});
+
+test('operator new is probed in the C++ runtime', () => {
+  const cxx = '/usr/lib/x86_64-linux-gnu/libstdc++.so.6';
+  const choice = chooseAllocator('/app', [cxx, LIBC], objects({ [LIBC]: glibc, [cxx]: { _Znwm: 0x40, _Znam: 0x80 } }), null);
+  assert.equal(choice.cxxRuntime, cxx);
+  assert.deepEqual(choice.probes.filter((p) => p.program === 'new_enter').map((p) => p.symbol).sort(), ['_Znam', '_Znwm']);
+});
+
+test('--allocator without malloc is refused with a clear error', () => {
+  assert.throws(
+    () => chooseAllocator('/app', [LIBC], objects({ [LIBC]: glibc }), '/usr/lib/libz.so'),
+    (error: unknown) => error instanceof LeakhoundError && error.code === 'NO_MALLOC' && /libz\.so does not define malloc/.test(error.message),
+  );
+});
+
+test('probes open objects through the given path mapping', () => {
+  const choice = chooseAllocator('/app', [LIBC], objects({ [`/proc/7/root${LIBC}`]: glibc }, (path) => `/proc/7/root${path}`), null);
+  assert.ok(choice.probes.every((p) => p.path === `/proc/7/root${LIBC}`));
+  assert.equal(choice.allocator, LIBC);
+});
