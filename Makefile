@@ -41,7 +41,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	bpftool gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
 
 $(ADDON): $(SKELETONS) binding.gyp $(wildcard native/*.cc native/*.h) bpf/leakhound.h | $(DEPS_STAMP)
-	npx node-gyp rebuild --silent
+	npx node-gyp configure --silent && npx node-gyp build --silent
 
 $(CLI): $(shell find src test bench -name '*.ts' 2>/dev/null) tsconfig.json | $(DEPS_STAMP)
 	npx tsc -p tsconfig.json

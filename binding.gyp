@@ -8,6 +8,7 @@
         "native/bpf-session.cc",
         "native/load-options.cc",
         "native/user-loader.cc",
+        "native/kernel-loader.cc",
         "native/tracer.cc",
         "native/process-control.cc",
         "native/elf-reader.cc",

@@ -48,42 +48,74 @@ struct {
 
 /* Walk the frame-pointer chain from the probed function's entry: the return
  * address sits at SP, the caller's frame at FP. Every step is checked to stay
- * aligned, rising and on this thread's stack, so the walk never faults. */
+ * aligned, rising and on this thread's stack, so the walk never faults. The
+ * steps run under bpf_loop, so the verifier checks one step, not 64. */
+struct walk {
+	struct lh_stack *stack;
+	__u64 sp;
+	__u64 fp;
+	__u64 low;
+	__u64 hash;
+	__u32 depth;
+	bool truncated;
+};
+
+static long walk_step(__u32 i, struct walk *walk)
+{
+	__u64 frame[2], fp = walk->fp;
+	__u32 at = walk->depth;
+
+	if ((fp & 7) || fp <= walk->low || fp > walk->sp + STACK_SPAN)
+		return 1;
+	if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp) || !frame[1])
+		return 1;
+	if (at >= stack_depth || at >= LH_MAX_STACK_DEPTH) {
+		walk->truncated = true;
+		return 1;
+	}
+	walk->stack->ips[at] = frame[1];
+	walk->hash = hash_step(walk->hash, frame[1]);
+	walk->low = fp;
+	walk->fp = frame[0];
+	walk->depth = at + 1;
+	return 0;
+}
+
+static long clear_step(__u32 i, struct walk *walk)
+{
+	__u32 at = walk->depth + i;
+
+	if (at >= LH_MAX_STACK_DEPTH)
+		return 1;
+	walk->stack->ips[at] = 0;
+	return 0;
+}
+
 static __always_inline __u64 capture_stack(struct pt_regs *ctx, __u32 *flags)
 {
 	__u32 zero = 0;
-	struct lh_stack *stack = bpf_map_lookup_elem(&scratch, &zero);
-	__u64 sp = PT_REGS_SP(ctx), fp = PT_REGS_FP(ctx), low = sp;
-	__u64 hash = 0, frame[2];
-	int depth = 1, i;
+	struct walk walk = {
+		.stack = bpf_map_lookup_elem(&scratch, &zero),
+		.sp = PT_REGS_SP(ctx),
+		.fp = PT_REGS_FP(ctx),
+		.depth = 1,
+	};
 
-	if (!stack)
+	if (!walk.stack)
 		return 0;
-	if (bpf_probe_read_user(&stack->ips[0], sizeof(__u64), (void *)sp)) {
+	if (bpf_probe_read_user(&walk.stack->ips[0], sizeof(__u64), (void *)walk.sp)) {
 		count(LH_CNT_STACK_FAILURES);
 		return 0;
 	}
-	hash = hash_step(hash, stack->ips[0]);
-	for (i = 1; i < LH_MAX_STACK_DEPTH; i++) {
-		if ((fp & 7) || fp <= low || fp > sp + STACK_SPAN)
-			break;
-		if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp) || !frame[1])
-			break;
-		if (i >= stack_depth) {
-			*flags |= LH_FLAG_STACK_TRUNCATED;
-			count(LH_CNT_TRUNCATED);
-			break;
-		}
-		stack->ips[i] = frame[1];
-		hash = hash_step(hash, frame[1]);
-		low = fp;
-		fp = frame[0];
-		depth++;
+	walk.low = walk.sp;
+	walk.hash = hash_step(0, walk.stack->ips[0]);
+	bpf_loop(LH_MAX_STACK_DEPTH, walk_step, &walk, 0);
+	bpf_loop(LH_MAX_STACK_DEPTH, clear_step, &walk, 0);
+	if (walk.truncated) {
+		*flags |= LH_FLAG_STACK_TRUNCATED;
+		count(LH_CNT_TRUNCATED);
 	}
-	for (i = 1; i < LH_MAX_STACK_DEPTH; i++)
-		if (i >= depth)
-			stack->ips[i] = 0;
-	return intern_stack(hash, stack);
+	return intern_stack(walk.hash, walk.stack);
 }
 
 static __always_inline struct call_state *call_state(bool create)

@@ -18,8 +18,8 @@ int BpfSession::open(bpf_map* events, bpf_map* counters, bpf_map* stacks) {
 }
 
 void BpfSession::detach() {
-  // Entry probes were attached last; taking them off first means no call
-  // starts that its return probe would not see.
+  // Entry probes were attached last: taking them off first means no call
+  // starts whose return would go unseen.
   for (auto it = links_.rbegin(); it != links_.rend(); ++it) bpf_link__destroy(*it);
   links_.clear();
 }

@@ -39,9 +39,9 @@ class ElfFile {
     if (!libelf_ready) throw ElfError(invalid(path, "libelf refused EV_CURRENT"), 0);
     // O_NONBLOCK: a FIFO planted where a library was expected must not hang us.
     fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd_ < 0) throw ElfError(invalid(path, ""), errno);
     struct stat st;
-    if (fstat(fd_, &st) != 0) fail(path, "", errno);
+    int err = fd_ < 0 || fstat(fd_, &st) != 0 ? errno : 0;
+    if (err) fail(path, "", err);
     if (!S_ISREG(st.st_mode)) fail(path, "not a regular file", 0);
     // Read rather than mmap: a file truncated under us fails a read instead
     // of raising SIGBUS.

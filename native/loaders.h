@@ -24,6 +24,7 @@ struct LoadedObject {
 // Each returns 0 or a negative errno; on failure nothing stays loaded.
 // `unknown` receives the first knob name the object does not have.
 int load_user_alloc(const LoadOptions& options, LoadedObject& out, std::string& unknown);
+int load_kernel_alloc(const LoadOptions& options, LoadedObject& out, std::string& unknown);
 
 int apply_max_entries(bpf_object* obj, const LoadOptions& options, std::string& unknown);
 

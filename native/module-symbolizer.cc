@@ -1,6 +1,5 @@
 #include "module-symbolizer.h"
 
-#include <dwarf.h>
 #include <elf.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
@@ -12,16 +11,34 @@
 
 #include "demangle.h"
 #include "elf-core.h"
+#include "function-index.h"
+#include "inline-calls.h"
 
 namespace leakhound {
 namespace {
+
+// A .gnu_debuglink names a file. Given "" (or ".", or one with a slash)
+// elfutils 0.188 opens a directory as the debug file and leaks its name
+// (found by the fuzzer): treat such a name as no debuglink at all.
+bool names_a_file(const char* debuglink) {
+  return debuglink[0] != '\0' && strchr(debuglink, '/') == nullptr && strcmp(debuglink, ".") != 0 &&
+         strcmp(debuglink, "..") != 0;
+}
+
+int find_debuginfo(Dwfl_Module* mod, void** userdata, const char* module_name, Dwarf_Addr base,
+                   const char* file_name, const char* debuglink, GElf_Word debuglink_crc,
+                   char** debuginfo_file_name) {
+  if (debuglink && !names_a_file(debuglink)) debuglink = nullptr;
+  return dwfl_standard_find_debuginfo(mod, userdata, module_name, base, file_name, debuglink,
+                                      debuglink_crc, debuginfo_file_name);
+}
 
 // Offline use: no process; debug files are searched by build-id and
 // .gnu_debuglink under the default path (":.debug:/usr/lib/debug").
 const Dwfl_Callbacks kCallbacks = [] {
   Dwfl_Callbacks callbacks{};
   callbacks.find_elf = dwfl_build_id_find_elf;
-  callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+  callbacks.find_debuginfo = find_debuginfo;
   callbacks.section_address = dwfl_offline_section_address;
   return callbacks;
 }();
@@ -50,37 +67,15 @@ bool stat_path(const std::string& path, FileIdentity& identity) {
   return true;
 }
 
-// Inside inlined code the line table gives the inlined callee's line, while
-// the symbol is the function it was inlined into: report the call site of
-// the outermost inlined call instead, so that symbol and line agree.
-bool inlined_call_site(Dwfl_Module* mod, Dwarf_Addr address, SourceLocation& where) {
+void add_source_line(Dwfl_Module* mod, Dwarf_Addr address, InlinedCalls& inlined,
+                     SourceLocation& where) {
   Dwarf_Addr bias = 0;
   Dwarf_Die* cu = dwfl_module_addrdie(mod, address, &bias);
-  if (!cu) return false;
-  Dwarf_Die* scopes = nullptr;
-  int count = dwarf_getscopes(cu, address - bias, &scopes);
-  std::unique_ptr<Dwarf_Die, decltype(&free)> owned(scopes, free);
-  for (int i = count - 1; i >= 0; --i) {
-    if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine) continue;
-    Dwarf_Attribute attribute;
-    Dwarf_Word file_index = 0, line = 0;
-    Dwarf_Files* files = nullptr;
-    size_t file_count = 0;
-    if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attribute), &file_index) != 0 ||
-        dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attribute), &line) != 0 ||
-        line == 0 || dwarf_getsrcfiles(cu, &files, &file_count) != 0)
-      return false;
-    const char* file = dwarf_filesrc(files, file_index, nullptr, nullptr);
-    if (!file) return false;
-    where.file = file;
-    where.line = line;
-    return true;
+  if (const InlinedCall* call = cu ? inlined.find(cu, address - bias) : nullptr) {
+    where.file = call->file;
+    where.line = call->line;
+    return;
   }
-  return false;
-}
-
-void add_source_line(Dwfl_Module* mod, Dwarf_Addr address, SourceLocation& where) {
-  if (inlined_call_site(mod, address, where)) return;
   Dwfl_Line* row = dwfl_module_getsrc(mod, address);
   int line = 0;
   const char* file = row ? dwfl_lineinfo(row, nullptr, &line, nullptr, nullptr, nullptr) : nullptr;
@@ -98,6 +93,8 @@ struct ModuleSymbolizer::Module {
   Dwfl_Module* mod = nullptr;
   Dwarf_Addr bias = 0;
   std::vector<LoadSegment> segments;
+  std::optional<FunctionIndex> functions;
+  mutable InlinedCalls inlined;  // filled as units are asked about
 
   explicit Module(const std::string& path) {
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -107,16 +104,13 @@ struct ModuleSymbolizer::Module {
   SourceLocation locate(uint64_t file_offset) const {
     SourceLocation where;
     std::optional<uint64_t> vaddr = file_offset_to_vaddr(segments, file_offset);
-    if (!mod || !vaddr) return where;
+    if (!functions || !vaddr) return where;
     Dwarf_Addr address = *vaddr + bias;
-    GElf_Off offset = 0;
-    GElf_Sym sym;
-    const char* name = dwfl_module_addrinfo(mod, address, &offset, &sym, nullptr, nullptr, nullptr);
-    if (name) {
-      where.symbol = plain_function_name(name);
-      where.symbol_offset = offset;
+    if (const FunctionSymbolAt* function = functions->find(address)) {
+      where.symbol = plain_function_name(function->name);
+      where.symbol_offset = address - function->start;
     }
-    add_source_line(mod, address, where);
+    add_source_line(mod, address, inlined, where);
     return where;
   }
 
@@ -140,6 +134,7 @@ struct ModuleSymbolizer::Module {
     if (!mod) return false;
     Elf* elf = dwfl_module_getelf(mod, &bias);
     if (elf) segments = load_segments(elf, static_cast<uint64_t>(st.st_size));
+    functions.emplace(mod);
     return true;
   }
 };

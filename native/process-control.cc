@@ -74,6 +74,14 @@ Napi::Value SpawnStopped(const Napi::CallbackInfo& info) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    // The command keeps leakhound's stdin, stdout and stderr: Node marks
+    // them close-on-exec and non-blocking, neither of which a command expects.
+    for (int fd = 0; fd <= 2; fd++) {
+      int fd_flags = fcntl(fd, F_GETFD);
+      if (fd_flags >= 0) fcntl(fd, F_SETFD, fd_flags & ~FD_CLOEXEC);
+      int status_flags = fcntl(fd, F_GETFL);
+      if (status_flags >= 0) fcntl(fd, F_SETFL, status_flags & ~O_NONBLOCK);
+    }
     int err = 0;
     if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) == 0) execve(path.c_str(), argv.data(), envp.data());
     err = errno;

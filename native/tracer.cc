@@ -35,6 +35,7 @@ Napi::Function Tracer::Define(Napi::Env env) {
                          InstanceMethod<&Tracer::Drain>("drain"),
                          InstanceMethod<&Tracer::Counters>("counters"),
                          InstanceMethod<&Tracer::Stack>("stack"),
+                         InstanceMethod<&Tracer::Lookup>("lookup"),
                          InstanceMethod<&Tracer::Detach>("detach"),
                          InstanceMethod<&Tracer::Close>("close"),
                      });
@@ -50,6 +51,7 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
   std::string unknown;
   int err;
   if (kind == "user") err = load_user_alloc(load, loaded_, unknown);
+  else if (kind == "kernel") err = load_kernel_alloc(load, loaded_, unknown);
   else throw_error(env, "EINVAL", "unknown tracer kind '" + kind + "'");
   if (!unknown.empty()) throw_error(env, "EINVAL", "BPF object has no setting '" + unknown + "'");
   if (err) throw_error(env, err == -EPERM ? "EPERM" : "LOAD_FAILED", "cannot load the BPF programs", -err);
@@ -101,7 +103,10 @@ Napi::Value Tracer::AttachTracepoint(const Napi::CallbackInfo& info) {
   bpf_program* program = Program(env, info[0].As<Napi::String>());
   std::string category = info[1].As<Napi::String>();
   std::string name = info[2].As<Napi::String>();
-  bpf_link* link = bpf_program__attach_tracepoint(program, category.c_str(), name.c_str());
+  // A tp_btf program names its tracepoint in its section and needs no tracefs.
+  bpf_link* link = bpf_program__type(program) == BPF_PROG_TYPE_TRACING
+                       ? bpf_program__attach_trace(program)
+                       : bpf_program__attach_tracepoint(program, category.c_str(), name.c_str());
   if (!link) {
     int err = errno;
     throw_error(env, "ATTACH_FAILED", "cannot attach to tracepoint " + category + ":" + name, err);
@@ -138,6 +143,26 @@ Napi::Value Tracer::Stack(const Napi::CallbackInfo& info) {
   Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, ips.size() * sizeof(uint64_t));
   if (!ips.empty()) memcpy(buffer.Data(), ips.data(), ips.size() * sizeof(uint64_t));
   return Napi::TypedArrayOf<uint64_t>::New(env, ips.size(), buffer, 0, napi_biguint64_array);
+}
+
+// lookup(mapName, key): the value under a numeric (u32 or u64) key, as a
+// Buffer, or null when there is none. Not for per-CPU maps.
+Napi::Value Tracer::Lookup(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!loaded_.obj) throw_error(env, "CLOSED", "tracer is closed");
+  std::string name = info[0].As<Napi::String>();
+  bpf_map* map = bpf_object__find_map_by_name(loaded_.obj, name.c_str());
+  if (!map) throw_error(env, "EINVAL", "no BPF map named '" + name + "'");
+  uint64_t key = static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value());
+  uint32_t key32 = static_cast<uint32_t>(key);
+  size_t key_size = bpf_map__key_size(map);
+  if (key_size != sizeof(key) && key_size != sizeof(key32)) throw_error(env, "EINVAL", "BPF map '" + name + "' has no numeric key");
+  std::vector<uint8_t> value(bpf_map__value_size(map));
+  int err = bpf_map__lookup_elem(map, key_size == sizeof(key) ? static_cast<const void*>(&key) : &key32, key_size,
+                                 value.data(), value.size(), 0);
+  if (err == -ENOENT) return env.Null();
+  if (err) throw_error(env, "READ_FAILED", "cannot read BPF map '" + name + "'", -err);
+  return Napi::Buffer<uint8_t>::Copy(env, value.data(), value.size());
 }
 
 Napi::Value Tracer::Detach(const Napi::CallbackInfo& info) {

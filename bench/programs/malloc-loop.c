@@ -2,9 +2,10 @@
 // (or mallocs alone) made from a chosen call depth, on one or more threads,
 // timed inside the program so no tool's start-up or report is counted.
 //
-//   malloc-loop [-n PAIRS] [-d DEPTH] [-s SIZE] [-t THREADS] [-l] [-w] [-W]
+//   malloc-loop [-n PAIRS] [-d DEPTH] [-s SIZE] [-t THREADS] [-l] [-w] [-h] [-W]
 //     -l  leak: malloc only, never free (every allocation stays outstanding)
 //     -w  print "ready PID" and wait for SIGUSR1 before the timed loop (attach)
+//     -h  print "holding PID" and wait for SIGUSR1 before exiting (memory)
 //     -W  windows: loop until killed, one line per >= 100 ms window
 //
 // Prints one JSON line per thread ({"thread":i,"pairs":n,"ns_per_pair":x}), or
@@ -76,37 +77,55 @@ KEEP static void timed(struct job *job) {
   printf("{\"thread\":%d,\"pairs\":%ld,\"ns_per_pair\":%.1f}\n", job->index, job->pairs, elapsed / job->pairs);
 }
 
-// Not a tail call (the result is used), so every level stays on the stack.
-KEEP static int descend(struct job *job, int level) {
+// The barrier after the call keeps it from being a tail call, which GCC
+// would turn into a loop, leaving one frame for all levels.
+KEEP static void descend(struct job *job, int level) {
   if (level >= job->depth) {
     timed(job);
-    return 0;
+    return;
   }
-  return descend(job, level + 1) + 1;
+  descend(job, level + 1);
+  __asm__ volatile("" ::: "memory");
 }
 
 static void *run(void *arg) {
   struct job *job = arg;
   // A first pair outside the timing: the thread's arena is made here.
-  free(malloc(job->size));
+  void *first = malloc(job->size);
+  escape(first);
+  free(first);
   descend(job, 1);
   return NULL;
 }
 
+// Says `WORD PID` on stdout, then blocks until SIGUSR1 arrives. The signal
+// is blocked first, so one sent before sigwait() is not lost.
+static void wait_for_usr1(const char *word) {
+  sigset_t usr1;
+  int sig;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &usr1, NULL);
+  printf("%s %d\n", word, (int)getpid());
+  fflush(stdout);
+  sigwait(&usr1, &sig);
+}
+
 int main(int argc, char **argv) {
   struct job base = {.pairs = 300000, .depth = 1, .size = 64};
-  int threads = 1, wait_signal = 0, opt;
-  while ((opt = getopt(argc, argv, "n:d:s:t:lwW")) != -1) {
+  int threads = 1, wait_start = 0, hold_end = 0, opt;
+  while ((opt = getopt(argc, argv, "n:d:s:t:lwhW")) != -1) {
     switch (opt) {
       case 'n': base.pairs = atol(optarg); break;
       case 'd': base.depth = atoi(optarg); break;
       case 's': base.size = (size_t)atol(optarg); break;
       case 't': threads = atoi(optarg); break;
       case 'l': base.leak = 1; break;
-      case 'w': wait_signal = 1; break;
+      case 'w': wait_start = 1; break;
+      case 'h': hold_end = 1; break;
       case 'W': base.windows = 1; break;
       default:
-        fprintf(stderr, "usage: %s [-n PAIRS] [-d DEPTH] [-s SIZE] [-t THREADS] [-l] [-w] [-W]\n", argv[0]);
+        fprintf(stderr, "usage: %s [-n PAIRS] [-d DEPTH] [-s SIZE] [-t THREADS] [-l] [-w] [-h] [-W]\n", argv[0]);
         return 2;
     }
   }
@@ -114,16 +133,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s: PAIRS, DEPTH and THREADS (1-64) must be positive\n", argv[0]);
     return 2;
   }
-  if (wait_signal) {
-    sigset_t usr1;
-    int sig;
-    sigemptyset(&usr1);
-    sigaddset(&usr1, SIGUSR1);
-    sigprocmask(SIG_BLOCK, &usr1, NULL);
-    printf("ready %d\n", (int)getpid());
-    fflush(stdout);
-    sigwait(&usr1, &sig);
-  }
+  if (wait_start) wait_for_usr1("ready");
   struct job jobs[64];
   pthread_t ids[64];
   for (int i = 0; i < threads; i++) {
@@ -140,5 +150,6 @@ int main(int argc, char **argv) {
   }
   run(&jobs[0]);
   for (int i = 1; i < threads; i++) pthread_join(ids[i], NULL);
+  if (hold_end) wait_for_usr1("holding");
   return 0;
 }

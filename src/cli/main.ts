@@ -6,6 +6,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 
 import { LeakhoundError } from '../errors.js';
+import * as kernel from './commands/kernel.js';
 import * as trace from './commands/trace.js';
 import { say } from './say.js';
 
@@ -27,6 +28,9 @@ async function main(): Promise<void> {
     .parserConfiguration({ 'populate--': true })
     .command(trace.command, trace.describe, trace.builder, async (argv) => {
       exitCode = await trace.handler(argv);
+    })
+    .command(kernel.command, kernel.describe, kernel.builder, async (argv) => {
+      exitCode = await kernel.handler(argv);
     })
     .demandCommand(1, 'give a command: trace')
     .strict()

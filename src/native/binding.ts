@@ -25,6 +25,8 @@ export interface NativeTracer {
   counters(): number[];
   /** A stack's return addresses, innermost first; empty when unknown. */
   stack(id: number): BigUint64Array;
+  /** The value under a numeric key of a (not per-CPU) BPF map, or null. */
+  lookup(mapName: string, key: number): Buffer | null;
   /** Takes every probe off; the maps stay readable until close(). */
   detach(): void;
   close(): void;

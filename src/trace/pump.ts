@@ -38,16 +38,21 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
   let nextInterval = options.intervalMs ?? Infinity;
   return new Promise((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
-    const finish = (reason: StopReason) => {
+    const stopListening = () => {
       clearInterval(timer);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+    };
+    const finish = (reason: StopReason) => {
+      stopListening();
+      const durationMs = performance.now() - started;
       try {
-        // Probes off first, then whatever they had already submitted.
+        // Probes off first (removing uprobes takes a while: not traced
+        // time), then whatever they had already submitted.
         options.tracer.detach();
         events += drainAll(options.tracer, options.sink);
         options.afterDrain?.();
-        resolve({ reason, durationMs: performance.now() - started, events });
+        resolve({ reason, durationMs, events });
       } catch (error) {
         reject(error);
       }
@@ -65,9 +70,7 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
         if (options.targetEnded?.()) finish('target-exit');
         else if (options.durationMs !== null && elapsed >= options.durationMs) finish('duration');
       } catch (error) {
-        clearInterval(timer);
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        stopListening();
         reject(error);
       }
     };

@@ -7,11 +7,11 @@ import { checkOutputs, emitReport } from '../emit.js';
 import { parseNumber, readCommonOptions, withCommonOptions } from '../options.js';
 import { say } from '../say.js';
 
-export const command = 'trace [options] [-- COMMAND [ARGS...]]';
+export const command = 'trace';
 export const describe = 'trace the malloc family of a running process (--pid) or of a command it starts';
 
 export function builder(yargs: Argv) {
-  return withCommonOptions(yargs)
+  return withCommonOptions(yargs.usage('$0 trace [options] (--pid PID | -- COMMAND [ARGS...])'))
     .option('pid', { type: 'string', describe: 'attach to this running process' })
     .option('allocator', { type: 'string', describe: 'probe this object instead of the allocator found in the target' })
     .option('stack-depth', { type: 'string', default: String(DEFAULT_STACK_DEPTH), describe: 'frames kept per stack (1-64)' })

@@ -1,0 +1,43 @@
+// The tools every benchmark compares, each as a way to wrap a command line.
+// `out` is a path prefix unique to one run, for whatever the tool writes.
+import path from 'node:path';
+
+import { benchSources, cliPath, runnerPath, shown } from './paths.js';
+import { shellJoin } from './proc.js';
+
+export type ToolId = 'bare' | 'floor' | 'leakhound' | 'entryFloor' | 'bpftraceMemleak' | 'heaptrack' | 'valgrind';
+
+export interface Tool {
+  id: ToolId;
+  label: string;
+  wrap(command: string[], out: string): string[];
+}
+
+const bpftrace = (script: string) => (command: string[]) => ['bpftrace', path.join(benchSources, 'bpftrace', script), '-c', shellJoin(command)];
+
+export const TOOLS: Record<ToolId, Tool> = {
+  bare: { id: 'bare', label: 'bare', wrap: (command) => command },
+  floor: {
+    id: 'floor',
+    label: 'floor (leakhound sites, empty programs)',
+    wrap: (command, out) => [process.execPath, runnerPath, '--floor', '--json', `${out}.json`, '--', ...command],
+  },
+  leakhound: {
+    id: 'leakhound',
+    label: 'leakhound (full stack every allocation)',
+    wrap: (command, out) => [process.execPath, cliPath, 'trace', '--json', `${out}.json`, '--', ...command],
+  },
+  entryFloor: { id: 'entryFloor', label: 'entry-probed floor (bpftrace, empty)', wrap: bpftrace('entry-floor.bt') },
+  bpftraceMemleak: { id: 'bpftraceMemleak', label: 'bpftrace memleak-style (ustack)', wrap: bpftrace('memleak.bt') },
+  heaptrack: { id: 'heaptrack', label: 'heaptrack', wrap: (command, out) => ['heaptrack', '-o', `${out}.heaptrack`, ...command] },
+  valgrind: {
+    id: 'valgrind',
+    label: 'valgrind memcheck',
+    wrap: (command, out) => ['valgrind', '--leak-check=full', '--run-libc-freeres=no', `--log-file=${out}.valgrind`, ...command],
+  },
+};
+
+/** The wrapped command as RESULTS.md shows it, with a placeholder for `out`. */
+export function shownCommand(tool: Tool, command: string[]): string {
+  return shellJoin(tool.wrap(command, '$OUT').map((arg) => (arg === process.execPath ? 'node' : shown(arg))));
+}

@@ -1,0 +1,56 @@
+// `leakhound kernel [--pid PID] [--comm NAME] [--cgroup PATH] [--attach METHOD]`
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+
+import { LeakhoundError } from '../../errors.js';
+import { ATTACH_CHOICES, type AttachChoice, checkPid, resolveCgroup } from '../../trace/kernel-preflight.js';
+import { COMM_BYTES, traceKernel } from '../../trace/kernel-trace.js';
+import { checkOutputs, emitReport } from '../emit.js';
+import { parseNumber, readCommonOptions, withCommonOptions } from '../options.js';
+import { say } from '../say.js';
+
+export const command = 'kernel [options]';
+export const describe = 'trace kernel allocations (kmalloc, slab caches, pages, per-CPU) and report those never freed, as root';
+
+export function builder(yargs: Argv) {
+  return withCommonOptions(yargs)
+    .option('pid', { type: 'string', describe: 'only allocations made in the context of this process' })
+    .option('comm', { type: 'string', describe: `only allocations made by tasks of this command name (its first ${COMM_BYTES} bytes)` })
+    .option('cgroup', { type: 'string', describe: 'only allocations made by tasks in this cgroup v2 directory or below it' })
+    .option('attach', { type: 'string', default: 'auto', describe: `how to attach: ${ATTACH_CHOICES.join(', ')}` })
+    .option('max-allocations', { type: 'string', default: String(1 << 20), describe: 'outstanding allocations the BPF table holds' })
+    .option('max-stacks', { type: 'string', default: String(1 << 15), describe: 'distinct stacks the BPF table holds' });
+}
+
+export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>): Promise<number> {
+  const common = readCommonOptions(argv);
+  const text = (key: string) => (argv[key] === undefined ? undefined : String(argv[key]));
+  const attach = text('attach') as AttachChoice;
+  if (!ATTACH_CHOICES.includes(attach)) {
+    throw new LeakhoundError('USAGE', `--attach ${JSON.stringify(attach)} is not a method leakhound knows`, `use one of ${ATTACH_CHOICES.join(', ')}`);
+  }
+  const pid = parseNumber('pid', text('pid'), { integer: true, positive: true });
+  if (pid !== null) checkPid(pid);
+  const comm = text('comm') ?? null;
+  if (comm === '') throw new LeakhoundError('USAGE', '--comm needs a command name', 'e.g. --comm nginx');
+  const cgroupPath = text('cgroup');
+  const cgroup = cgroupPath === undefined ? null : resolveCgroup(cgroupPath);
+  checkOutputs(common);
+  const result = await traceKernel({
+    pid,
+    comm,
+    cgroup,
+    attach,
+    durationMs: common.durationMs,
+    intervalMs: common.intervalMs,
+    minSize: common.minSize,
+    maxSize: common.maxSize,
+    olderThanMs: common.olderThanMs,
+    maxAllocations: parseNumber('max-allocations', text('maxAllocations'), { integer: true, positive: true }) as number,
+    maxStacks: parseNumber('max-stacks', text('maxStacks'), { integer: true, positive: true }) as number,
+    ringBytes: 32 << 20,
+    verbose: common.verbose,
+    say,
+  });
+  emitReport(result.report, common);
+  return 0;
+}

@@ -1,0 +1,80 @@
+// Return addresses of a user process -> frames: the module map places each
+// address in a file, the addon's Symbolizer names it, one call per file.
+import { addon } from '../native/binding.js';
+import type { NativeSymbolizer, SourceLocation } from '../native/elf-types.js';
+import type { Frame } from '../report/types.js';
+import type { ModuleMap } from './module-map.js';
+
+interface Placed {
+  address: number;
+  /** Of the call instruction's last byte: address - 1. */
+  fileOffset: number;
+}
+
+const NOTHING: SourceLocation = { symbol: null, symbolOffset: 0, file: null, line: null };
+
+function hex(address: number): string {
+  return `0x${address.toString(16)}`;
+}
+
+function unplaced(address: number): Frame {
+  return { address: hex(address), symbol: null, module: null, file: null, line: null, offset: 0 };
+}
+
+/** Offsets count to `address` itself, so that symbol + offset is the address as traced. */
+function frameOf(placed: Placed, module: string, where: SourceLocation): Frame {
+  return {
+    address: hex(placed.address),
+    symbol: where.symbol,
+    module,
+    file: where.file,
+    line: where.line,
+    offset: (where.symbol === null ? placed.fileOffset : where.symbolOffset) + 1,
+  };
+}
+
+export class UserSymbolizer {
+  readonly #modules: ModuleMap;
+  readonly #pid: number;
+  readonly #native: NativeSymbolizer;
+
+  constructor(modules: ModuleMap, pid: number, native: NativeSymbolizer = new (addon().Symbolizer)()) {
+    this.#modules = modules;
+    this.#pid = pid;
+    this.#native = native;
+  }
+
+  /** Frames for many stacks at once, so that each file is read once. */
+  resolveStacks(stacks: number[][]): Frame[][] {
+    const frames = this.resolve(stacks.flat());
+    return stacks.map((stack) => stack.map((address) => frames.get(address) ?? unplaced(address)));
+  }
+
+  /** One frame per distinct address. */
+  resolve(addresses: number[]): Map<number, Frame> {
+    const frames = new Map<number, Frame>();
+    const byModule = new Map<string, Placed[]>();
+    for (const address of new Set(addresses)) {
+      // A return address follows its call, which may have been the last
+      // instruction of a function (a call to something that never returns).
+      const location = address > 0 ? this.#modules.locate(address - 1) : null;
+      if (!location) {
+        frames.set(address, unplaced(address));
+        continue;
+      }
+      const placed = byModule.get(location.path) ?? [];
+      placed.push({ address, fileOffset: location.fileOffset });
+      byModule.set(location.path, placed);
+    }
+    for (const [module, placed] of byModule) {
+      const path = this.#modules.openPath(this.#pid, module);
+      const found = this.#native.symbolize(path, placed.map((entry) => entry.fileOffset));
+      placed.forEach((entry, i) => frames.set(entry.address, frameOf(entry, module, found[i] ?? NOTHING)));
+    }
+    return frames;
+  }
+
+  close(): void {
+    this.#native.close();
+  }
+}

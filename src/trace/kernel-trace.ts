@@ -1,0 +1,141 @@
+// `leakhound kernel`: load the kernel allocator programs, attach them, pump
+// events into the ledger, and report what is left by kernel stack and slab
+// cache.
+import { Ledger } from '../aggregate/ledger.js';
+import { addon, type NativeTracer } from '../native/binding.js';
+import { nameCounters } from '../native/layout.js';
+import { buildReport } from '../report/build.js';
+import type { Report } from '../report/types.js';
+import { Kallsyms, low48 } from '../symbolize/kallsyms.js';
+import { type AttachChoice, type CgroupTarget, chooseAttach, kprobesAvailable, missingTracepoints } from './kernel-preflight.js';
+import { checkBtf, checkPrivileges } from './preflight.js';
+import { pump, type StopReason } from './pump.js';
+
+export interface KernelTraceOptions {
+  pid: number | null;
+  comm: string | null;
+  cgroup: CgroupTarget | null;
+  attach: AttachChoice;
+  durationMs: number | null;
+  intervalMs: number | null;
+  minSize: number;
+  maxSize: number;
+  olderThanMs: number;
+  maxAllocations: number;
+  maxStacks: number;
+  ringBytes: number;
+  verbose: boolean;
+  /** One line for the user while tracing (stderr). */
+  say: (line: string) => void;
+}
+
+export interface KernelTraceResult {
+  report: Report;
+  reason: StopReason;
+}
+
+/** `category:name`; each BPF program is named after its tracepoint. */
+export const TRACEPOINTS = [
+  'kmem:kmalloc',
+  'kmem:kfree',
+  'kmem:kmem_cache_alloc',
+  'kmem:kmem_cache_free',
+  'kmem:mm_page_alloc',
+  'kmem:mm_page_free',
+  'kmem:mm_page_free_batched',
+  'percpu:percpu_alloc_percpu',
+  'percpu:percpu_free_percpu',
+] as const;
+
+/** The kernel keeps TASK_COMM_LEN (16) bytes of a command name, NUL included. */
+export const COMM_BYTES = 15;
+
+const POLL_MS = 50;
+
+export async function traceKernel(options: KernelTraceOptions): Promise<KernelTraceResult> {
+  checkPrivileges();
+  checkBtf();
+  const method = chooseAttach(options.attach, missingTracepoints(TRACEPOINTS), kprobesAvailable());
+  const tracer = new (addon().Tracer)('kernel', {
+    knobs: knobs(options),
+    maxEntries: { allocs: options.maxAllocations, stacks: options.maxStacks, stack_caches: options.maxStacks, events: options.ringBytes },
+    batchBytes: 4 << 20,
+  });
+  try {
+    for (const tracepoint of TRACEPOINTS) {
+      const [category, name] = tracepoint.split(':');
+      tracer.attachTracepoint(name, category, name);
+      if (options.verbose) options.say(`attached to ${tracepoint}`);
+    }
+    options.say(`attached to the kernel's allocators for ${describeFilters(options)} (${method}s)`);
+    return await traceWith(tracer, options);
+  } finally {
+    tracer.close();
+  }
+}
+
+async function traceWith(tracer: NativeTracer, options: KernelTraceOptions): Promise<KernelTraceResult> {
+  const ledger = new Ledger();
+  const result = await pump({
+    tracer,
+    sink: ledger,
+    pollMs: POLL_MS,
+    durationMs: options.durationMs,
+    intervalMs: options.intervalMs,
+    onInterval: (elapsedMs) => options.say(intervalLine(elapsedMs, ledger, tracer)),
+  });
+  // Read after tracing, so that code loaded meanwhile has its symbols too.
+  const kallsyms = Kallsyms.load();
+  const report = buildReport({
+    mode: 'kernel',
+    target: { pid: options.pid, command: null, exitCode: null },
+    durationMs: result.durationMs,
+    ledger,
+    counters: nameCounters(tracer.counters()),
+    bornBeforeNs: Number(process.hrtime.bigint()) - options.olderThanMs * 1e6,
+    // Stack frames are full 64-bit addresses; kallsyms works on the low 48 bits.
+    readStack: (id) => Array.from(tracer.stack(id), low48),
+    resolveStacks: (stacks) => kallsyms.resolveStacks(stacks),
+    cacheOf: (id) => cacheName(tracer.lookup('stack_caches', id)),
+  });
+  return { report, reason: result.reason };
+}
+
+function knobs(options: KernelTraceOptions): Record<string, number> {
+  const comm = Buffer.alloc(16);
+  if (options.comm !== null) comm.write(options.comm, 0, COMM_BYTES, 'utf8');
+  return {
+    min_size: options.minSize,
+    max_size: options.maxSize,
+    page_size: 4096,
+    target_tgid: options.pid ?? 0,
+    target_cgroup: options.cgroup?.id ?? 0,
+    target_cgroup_level: options.cgroup?.level ?? 0,
+    // The name travels as four little-endian words (see native/kernel-loader.cc).
+    ...Object.fromEntries([0, 1, 2, 3].map((i) => [`target_comm_${i}`, comm.readUInt32LE(i * 4)])),
+  };
+}
+
+/** A NUL-terminated name, or undefined when there is none. */
+function cacheName(value: Buffer | null): string | undefined {
+  if (value === null) return undefined;
+  const end = value.indexOf(0);
+  const name = value.toString('latin1', 0, end < 0 ? value.length : end);
+  return name === '' ? undefined : name;
+}
+
+function describeFilters(options: KernelTraceOptions): string {
+  const filters = [
+    options.pid === null ? null : `pid ${options.pid}`,
+    options.comm === null ? null : `command ${options.comm}`,
+    options.cgroup === null ? null : `cgroup id ${options.cgroup.id}`,
+  ].filter((filter) => filter !== null);
+  return filters.length === 0 ? 'the whole system' : filters.join(', ');
+}
+
+/** Loss matters here: a busy kernel can outrun the reader. */
+function intervalLine(elapsedMs: number, ledger: Ledger, tracer: NativeTracer): string {
+  const seconds = (elapsedMs / 1000).toFixed(1);
+  const lost = nameCounters(tracer.counters()).ringbufDrops;
+  return `${seconds}s: ${ledger.live.bytes} bytes outstanding in ${ledger.live.count} allocations (${ledger.allocations} allocations, ${ledger.frees} frees, ${lost} events lost)`;
+}

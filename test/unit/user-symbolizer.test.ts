@@ -1,0 +1,88 @@
+// Return addresses -> frames, against a recording stand-in for the addon.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { NativeSymbolizer, SourceLocation } from '../../src/native/elf-types.js';
+import { ModuleMap } from '../../src/symbolize/module-map.js';
+import type { Mapping } from '../../src/symbolize/proc-maps.js';
+import { UserSymbolizer } from '../../src/symbolize/user-symbolizer.js';
+
+// Above the kernel's largest pid_max: /proc/NO_PID/root never exists.
+const NO_PID = 4194305;
+
+function file(start: number, end: number, path: string, offset: number): Mapping {
+  return { start, end, offset, perms: 'r-xp', inode: 7, path, deleted: false };
+}
+
+class Recorder implements NativeSymbolizer {
+  calls: Array<{ path: string; fileOffsets: number[] }> = [];
+  closed = false;
+  constructor(private readonly answer: (path: string, fileOffset: number) => SourceLocation) {}
+  symbolize(path: string, fileOffsets: number[]): SourceLocation[] {
+    this.calls.push({ path, fileOffsets });
+    return fileOffsets.map((offset) => this.answer(path, offset));
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+function modules(): ModuleMap {
+  const map = new ModuleMap();
+  map.add([file(0x10000, 0x20000, '/bin/app', 0x1000), file(0x50000, 0x60000, '/lib/libc.so.6', 0x28000)]);
+  return map;
+}
+
+const NAMED = (name: string): SourceLocation => ({ symbol: name, symbolOffset: 0x10, file: '/src/app.c', line: 12 });
+const UNNAMED: SourceLocation = { symbol: null, symbolOffset: 0, file: null, line: null };
+
+test('looks up address - 1 and counts offsets to the address itself', () => {
+  const native = new Recorder(() => NAMED('work'));
+  const [[frame]] = new UserSymbolizer(modules(), NO_PID, native).resolveStacks([[0x10100]]);
+  assert.deepEqual(native.calls, [{ path: '/bin/app', fileOffsets: [0x10ff] }]);
+  assert.deepEqual(frame, { address: '0x10100', symbol: 'work', module: '/bin/app', file: '/src/app.c', line: 12, offset: 0x11 });
+});
+
+test('one native call per module for all stacks, each address once', () => {
+  const native = new Recorder(() => NAMED('f'));
+  const stacks = [
+    [0x10100, 0x50200],
+    [0x10100, 0x10300, 0x50200],
+  ];
+  const frames = new UserSymbolizer(modules(), NO_PID, native).resolveStacks(stacks);
+  assert.deepEqual(native.calls, [
+    { path: '/bin/app', fileOffsets: [0x10ff, 0x12ff] },
+    { path: '/lib/libc.so.6', fileOffsets: [0x281ff] },
+  ]);
+  assert.deepEqual(frames.map((stack) => stack.map((frame) => frame.address)), [['0x10100', '0x50200'], ['0x10100', '0x10300', '0x50200']]);
+});
+
+test('without a symbol the frame keeps its module and the offset into the file', () => {
+  const native = new Recorder(() => UNNAMED);
+  const [[frame]] = new UserSymbolizer(modules(), NO_PID, native).resolveStacks([[0x50200]]);
+  assert.deepEqual(frame, { address: '0x50200', symbol: null, module: '/lib/libc.so.6', file: null, line: null, offset: 0x28200 });
+});
+
+test('an address outside every mapping, or zero, is a bare address', () => {
+  const native = new Recorder(() => NAMED('never'));
+  const [stack] = new UserSymbolizer(modules(), NO_PID, native).resolveStacks([[0x99999, 0]]);
+  assert.deepEqual(stack, [
+    { address: '0x99999', symbol: null, module: null, file: null, line: null, offset: 0 },
+    { address: '0x0', symbol: null, module: null, file: null, line: null, offset: 0 },
+  ]);
+  assert.deepEqual(native.calls, []);
+});
+
+test('files are opened through the target root when it exists', () => {
+  const map = new ModuleMap();
+  map.add([file(0x10000, 0x20000, '/usr/bin/env', 0)]);
+  const native = new Recorder(() => NAMED('main'));
+  const [[frame]] = new UserSymbolizer(map, process.pid, native).resolveStacks([[0x10001]]);
+  assert.equal(native.calls[0].path, `/proc/${process.pid}/root/usr/bin/env`);
+  assert.equal(frame.module, '/usr/bin/env');
+});
+
+test('close closes the native symbolizer', () => {
+  const native = new Recorder(() => UNNAMED);
+  new UserSymbolizer(modules(), NO_PID, native).close();
+  assert.equal(native.closed, true);
+});
