@@ -30,10 +30,11 @@ const volatile __u64 page_size = 4096;
  * tracing machinery, not the allocation. */
 #define MACHINERY_FRAMES 2
 
-/* Slab cache names by stack id, read by user space for the report. */
+/* Slab cache names by stack id, read by user space for the report.
+ * Preallocated: a table that allocates as it grows would show up in the very
+ * allocations it traces. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1 << 15);
 	__type(key, __u64);
 	__type(value, char[CACHE_NAME_LEN]);

@@ -85,11 +85,14 @@ std::string_view drop_return_type(std::string_view name) {
 }  // namespace
 
 std::string plain_function_name(const std::string& symbol) {
-  if (symbol.compare(0, 2, "_Z") != 0) return symbol;
+  // .symtab spells symbol versions into names: "memcpy@GLIBC_2.2.5".
+  std::string name = symbol.substr(0, symbol.find('@'));
+  if (name.empty()) return symbol;
+  if (name.compare(0, 2, "_Z") != 0) return name;
   int status = 0;
   std::unique_ptr<char, decltype(&free)> demangled(
-      abi::__cxa_demangle(symbol.c_str(), nullptr, nullptr, &status), free);
-  if (status != 0 || !demangled) return symbol;
+      abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status), free);
+  if (status != 0 || !demangled) return name;
   std::string_view text = drop_suffixes(demangled.get());
   size_t open = parameters_start(text);
   if (open == std::string_view::npos || open == 0) return std::string(text);

@@ -1,6 +1,6 @@
-// Function names as people read them in a flame graph: C++ symbols
-// demangled down to the qualified name, without parameters, return type,
-// cv/ref qualifiers or GCC clone suffixes. Other names pass through.
+// Function names as people read them in a flame graph: without a symbol
+// version, and for C++ demangled down to the qualified name, without
+// parameters, return type, cv/ref qualifiers or GCC clone suffixes.
 #pragma once
 
 #include <string>

@@ -1,5 +1,6 @@
-// Where a finished report goes: text on stdout unless JSON claims it, the
-// JSON file, and the --out directory. Files appear whole or not at all.
+// Where a finished report goes: the text report on stdout unless --json names
+// where the report goes (a file, or - for stdout), and the --out directory.
+// Files appear whole or not at all.
 import { join } from 'node:path';
 
 import { prepareOutDir, writeFileSafely } from '../output/safe-write.js';
@@ -19,10 +20,8 @@ export async function emitReport(report: Report, options: CommonOptions): Promis
     await writeFileSafely(join(options.out, 'flamegraph.svg'), renderFlamegraph(report, { title: flameTitle(report) }));
   }
   if (options.json === '-') process.stdout.write(json);
-  else {
-    if (options.json !== null) await writeFileSafely(options.json, json);
-    process.stdout.write(renderText(report, { top: options.top }));
-  }
+  else if (options.json !== null) await writeFileSafely(options.json, json);
+  else process.stdout.write(renderText(report, { top: options.top }));
 }
 
 /** Output locations are checked before tracing starts, so a trace is never
