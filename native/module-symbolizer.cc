@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <cstring>
 
 #include "demangle.h"
@@ -94,14 +93,14 @@ struct ModuleSymbolizer::Module {
   Dwarf_Addr bias = 0;
   std::vector<LoadSegment> segments;
   std::optional<FunctionIndex> functions;
-  mutable InlinedCalls inlined;  // filled as units are asked about
+  InlinedCalls inlined;  // filled as units are asked about
 
   explicit Module(const std::string& path) {
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd >= 0 && !report(path, fd)) close(fd);
   }
 
-  SourceLocation locate(uint64_t file_offset) const {
+  SourceLocation locate(uint64_t file_offset) {
     SourceLocation where;
     std::optional<uint64_t> vaddr = file_offset_to_vaddr(segments, file_offset);
     if (!functions || !vaddr) return where;
@@ -144,7 +143,7 @@ ModuleSymbolizer::~ModuleSymbolizer() = default;
 
 void ModuleSymbolizer::clear() { modules_.clear(); }
 
-const ModuleSymbolizer::Module& ModuleSymbolizer::module_for(const std::string& path) {
+ModuleSymbolizer::Module& ModuleSymbolizer::module_for(const std::string& path) {
   FileIdentity now;
   auto cached = modules_.find(path);
   if (cached != modules_.end() && stat_path(path, now) && cached->second->identity == now)
@@ -156,7 +155,7 @@ const ModuleSymbolizer::Module& ModuleSymbolizer::module_for(const std::string& 
 
 std::vector<SourceLocation> ModuleSymbolizer::symbolize(const std::string& path,
                                                         const std::vector<uint64_t>& file_offsets) {
-  const Module& module = module_for(path);
+  Module& module = module_for(path);
   std::vector<SourceLocation> locations;
   locations.reserve(file_offsets.size());
   for (uint64_t offset : file_offsets) locations.push_back(module.locate(offset));

@@ -36,7 +36,7 @@ class ModuleSymbolizer {
 
  private:
   struct Module;
-  const Module& module_for(const std::string& path);
+  Module& module_for(const std::string& path);
 
   std::unordered_map<std::string, std::unique_ptr<Module>> modules_;
 };

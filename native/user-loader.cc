@@ -14,6 +14,7 @@ int load_user_alloc(const LoadOptions& options, LoadedObject& out, std::string& 
     else if (name == "stack_depth") skel->rodata->stack_depth = static_cast<uint32_t>(value);
     else if (name == "page_size") skel->rodata->page_size = value;
     else if (name == "floor_only") skel->rodata->floor_only = value != 0;
+    else if (name == "sample_every") skel->rodata->sample_every = static_cast<uint32_t>(value);
     else {
       unknown = name;
       user_alloc__destroy(skel);

@@ -93,3 +93,13 @@ export function shellJoin(argv: string[]): string {
 export function sleep(msToWait: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, msToWait));
 }
+
+/** The last non-empty line of a tool's stderr: usually its error message. */
+export function lastLine(text: string): string {
+  return text.trim().split('\n').pop()?.slice(0, 300) ?? '';
+}
+
+/** Runs that failed, for the end of a section; nothing when none did. */
+export function failureLines(failures: string[]): string[] {
+  return failures.length === 0 ? [] : ['**Failed runs** (left out of the medians):', '', ...failures.map((f) => `- ${f}`), ''];
+}

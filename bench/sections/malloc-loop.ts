@@ -4,6 +4,7 @@ import type { Bench } from '../lib/bench.js';
 import { fixed, grouped, raw, times } from '../lib/format.js';
 import { loopCommand, runLoop } from '../lib/loop.js';
 import { codeBlock, table, type Section } from '../lib/markdown.js';
+import { failureLines } from '../lib/proc.js';
 import { median, ratio } from '../lib/stats.js';
 import { shownCommand, TOOLS, type ToolId } from '../lib/tools.js';
 
@@ -36,6 +37,7 @@ export async function mallocLoopSection(bench: Bench): Promise<Section> {
   const reps = bench.quick ? 1 : 5;
   const loopMs = bench.quick ? 200 : LOOP_MS;
   const cells = new Map<string, Cell>();
+  const failures: string[] = [];
   const key = (v: Variant, tool: ToolId) => `${v.name}/${tool}`;
 
   // A short run per tool sizes its loop; the floor takes leakhound's size so
@@ -57,8 +59,13 @@ export async function mallocLoopSection(bench: Bench): Promise<Section> {
       for (const id of variant.tools) {
         const cell = cells.get(key(variant, id)) as Cell;
         bench.progress(`malloc loop: rep ${rep}/${reps}, ${variant.name}, ${TOOLS[id].label}, ${grouped(cell.pairs)} pairs`);
-        const result = await runLoop(bench, TOOLS[id], ['-n', String(cell.pairs), '-d', String(variant.depth)], 300_000);
-        cell.values.push(result.nsPerPair[0]);
+        try {
+          const result = await runLoop(bench, TOOLS[id], ['-n', String(cell.pairs), '-d', String(variant.depth)], 300_000);
+          cell.values.push(result.nsPerPair[0]);
+        } catch (error) {
+          // One failed run leaves a gap, not a lost section.
+          failures.push(`rep ${rep}, ${variant.name}, ${TOOLS[id].label}: ${(error as Error).message.slice(0, 400)}`);
+        }
       }
     }
   }
@@ -94,6 +101,7 @@ export async function mallocLoopSection(bench: Bench): Promise<Section> {
     '',
     ...verdicts.map((v) => `- ${v}`),
     '',
+    ...failureLines(failures),
     `Commands (${example.name}; PAIRS from the sizing run, \`$OUT\` a scratch prefix):`,
     '',
     ...codeBlock(ALL.map((id) => shownCommand(TOOLS[id], loopCommand(['-n', 'PAIRS', '-d', String(example.depth)])))),

@@ -7,7 +7,7 @@ import type { Bench } from '../lib/bench.js';
 import { fixed, grouped, ms, raw, times } from '../lib/format.js';
 import { readReport } from '../lib/loop.js';
 import { codeBlock, table, type Section } from '../lib/markdown.js';
-import { CommandFailed, run } from '../lib/proc.js';
+import { failureLines, lastLine, run } from '../lib/proc.js';
 import { median, ratio } from '../lib/stats.js';
 import { shownCommand, TOOLS, type ToolId } from '../lib/tools.js';
 import { readHeapSummary, type HeapSummary } from '../lib/valgrind-log.js';
@@ -29,6 +29,7 @@ export async function realProgramsSection(bench: Bench): Promise<Section> {
   const reps = bench.quick ? 1 : 3;
   const workloads = await prepareWorkloads(bench);
   const runs = new Map<string, Runs>();
+  const failures: string[] = [];
   const at = (w: Workload, id: ToolId) => {
     const k = `${w.name}/${id}`;
     if (!runs.has(k)) runs.set(k, { wallMs: [], reports: [], heaps: [] });
@@ -41,7 +42,11 @@ export async function realProgramsSection(bench: Bench): Promise<Section> {
         bench.progress(`real programs: rep ${rep}/${reps}, ${workload.name} under ${TOOLS[id].label}`);
         const out = bench.out(`real-${id}`);
         const result = await run(TOOLS[id].wrap(workload.command, out), 600_000, { env: ENV });
-        if (result.code !== 0) throw new CommandFailed(`${workload.name} under ${id} exited ${result.code ?? result.signal}: ${result.stderr.slice(-1500)}`);
+        if (result.code !== 0) {
+          // One failed run leaves a gap, not a lost section.
+          failures.push(`rep ${rep}, ${workload.name} under ${TOOLS[id].label}: exit ${result.code ?? result.signal}: ${lastLine(result.stderr)}`);
+          continue;
+        }
         const cell = at(workload, id);
         cell.wallMs.push(result.wallMs);
         const report = id === 'leakhound' ? readReport(`${out}.json`) : null;
@@ -107,6 +112,7 @@ export async function realProgramsSection(bench: Bench): Promise<Section> {
     '',
     ...table(['program', 'leakhound bytes in blocks', 'valgrind bytes in blocks', 'equal', 'leakhound allocations / frees', 'valgrind allocs / frees'], exactness),
     '',
+    ...failureLines(failures),
     'Commands (`$OUT` a scratch prefix; PYTHONHASHSEED=0 in the environment of every run):',
     '',
     ...codeBlock(TOOL_IDS.map((id) => shownCommand(TOOLS[id], ['COMMAND...']))),

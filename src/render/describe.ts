@@ -32,6 +32,7 @@ export function describeCounters(totals: Totals): string {
     `failed stacks ${groupDigits(totals.failedStacks)}`,
     `table full ${groupDigits(totals.tableFull)}`,
     `truncated stacks ${groupDigits(totals.truncatedStacks)}`,
+    ...(totals.sampleEvery === undefined ? [] : [`sampled 1 in ${groupDigits(totals.sampleEvery)} (figures scaled)`]),
   ].join(', ');
 }
 

@@ -45,5 +45,6 @@ export function renderJson(report: Report): string {
     },
     stacks: report.stacks.map(stackJson),
   };
+  if (totals.sampleEvery !== undefined) json.totals.sampleEvery = totals.sampleEvery;
   return `${JSON.stringify(json, null, 2)}\n`;
 }

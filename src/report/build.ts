@@ -15,6 +15,8 @@ export interface ReportInput {
   readStack: (stackId: number) => number[];
   /** Symbolizes many stacks at once, so each object is opened once. */
   resolveStacks: (stacks: number[][]) => Frame[][];
+  /** One allocation in this many was kept (1: all); figures are scaled by it. */
+  sampleEvery?: number;
   /** Slab cache name of a stack, where the kernel gives one. */
   cacheOf?: (stackId: number) => string | undefined;
 }
@@ -23,26 +25,28 @@ export function buildReport(input: ReportInput): Report {
   const totals = input.ledger.byStack(input.bornBeforeNs);
   const frames = input.resolveStacks(totals.map((total) => (total.stackId === 0 ? [] : input.readStack(total.stackId))));
   const { counters } = input;
+  const scale = input.sampleEvery ?? 1;
   return {
     schema: REPORT_SCHEMA,
     mode: input.mode,
     target: input.target,
     durationMs: Math.round(input.durationMs),
     totals: {
-      outstandingBytes: totals.reduce((sum, total) => sum + total.bytes, 0),
-      outstandingAllocations: totals.reduce((sum, total) => sum + total.allocations, 0),
-      allocations: input.ledger.allocations,
-      frees: input.ledger.frees,
+      outstandingBytes: scale * totals.reduce((sum, total) => sum + total.bytes, 0),
+      outstandingAllocations: scale * totals.reduce((sum, total) => sum + total.allocations, 0),
+      allocations: scale * input.ledger.allocations,
+      frees: scale * input.ledger.frees,
       lostEvents: counters.ringbufDrops,
       failedStacks: counters.stackFailures + counters.stacksFull,
       tableFull: counters.allocsFull + counters.stateFailures,
       truncatedStacks: counters.truncated,
+      ...(scale > 1 ? { sampleEvery: scale } : {}),
     },
     stacks: totals.map((total, i) => {
       const cache = input.cacheOf?.(total.stackId);
       return {
-        bytes: total.bytes,
-        allocations: total.allocations,
+        bytes: scale * total.bytes,
+        allocations: scale * total.allocations,
         frames: frames[i],
         truncated: total.truncated,
         ...(cache === undefined ? {} : { cache }),

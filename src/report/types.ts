@@ -38,6 +38,9 @@ export interface Totals {
   /** Allocations the live table had no room for (not counted above). */
   tableFull: number;
   truncatedStacks: number;
+  /** Set when only one allocation in this many was kept: every figure above
+   * and per stack is then scaled up by it, an estimate. */
+  sampleEvery?: number;
 }
 
 export interface Report {

@@ -26,6 +26,8 @@ export interface UserTraceOptions {
   allocator: string | null;
   stackDepth: number;
   maxAllocations: number;
+  /** Keep one allocation in this many (1: every one). */
+  sampleEvery?: number;
   maxStacks: number;
   ringBytes: number;
   verbose: boolean;
@@ -49,7 +51,7 @@ export async function traceUser(options: UserTraceOptions): Promise<UserTraceRes
   checkBtf();
   // Load before touching any process: a load failure leaves nothing behind.
   const tracer = new (addon().Tracer)('user', {
-    knobs: { min_size: options.minSize, max_size: options.maxSize, stack_depth: options.stackDepth, page_size: 4096, floor_only: options.floorOnly ? 1 : 0 },
+    knobs: { min_size: options.minSize, max_size: options.maxSize, stack_depth: options.stackDepth, page_size: 4096, floor_only: options.floorOnly ? 1 : 0, sample_every: options.sampleEvery ?? 1 },
     maxEntries: { allocs: options.maxAllocations, stacks: options.maxStacks, events: options.ringBytes },
     batchBytes: 4 << 20,
   });
@@ -116,6 +118,7 @@ async function traceWith(tracer: NativeTracer, options: UserTraceOptions): Promi
       bornBeforeNs: Number(process.hrtime.bigint()) - options.olderThanMs * 1e6,
       readStack: (id) => Array.from(tracer.stack(id), Number),
       resolveStacks: (stacks) => symbolizer.resolveStacks(stacks),
+      sampleEvery: options.sampleEvery,
     });
     return { report, reason: result.reason, commandExit: launched ? waitForExit(pid, exited, result.reason) : null };
   } finally {

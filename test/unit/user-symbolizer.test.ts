@@ -1,9 +1,10 @@
 // Return addresses -> frames, against a recording stand-in for the addon.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { addon } from '../../src/native/binding.js';
 import type { NativeSymbolizer, SourceLocation } from '../../src/native/elf-types.js';
 import { ModuleMap } from '../../src/symbolize/module-map.js';
-import type { Mapping } from '../../src/symbolize/proc-maps.js';
+import { type Mapping, readMaps } from '../../src/symbolize/proc-maps.js';
 import { UserSymbolizer } from '../../src/symbolize/user-symbolizer.js';
 
 // Above the kernel's largest pid_max: /proc/NO_PID/root never exists.
@@ -85,4 +86,25 @@ test('close closes the native symbolizer', () => {
   const native = new Recorder(() => UNNAMED);
   new UserSymbolizer(modules(), NO_PID, native).close();
   assert.equal(native.closed, true);
+});
+
+test('with the addon and this process: an address inside malloc is malloc', () => {
+  const map = new ModuleMap();
+  const mappings = readMaps(process.pid);
+  map.add(mappings);
+  const libc = map.libraries().find((library) => /\/libc\.so\.6$/.test(library));
+  assert.ok(libc, 'this process maps libc.so.6');
+  const [malloc] = addon().elfSymbols(libc, ['malloc']);
+  const text = mappings.find((mapping) => mapping.path === libc && mapping.offset <= malloc.fileOffset && malloc.fileOffset < mapping.offset + (mapping.end - mapping.start));
+  assert.ok(text);
+  const address = text.start + (malloc.fileOffset - text.offset) + 8;
+  const symbolizer = new UserSymbolizer(map, process.pid);
+  try {
+    const [[frame]] = symbolizer.resolveStacks([[address]]);
+    assert.equal(frame.symbol, 'malloc');
+    assert.equal(frame.offset, 8);
+    assert.equal(frame.module, libc);
+  } finally {
+    symbolizer.close();
+  }
 });

@@ -1,0 +1,82 @@
+// Long-running targets and a leakhound started beside them: launched under
+// it, or attached to with --pid once they run.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+
+import type { Report } from '../../src/report/types.js';
+import { readReport } from './loop.js';
+import { cliPath } from './paths.js';
+import { eachLine, finished, lineMatching, type Finished } from './proc.js';
+
+export interface Traced {
+  leakhound: ChildProcess;
+  /** The traced process. */
+  pid: number;
+  /** Lines the target writes to stdout (in launch mode, through leakhound's). */
+  stdout: Readable;
+  /** Resolves with leakhound's report once it has exited. */
+  done: Promise<{ finished: Finished; report: Report | null }>;
+}
+
+const ATTACHED = /^leakhound: attached to PID (\d+)/;
+
+function start(args: string[], json: string): { leakhound: ChildProcess; attached: Promise<number>; done: Traced['done'] } {
+  const leakhound = spawn(process.execPath, [cliPath, 'trace', '--json', json, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const attached = lineMatching(leakhound.stderr!, ATTACHED, 60_000).then((match) => Number(match[1]));
+  const done = finished(leakhound, 600_000).then((result) => ({ finished: result, report: readReport(json) }));
+  // A target that never comes up must not leave the promise unobserved.
+  done.catch(() => undefined);
+  return { leakhound, attached, done };
+}
+
+/** `leakhound trace -- COMMAND`; resolves once its probes are in place. */
+export async function launchTraced(command: string[], json: string): Promise<Traced> {
+  const { leakhound, attached, done } = start(['--', ...command], json);
+  const pid = await attached;
+  return { leakhound, pid, stdout: leakhound.stdout!, done };
+}
+
+/** `leakhound trace --pid PID`; resolves once its probes are in place. */
+export async function attachTraced(target: ChildProcess, json: string): Promise<Traced> {
+  const { leakhound, attached, done } = start(['--pid', String(target.pid)], json);
+  await attached;
+  return { leakhound, pid: target.pid as number, stdout: target.stdout!, done };
+}
+
+/** Starts a target directly, stdout piped, stderr dropped. */
+export function startBare(command: string[]): ChildProcess {
+  return spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+}
+
+/**
+ * The JSON lines malloc-loop -W prints, one per window, kept in arrival
+ * order; `after(n, count)` waits for `count` windows past the first `n`.
+ */
+export class Windows {
+  private readonly values: number[] = [];
+  private readonly waiters: (() => void)[] = [];
+
+  constructor(stream: Readable) {
+    eachLine(stream, (line) => {
+      if (!line.startsWith('{"window"')) return;
+      this.values.push((JSON.parse(line) as { ns_per_pair: number }).ns_per_pair);
+      this.waiters.splice(0).forEach((wake) => wake());
+    });
+  }
+
+  get seen(): number {
+    return this.values.length;
+  }
+
+  async after(skip: number, count: number, timeoutMs = 120_000): Promise<number[]> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.values.length < skip + count) {
+      if (performance.now() > deadline) throw new Error(`only ${this.values.length} windows within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 1000);
+      });
+    }
+    return this.values.slice(skip, skip + count);
+  }
+}
