@@ -13,8 +13,9 @@ const volatile __u64 page_size = 4096;
 /* The benchmarks' floor: every program returns at once (the verifier drops
  * the rest), so only the cost of the probes themselves remains. */
 const volatile bool floor_only = false;
-/* Keep one allocation in this many per thread (user space scales the
- * figures back up); the probes still fire for every call. */
+/* Keep each allocation with probability 1/sample_every (user space scales
+ * the figures back up); the probes still fire for every call. Random, not
+ * every N-th call: a program that alternates call sites would alias. */
 const volatile __u32 sample_every = 1;
 
 /* A frame pointer must lie above the stack pointer and within this span of
@@ -26,7 +27,6 @@ struct call_state {
 	__u32 fn;	    /* enum lh_alloc_fn of the outermost call */
 	__u32 flags;
 	__u32 wanted;	    /* the size passed the filters and the sampler */
-	__u32 calls;	    /* outermost calls seen on this thread, for sampling */
 	__u64 size;
 	__u64 out_ptr;	    /* posix_memalign's memptr */
 	__u64 old_ptr;	    /* realloc's block, released at entry */
@@ -152,7 +152,7 @@ static __always_inline int alloc_enter(struct pt_regs *ctx, __u32 fn, __u64 size
 	call->flags = 0;
 	call->has_old = 0;
 	call->stack_id = 0;
-	call->wanted = size_wanted(size) && (sample_every <= 1 || ++call->calls % sample_every == 0);
+	call->wanted = size_wanted(size) && (sample_every <= 1 || bpf_get_prandom_u32() % sample_every == 0);
 	/* Release realloc's block now, not at return: once realloc has freed it,
 	 * another thread may be handed the same address. */
 	if (old_ptr && (old = bpf_map_lookup_elem(&allocs, &old_ptr))) {

@@ -1,7 +1,7 @@
 // Long-running targets and a leakhound started beside them: launched under
 // it, or attached to with --pid once they run.
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 import type { Report } from '../../src/report/types.js';
 import { readReport } from './loop.js';
@@ -12,7 +12,8 @@ export interface Traced {
   leakhound: ChildProcess;
   /** The traced process. */
   pid: number;
-  /** Lines the target writes to stdout (in launch mode, through leakhound's). */
+  /** The target's stdin and stdout (in launch mode, through leakhound's). */
+  stdin: Writable;
   stdout: Readable;
   /** Resolves with leakhound's report once it has exited. */
   done: Promise<{ finished: Finished; report: Report | null }>;
@@ -21,7 +22,8 @@ export interface Traced {
 const ATTACHED = /^leakhound: attached to PID (\d+)/;
 
 function start(args: string[], json: string): { leakhound: ChildProcess; attached: Promise<number>; done: Traced['done'] } {
-  const leakhound = spawn(process.execPath, [cliPath, 'trace', '--json', json, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A launched command inherits leakhound's stdin: a pipe, so it can be fed.
+  const leakhound = spawn(process.execPath, [cliPath, 'trace', '--json', json, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   const attached = lineMatching(leakhound.stderr!, ATTACHED, 60_000).then((match) => Number(match[1]));
   const done = finished(leakhound, 600_000).then((result) => ({ finished: result, report: readReport(json) }));
   // A target that never comes up must not leave the promise unobserved.
@@ -33,19 +35,19 @@ function start(args: string[], json: string): { leakhound: ChildProcess; attache
 export async function launchTraced(command: string[], json: string): Promise<Traced> {
   const { leakhound, attached, done } = start(['--', ...command], json);
   const pid = await attached;
-  return { leakhound, pid, stdout: leakhound.stdout!, done };
+  return { leakhound, pid, stdin: leakhound.stdin!, stdout: leakhound.stdout!, done };
 }
 
 /** `leakhound trace --pid PID`; resolves once its probes are in place. */
 export async function attachTraced(target: ChildProcess, json: string): Promise<Traced> {
   const { leakhound, attached, done } = start(['--pid', String(target.pid)], json);
   await attached;
-  return { leakhound, pid: target.pid as number, stdout: target.stdout!, done };
+  return { leakhound, pid: target.pid as number, stdin: target.stdin!, stdout: target.stdout!, done };
 }
 
-/** Starts a target directly, stdout piped, stderr dropped. */
+/** Starts a target directly, stdin and stdout piped, stderr dropped. */
 export function startBare(command: string[]): ChildProcess {
-  return spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+  return spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'ignore'] });
 }
 
 /**

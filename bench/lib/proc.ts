@@ -56,29 +56,31 @@ export async function runOk(argv: string[], timeoutMs: number, options: SpawnOpt
   return result;
 }
 
-/** Calls `onLine` for every whole line the stream writes. */
-export function eachLine(stream: Readable, onLine: (line: string) => void): void {
+/** Calls `onLine` for every whole line the stream writes; returns a function
+ * that stops listening. */
+export function eachLine(stream: Readable, onLine: (line: string) => void): () => void {
   let pending = '';
-  stream.on('data', (chunk: Buffer) => {
+  const onData = (chunk: Buffer) => {
     pending += chunk.toString('utf8');
     const lines = pending.split('\n');
     pending = lines.pop() ?? '';
     lines.forEach(onLine);
-  });
+  };
+  stream.on('data', onData);
+  return () => stream.off('data', onData);
 }
 
 /** The first line matching `pattern` (its match), or an error after `timeoutMs`. */
 export function lineMatching(stream: Readable, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
-    let done = false;
     const timer = setTimeout(() => {
-      done = true;
+      stop();
       reject(new CommandFailed(`no line matching ${pattern} within ${timeoutMs} ms`));
     }, timeoutMs);
-    eachLine(stream, (line) => {
-      const match = done ? null : line.match(pattern);
+    const stop = eachLine(stream, (line) => {
+      const match = line.match(pattern);
       if (!match) return;
-      done = true;
+      stop();
       clearTimeout(timer);
       resolve(match);
     });

@@ -1,16 +1,14 @@
 // Issue 10, "Attach": leakhound attached with --pid to a process already
 // running costs what it costs when it launched the process. Two targets: the
-// malloc loop in its endless form and python3's http.server under requests.
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { request } from 'node:http';
-import path from 'node:path';
+// malloc loop in its endless form and sqlite3 answering queries as a server.
+import type { Readable, Writable } from 'node:stream';
 
 import type { Bench } from '../lib/bench.js';
 import { fixed, grouped, raw, times } from '../lib/format.js';
 import { attachTraced, launchTraced, startBare, Windows, type Traced } from '../lib/live.js';
 import { loopCommand } from '../lib/loop.js';
 import { codeBlock, table, type Section } from '../lib/markdown.js';
-import { lineMatching, sleep } from '../lib/proc.js';
+import { lineMatching } from '../lib/proc.js';
 import { median, ratio } from '../lib/stats.js';
 
 /** Windows (>= 100 ms each) dropped after the probes go on, then measured. */
@@ -77,85 +75,85 @@ async function loopAttach(bench: Bench, reps: number): Promise<string[]> {
   ];
 }
 
-/** Sequential GETs of `/` (a directory listing), each on a new connection. */
-async function requests(port: number, count: number): Promise<number> {
+/** One request: a query that builds, sorts and sums 500 strings, then a
+ * marker whose echo says the answer is complete. */
+function query(k: number): string {
+  return [
+    "SELECT count(*), sum(length(x)) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)",
+    ` SELECT printf('%.*c', (i * ${k + 7}) % 300, 'x') AS x FROM n ORDER BY x || i);`,
+    `SELECT 'done-${k}';`,
+    '',
+  ].join('\n');
+}
+
+/** Sends `count` requests one after another; ms per request. */
+async function requests(server: { stdin: Writable; stdout: Readable }, first: number, count: number): Promise<number> {
   const started = performance.now();
-  for (let i = 0; i < count; i++) {
-    await new Promise<void>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-        res.resume();
-        res.on('end', resolve);
-      });
-      req.on('error', reject);
-      req.end();
-    });
+  for (let k = first; k < first + count; k++) {
+    const answered = lineMatching(server.stdout, new RegExp(`done-${k}\\b`), 120_000);
+    server.stdin.write(query(k));
+    await answered;
   }
   return (performance.now() - started) / count;
 }
 
 async function serverAttach(bench: Bench, reps: number): Promise<string[]> {
-  const count = bench.quick ? 50 : 300;
-  // A listing of 300 names: each request builds and encodes a page of about
-  // 30 KB, enough for the interpreter to go to malloc many times.
-  const root = path.join(bench.scratch, 'www');
-  mkdirSync(root, { recursive: true });
-  for (let i = 0; i < 300; i++) writeFileSync(path.join(root, `file-${String(i).padStart(4, '0')}-${'x'.repeat(i % 40)}.txt`), `${i}\n`);
-  const command = ['/usr/bin/python3', '-u', '-m', 'http.server', '0', '--bind', '127.0.0.1', '--directory', root];
-  const serving = /port (\d+)/;
-
+  const count = bench.quick ? 10 : 40;
+  const warmUp = 5;
+  // -interactive: the shell flushes its output before each prompt, so every
+  // answer arrives as soon as it is computed, even through a pipe.
+  const command = ['/usr/bin/sqlite3', '-interactive', ':memory:'];
   const modes = { bare: [] as number[], launch: [] as number[], attach: [] as number[] };
   const allocationsPerRequest: number[] = [];
   for (let rep = 1; rep <= reps; rep++) {
-    bench.progress(`attach: http.server, rep ${rep}/${reps}, bare`);
+    bench.progress(`attach: sqlite3 server, rep ${rep}/${reps}, bare`);
     const plain = startBare(command);
-    const port = Number((await lineMatching(plain.stdout!, serving, 30_000))[1]);
-    await requests(port, 20);
-    modes.bare.push(await requests(port, count));
-    plain.kill('SIGTERM');
+    const direct = { stdin: plain.stdin!, stdout: plain.stdout! };
+    await requests(direct, 0, warmUp);
+    modes.bare.push(await requests(direct, warmUp, count));
+    plain.stdin!.end();
 
-    bench.progress(`attach: http.server, rep ${rep}/${reps}, launch mode`);
+    bench.progress(`attach: sqlite3 server, rep ${rep}/${reps}, launch mode`);
     const launched = await launchTraced(command, `${bench.out('server-launch')}.json`);
-    const launchPort = Number((await lineMatching(launched.stdout, serving, 30_000))[1]);
-    await requests(launchPort, 20);
-    modes.launch.push(await requests(launchPort, count));
-    process.kill(launched.pid, 'SIGTERM');
+    await requests(launched, 0, warmUp);
+    modes.launch.push(await requests(launched, warmUp, count));
+    launched.stdin.end();
     const { report } = await launched.done;
-    if (report) allocationsPerRequest.push(report.totals.allocations / (count + 20));
+    if (report) allocationsPerRequest.push(report.totals.allocations / (warmUp + count));
 
-    bench.progress(`attach: http.server, rep ${rep}/${reps}, attach mode`);
+    bench.progress(`attach: sqlite3 server, rep ${rep}/${reps}, attach mode`);
     const target = startBare(command);
-    const attachPort = Number((await lineMatching(target.stdout!, serving, 30_000))[1]);
-    await requests(attachPort, 20);
+    const server = { stdin: target.stdin!, stdout: target.stdout! };
+    await requests(server, 0, warmUp);
     const attached = await attachTraced(target, `${bench.out('server-pid')}.json`);
-    // Let the first uretprobe hits and task-storage creation pass.
-    await sleep(200);
-    await requests(attachPort, 20);
-    modes.attach.push(await requests(attachPort, count));
-    await stop(attached);
+    await requests(attached, warmUp, warmUp);
+    modes.attach.push(await requests(attached, 2 * warmUp, count));
+    attached.stdin.end();
+    await attached.done;
   }
   const bareMs = median(modes.bare);
   const launchMs = median(modes.launch);
   const attachMs = median(modes.attach);
   return [
-    '### python3 -m http.server',
+    '### sqlite3 serving queries on its stdin',
     '',
-    `Each repetition: ${count} sequential GETs of a 300-entry directory listing (new connection each), after 20 warm-up requests; ms per request. About ${grouped(median(allocationsPerRequest))} allocations per request (leakhound's count in launch mode, start-up included). Median over ${reps} repetitions; bare, launch and attach alternate.`,
+    `A long-running \`sqlite3 -interactive :memory:\` answers queries one at a time (each builds, sorts and sums 500 strings). Each repetition: ${count} requests after ${warmUp} warm-up requests (in attach mode, ${warmUp} more once attached); ms per request. About ${grouped(median(allocationsPerRequest))} allocations per request (leakhound's count in launch mode, start-up included). Median over ${reps} repetitions; bare, launch and attach alternate.`,
     '',
     ...table(
       ['mode', 'ms/request', 'added over bare', 'raw ms/request'],
       [
-        ['bare', fixed(bareMs, 3), '', raw(modes.bare, 3)],
-        ['leakhound, launch mode', fixed(launchMs, 3), fixed(launchMs - bareMs, 3), raw(modes.launch, 3)],
-        ['leakhound, attach mode (--pid)', fixed(attachMs, 3), fixed(attachMs - bareMs, 3), raw(modes.attach, 3)],
+        ['bare', fixed(bareMs, 2), '', raw(modes.bare, 2)],
+        ['leakhound, launch mode', fixed(launchMs, 2), fixed(launchMs - bareMs, 2), raw(modes.launch, 2)],
+        ['leakhound, attach mode (--pid)', fixed(attachMs, 2), fixed(attachMs - bareMs, 2), raw(modes.attach, 2)],
       ],
     ),
     '',
-    `Attach / launch: ${times(ratio(attachMs, launchMs))} per request, ${times(ratio(attachMs - bareMs, launchMs - bareMs))} on the added cost.`,
+    `Attach / launch: ${times(ratio(attachMs, launchMs))} per request, ${times(ratio(attachMs - bareMs, launchMs - bareMs))} on the added cost (target: within 5%).`,
     '',
     ...codeBlock([
-      `python3 -u -m http.server 0 --bind 127.0.0.1 --directory $WWW   # bare, and under:`,
-      `node dist/src/cli/main.js trace --json $OUT -- /usr/bin/python3 -u -m http.server 0 --bind 127.0.0.1 --directory $WWW`,
-      `node dist/src/cli/main.js trace --json $OUT --pid $SERVER_PID`,
+      'sqlite3 -interactive :memory:   # bare, fed queries on stdin; and under:',
+      'node dist/src/cli/main.js trace --json $OUT -- /usr/bin/sqlite3 -interactive :memory:',
+      'node dist/src/cli/main.js trace --json $OUT --pid $SQLITE_PID',
     ]),
     '',
   ];

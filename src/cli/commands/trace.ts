@@ -16,7 +16,7 @@ export function builder(yargs: Argv) {
     .option('allocator', { type: 'string', describe: 'probe this object instead of the allocator found in the target' })
     .option('stack-depth', { type: 'string', default: String(DEFAULT_STACK_DEPTH), describe: 'frames kept per stack (1-64)' })
     .option('max-allocations', { type: 'string', default: String(1 << 20), describe: 'outstanding allocations the BPF table holds' })
-    .option('sample-every', { type: 'string', default: '1', describe: 'keep one allocation in N per thread and scale the figures by N (cheaper; an estimate)' })
+    .option('sample-every', { type: 'string', default: '1', describe: 'keep each allocation with probability 1/N and scale the figures by N (cheaper; an estimate)' })
     .option('max-stacks', { type: 'string', default: String(1 << 15), describe: 'distinct stacks the BPF table holds' });
 }
 
