@@ -3,6 +3,7 @@
 import type { EventSink } from '../ingest/decode.js';
 import { EventFlag } from '../native/layout.js';
 import { LiveAllocations } from './live-allocs.js';
+import { NumberMap } from './number-map.js';
 
 export interface StackTotal {
   /** The BPF stack id (0: no stack could be captured). */
@@ -15,7 +16,7 @@ export interface StackTotal {
 export class Ledger implements EventSink {
   readonly live = new LiveAllocations();
   /** BPF stack id -> dense index. */
-  private readonly stackIndex = new Map<number, number>();
+  private readonly stackIndex = new NumberMap();
   private readonly stackIds: number[] = [];
   private readonly truncated: boolean[] = [];
   allocations = 0;
@@ -27,7 +28,7 @@ export class Ledger implements EventSink {
 
   alloc(addr: number, size: number, stackId: number, tsNs: number, flags: number): void {
     let index = this.stackIndex.get(stackId);
-    if (index === undefined) {
+    if (index < 0) {
       index = this.stackIds.length;
       this.stackIndex.set(stackId, index);
       this.stackIds.push(stackId);

@@ -1,8 +1,9 @@
 // The allocations still outstanding, by address. Sizes, times and stacks sit
-// in typed arrays indexed by a slot; the Map only holds address -> slot.
+// in typed arrays indexed by a slot; the map only holds address -> slot.
+import { NumberMap } from './number-map.js';
 
 export class LiveAllocations {
-  private readonly slotOf = new Map<number, number>();
+  private readonly slotOf = new NumberMap();
   private sizes = new Float64Array(1024);
   private times = new Float64Array(1024);
   private stacks = new Int32Array(1024);
@@ -16,7 +17,7 @@ export class LiveAllocations {
 
   add(addr: number, size: number, stack: number, tsNs: number): void {
     let slot = this.slotOf.get(addr);
-    if (slot === undefined) {
+    if (slot < 0) {
       slot = this.freeSlots.pop() ?? this.newSlot();
       this.slotOf.set(addr, slot);
     } else {
@@ -30,16 +31,15 @@ export class LiveAllocations {
 
   /** False when the address was not outstanding. */
   remove(addr: number): boolean {
-    const slot = this.slotOf.get(addr);
-    if (slot === undefined) return false;
-    this.slotOf.delete(addr);
+    const slot = this.slotOf.delete(addr);
+    if (slot < 0) return false;
     this.bytes -= this.sizes[slot];
     this.freeSlots.push(slot);
     return true;
   }
 
   forEach(visit: (size: number, stack: number, tsNs: number) => void): void {
-    for (const slot of this.slotOf.values()) visit(this.sizes[slot], this.stacks[slot], this.times[slot]);
+    this.slotOf.forEachValue((slot) => visit(this.sizes[slot], this.stacks[slot], this.times[slot]));
   }
 
   private newSlot(): number {

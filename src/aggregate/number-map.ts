@@ -1,0 +1,90 @@
+// A hash map from exact non-negative integers below 2^53 (addresses, stack
+// ids) to int32 values, in typed arrays. V8's Map hashes such numbers as heap
+// objects once they pass 2^31, which made it the ingest's bottleneck.
+// Open addressing with linear probing and backward-shift deletion: no
+// tombstones, so a table that churns stays fast.
+
+const EMPTY = -1;
+const TWO_32 = 4294967296;
+
+export class NumberMap {
+  private keys: Float64Array;
+  private values: Int32Array;
+  private mask: number;
+  size = 0;
+
+  constructor(capacity = 1024) {
+    const slots = 2 ** Math.ceil(Math.log2(Math.max(16, capacity * 2)));
+    this.keys = new Float64Array(slots).fill(EMPTY);
+    this.values = new Int32Array(slots);
+    this.mask = slots - 1;
+  }
+
+  private home(key: number): number {
+    let h = Math.imul((key >>> 0) ^ Math.imul((key / TWO_32) >>> 0, 0x85ebca6b), 0x9e3779b1);
+    h ^= h >>> 15;
+    return h & this.mask;
+  }
+
+  /** The value, or -1 when the key is absent. */
+  get(key: number): number {
+    for (let i = this.home(key); ; i = (i + 1) & this.mask) {
+      const k = this.keys[i];
+      if (k === key) return this.values[i];
+      if (k === EMPTY) return -1;
+    }
+  }
+
+  set(key: number, value: number): void {
+    for (let i = this.home(key); ; i = (i + 1) & this.mask) {
+      const k = this.keys[i];
+      if (k === key) {
+        this.values[i] = value;
+        return;
+      }
+      if (k === EMPTY) {
+        this.keys[i] = key;
+        this.values[i] = value;
+        if (++this.size * 2 > this.keys.length) this.grow();
+        return;
+      }
+    }
+  }
+
+  /** Removes the key; returns its value, or -1 when it was absent. */
+  delete(key: number): number {
+    let i = this.home(key);
+    for (; ; i = (i + 1) & this.mask) {
+      const k = this.keys[i];
+      if (k === key) break;
+      if (k === EMPTY) return -1;
+    }
+    const value = this.values[i];
+    // Pull later entries of the same probe run back over the hole.
+    for (let j = (i + 1) & this.mask; this.keys[j] !== EMPTY; j = (j + 1) & this.mask) {
+      const want = this.home(this.keys[j]);
+      const movable = i <= j ? want <= i || want > j : want <= i && want > j;
+      if (movable) {
+        this.keys[i] = this.keys[j];
+        this.values[i] = this.values[j];
+        i = j;
+      }
+    }
+    this.keys[i] = EMPTY;
+    this.size--;
+    return value;
+  }
+
+  forEachValue(visit: (value: number) => void): void {
+    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] !== EMPTY) visit(this.values[i]);
+  }
+
+  private grow(): void {
+    const { keys, values } = this;
+    this.keys = new Float64Array(keys.length * 2).fill(EMPTY);
+    this.values = new Int32Array(keys.length * 2);
+    this.mask = this.keys.length - 1;
+    this.size = 0;
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== EMPTY) this.set(keys[i], values[i]);
+  }
+}
