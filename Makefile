@@ -10,7 +10,7 @@ CLI         := dist/src/cli/main.js
 DEPS_STAMP  := node_modules/.deps-stamp
 ARCH        := x86
 DEBIAN_PKGS := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
-               pkg-config libcapstone-dev make g++ python3 elfutils binutils
+               pkg-config libcapstone-dev make g++ python3 elfutils binutils valgrind
 
 .PHONY: all deps build test unit e2e demo bench fuzz mounts clean
 all: build

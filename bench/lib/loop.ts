@@ -8,8 +8,10 @@ import { CommandFailed, run, type Finished } from './proc.js';
 import type { Tool } from './tools.js';
 
 export interface LoopRun {
-  /** ns per pair (per allocation with -l), one value per thread. */
+  /** Wall ns per pair (per allocation with -l), one value per thread. */
   nsPerPair: number[];
+  /** The thread's own CPU time per pair, one value per thread. */
+  cpuNsPerPair: number[];
   finished: Finished;
   /** leakhound's (or the floor's) report, when the tool writes one. */
   report: Report | null;
@@ -19,12 +21,17 @@ export function loopCommand(args: string[]): string[] {
   return [mallocLoop, ...args];
 }
 
-/** The per-thread lines malloc-loop prints: {"thread":i,"pairs":n,"ns_per_pair":x}. */
-export function threadTimes(stdout: string): number[] {
+interface ThreadLine {
+  ns_per_pair: number;
+  cpu_ns_per_pair: number;
+}
+
+/** The per-thread lines malloc-loop prints: {"thread":i,"pairs":n,"ns_per_pair":x,"cpu_ns_per_pair":y}. */
+export function threadLines(stdout: string): ThreadLine[] {
   return stdout
     .split('\n')
     .filter((line) => line.startsWith('{"thread"'))
-    .map((line) => (JSON.parse(line) as { ns_per_pair: number }).ns_per_pair);
+    .map((line) => JSON.parse(line) as ThreadLine);
 }
 
 export function readReport(path: string): Report | null {
@@ -34,9 +41,14 @@ export function readReport(path: string): Report | null {
 export async function runLoop(bench: Bench, tool: Tool, args: string[], timeoutMs: number): Promise<LoopRun> {
   const out = bench.out(`loop-${tool.id}`);
   const finished = await run(tool.wrap(loopCommand(args), out), timeoutMs);
-  const nsPerPair = threadTimes(finished.stdout);
-  if (finished.code !== 0 || nsPerPair.length === 0) {
+  const lines = threadLines(finished.stdout);
+  if (finished.code !== 0 || lines.length === 0) {
     throw new CommandFailed(`${tool.label}: malloc-loop ${args.join(' ')} exited ${finished.code ?? finished.signal}: ${finished.stderr.slice(-1500)}`);
   }
-  return { nsPerPair, finished, report: readReport(`${out}.json`) };
+  return {
+    nsPerPair: lines.map((line) => line.ns_per_pair),
+    cpuNsPerPair: lines.map((line) => line.cpu_ns_per_pair),
+    finished,
+    report: readReport(`${out}.json`),
+  };
 }

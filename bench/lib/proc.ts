@@ -89,7 +89,7 @@ export function lineMatching(stream: Readable, pattern: RegExp, timeoutMs: numbe
 
 /** Shell-quoted, for commands shown in RESULTS.md and for bpftrace -c. */
 export function shellJoin(argv: string[]): string {
-  return argv.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)).join(' ');
+  return argv.map((arg) => (/^[\w@%+=:,./$-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)).join(' ');
 }
 
 export function sleep(msToWait: number): Promise<void> {

@@ -2,17 +2,21 @@
 // (or mallocs alone) made from a chosen call depth, on one or more threads,
 // timed inside the program so no tool's start-up or report is counted.
 //
-//   malloc-loop [-n PAIRS] [-d DEPTH] [-s SIZE] [-t THREADS] [-l] [-w] [-h] [-W]
+//   malloc-loop [-n PAIRS | -T MS] [-d DEPTH] [-s SIZE] [-t THREADS] [-l] [-w] [-h] [-W]
+//     -n  make PAIRS pairs (default 300000); -T: as many as fit in MS ms
 //     -l  leak: malloc only, never free (every allocation stays outstanding)
 //     -w  print "ready PID" and wait for SIGUSR1 before the timed loop (attach)
 //     -h  print "holding PID" and wait for SIGUSR1 before exiting (memory)
 //     -W  windows: loop until killed, one line per >= 100 ms window
 //
-// Prints one JSON line per thread ({"thread":i,"pairs":n,"ns_per_pair":x}), or
-// per window ({"window":k,"pairs":n,"ns_per_pair":x}).
+// Prints one JSON line per thread ({"thread":i,"pairs":n,"ns_per_pair":x,
+// "cpu_ns_per_pair":y}), or per window ({"window":k,...}). The CPU figure is
+// the thread's own CPU time: uprobe traps and BPF programs run on it, while
+// a tracer's reader and other load on the machine do not.
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +29,7 @@
 
 struct job {
   long pairs;
+  double budget_ns; /* 0: no time limit */
   int depth;
   size_t size;
   int leak;
@@ -32,9 +37,9 @@ struct job {
   int index;
 };
 
-static double now_ns(void) {
+static double clock_ns(clockid_t clock) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
@@ -54,27 +59,25 @@ KEEP static void leaks(long n, size_t size) {
   for (long i = 0; i < n; i++) escape(malloc(size));
 }
 
+// Runs the loop in chunks of 1,000 calls until the count is made or the time
+// budget is spent, then says what a call cost; windows do so forever.
 KEEP static void timed(struct job *job) {
-  if (job->windows) {
-    // Windows close on time, not on a count, so a line arrives at a steady
-    // pace whatever a pair costs under the tool of the moment.
-    for (long window = 0;; window++) {
-      long done = 0;
-      double start = now_ns(), elapsed;
-      do {
-        pairs(1000, job->size);
-        done += 1000;
-        elapsed = now_ns() - start;
-      } while (elapsed < 100e6);
-      printf("{\"window\":%ld,\"pairs\":%ld,\"ns_per_pair\":%.1f}\n", window, done, elapsed / done);
-      fflush(stdout);
-    }
+  for (long window = 0;; window++) {
+    double wall0 = clock_ns(CLOCK_MONOTONIC), cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID), wall;
+    long done = 0;
+    do {
+      long chunk = job->pairs - done < 1000 ? job->pairs - done : 1000;
+      if (job->leak) leaks(chunk, job->size);
+      else pairs(chunk, job->size);
+      done += chunk;
+      wall = clock_ns(CLOCK_MONOTONIC) - wall0;
+    } while (done < job->pairs && (job->budget_ns == 0 || wall < job->budget_ns));
+    double cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+    printf("{\"%s\":%ld,\"pairs\":%ld,\"ns_per_pair\":%.1f,\"cpu_ns_per_pair\":%.1f}\n", job->windows ? "window" : "thread",
+           job->windows ? window : job->index, done, wall / done, cpu / done);
+    fflush(stdout);
+    if (!job->windows) return;
   }
-  double start = now_ns();
-  if (job->leak) leaks(job->pairs, job->size);
-  else pairs(job->pairs, job->size);
-  double elapsed = now_ns() - start;
-  printf("{\"thread\":%d,\"pairs\":%ld,\"ns_per_pair\":%.1f}\n", job->index, job->pairs, elapsed / job->pairs);
 }
 
 // The barrier after the call keeps it from being a tail call, which GCC
@@ -114,9 +117,10 @@ static void wait_for_usr1(const char *word) {
 int main(int argc, char **argv) {
   struct job base = {.pairs = 300000, .depth = 1, .size = 64};
   int threads = 1, wait_start = 0, hold_end = 0, opt;
-  while ((opt = getopt(argc, argv, "n:d:s:t:lwhW")) != -1) {
+  while ((opt = getopt(argc, argv, "n:T:d:s:t:lwhW")) != -1) {
     switch (opt) {
       case 'n': base.pairs = atol(optarg); break;
+      case 'T': base.budget_ns = atof(optarg) * 1e6; break;
       case 'd': base.depth = atoi(optarg); break;
       case 's': base.size = (size_t)atol(optarg); break;
       case 't': threads = atoi(optarg); break;
@@ -125,7 +129,7 @@ int main(int argc, char **argv) {
       case 'h': hold_end = 1; break;
       case 'W': base.windows = 1; break;
       default:
-        fprintf(stderr, "usage: %s [-n PAIRS] [-d DEPTH] [-s SIZE] [-t THREADS] [-l] [-w] [-h] [-W]\n", argv[0]);
+        fprintf(stderr, "usage: %s [-n PAIRS | -T MS] [-d DEPTH] [-s SIZE] [-t THREADS] [-l] [-w] [-h] [-W]\n", argv[0]);
         return 2;
     }
   }
@@ -133,6 +137,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s: PAIRS, DEPTH and THREADS (1-64) must be positive\n", argv[0]);
     return 2;
   }
+  if (base.windows) base.budget_ns = 100e6;
+  if (base.budget_ns > 0) base.pairs = LONG_MAX;
   if (wait_start) wait_for_usr1("ready");
   struct job jobs[64];
   pthread_t ids[64];

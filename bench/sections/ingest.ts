@@ -23,8 +23,8 @@ const SCENARIOS: Scenario[] = [
 
 const TARGET = 5e6;
 
-export function replayCommand(args: string[]): string[] {
-  return ['taskset', '-c', '1', process.execPath, path.join(repoRoot, 'dist/bench/ingest/replay.js'), ...args];
+export function replayCommand(args: string[], nodeFlags: string[] = []): string[] {
+  return ['taskset', '-c', '1', process.execPath, ...nodeFlags, path.join(repoRoot, 'dist/bench/ingest/replay.js'), ...args];
 }
 
 export async function ingestSection(bench: Bench): Promise<Section> {

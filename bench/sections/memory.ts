@@ -1,5 +1,110 @@
+// Issue 10, "Memory": what one outstanding allocation costs, in BPF maps and
+// in the Node process, with a million of them outstanding.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
 import type { Bench } from '../lib/bench.js';
-import type { Section } from '../lib/markdown.js';
-export async function memorySection(_bench: Bench): Promise<Section> {
-  return { title: 'memory', lines: ['todo'] };
+import { fixed, grouped } from '../lib/format.js';
+import { launchTraced } from '../lib/live.js';
+import { loopCommand } from '../lib/loop.js';
+import { codeBlock, table, type Section } from '../lib/markdown.js';
+import { lineMatching, runOk, sleep } from '../lib/proc.js';
+import { replayCommand } from './ingest.js';
+
+interface MapInfo {
+  id: number;
+  name: string;
+  type: string;
+  max_entries: number;
+  bytes_memlock: number;
+}
+
+interface Held {
+  maps: MapInfo[];
+  rssBytes: number;
+  outstanding: number;
+}
+
+const MILLION = 1_000_000;
+
+/** The BPF maps a process holds open, as bpftool describes them. */
+async function mapsOf(pid: number): Promise<MapInfo[]> {
+  const ids = new Set<number>();
+  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
+    const info = readFileSync(path.join(`/proc/${pid}/fdinfo`, fd), 'utf8').match(/^map_id:\s+(\d+)/m);
+    if (info) ids.add(Number(info[1]));
+  }
+  const all = JSON.parse((await runOk(['bpftool', 'map', 'show', '-j'], 30_000)).stdout) as MapInfo[];
+  return all.filter((map) => ids.has(map.id));
+}
+
+function rssOf(pid: number): number {
+  const kb = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+  return kb ? Number(kb[1]) * 1024 : NaN;
+}
+
+/** leakhound on a loop that leaks `count` blocks and then holds still. */
+async function holding(bench: Bench, count: number): Promise<Held> {
+  const traced = await launchTraced(loopCommand(['-l', '-h', '-n', String(count), '-d', '18']), `${bench.out('memory')}.json`);
+  await lineMatching(traced.stdout, /^holding/, 600_000);
+  // Several drains, so every event is in the Ledger before RSS is read.
+  await sleep(500);
+  const held = { maps: await mapsOf(traced.leakhound.pid as number), rssBytes: rssOf(traced.leakhound.pid as number) };
+  process.kill(traced.pid, 'SIGUSR1');
+  const { report } = await traced.done;
+  return { ...held, outstanding: report?.totals.outstandingAllocations ?? NaN };
+}
+
+export async function memorySection(bench: Bench): Promise<Section> {
+  const count = bench.quick ? 200_000 : MILLION;
+  bench.progress('memory: leakhound holding 1,000 outstanding allocations');
+  const small = await holding(bench, 1000);
+  bench.progress(`memory: leakhound holding ${grouped(count)} outstanding allocations`);
+  const large = await holding(bench, count);
+  bench.progress('memory: Ledger replay of 1M outstanding allocations');
+  const replay = JSON.parse(
+    (await runOk(replayCommand(['--alloc-only', '--events', String(MILLION), '--stacks', '5000'], ['--expose-gc']), 600_000)).stdout,
+  ) as { outstanding: number; heapBytes: number; externalBytes: number; rssBytes: number };
+
+  const grown = large.outstanding - small.outstanding;
+  const mapRows = large.maps.map((map) => {
+    const before = small.maps.find((m) => m.name === map.name);
+    return [
+      map.name,
+      map.type,
+      grouped(map.max_entries),
+      grouped(map.bytes_memlock),
+      before ? grouped(before.bytes_memlock) : 'n/a',
+      map.type === 'hash' ? fixed(map.bytes_memlock / map.max_entries, 1) : '',
+    ];
+  });
+  const memlock = (held: Held) => held.maps.reduce((sum, map) => sum + map.bytes_memlock, 0);
+  const allocs = large.maps.find((map) => map.name === 'allocs');
+  return {
+    title: 'Memory',
+    lines: [
+      `### BPF maps (leakhound holding ${grouped(large.outstanding)} outstanding allocations)`,
+      '',
+      'Read from bpftool for the map ids in /proc/PID/fdinfo of the leakhound process, while the target holds its blocks.',
+      '',
+      ...table(['map', 'type', 'max entries', 'memlock bytes', `memlock with ${grouped(small.outstanding)} outstanding`, 'bytes per entry'], mapRows),
+      '',
+      `All maps: ${grouped(memlock(large))} bytes. The live table \`allocs\` is preallocated: ${allocs ? fixed(allocs.bytes_memlock / allocs.max_entries, 1) : 'n/a'} bytes per entry whether used or not, ${allocs ? fixed(allocs.bytes_memlock / large.outstanding, 1) : 'n/a'} bytes per outstanding allocation at ${grouped(large.outstanding)}.`,
+      '',
+      '### Node process',
+      '',
+      ...table(
+        ['measure', `${grouped(small.outstanding)} outstanding`, `${grouped(large.outstanding)} outstanding`, 'bytes per added allocation'],
+        [['leakhound process RSS (live trace)', grouped(small.rssBytes), grouped(large.rssBytes), fixed((large.rssBytes - small.rssBytes) / grown, 1)]],
+      ),
+      '',
+      `Ledger alone (replay of ${grouped(replay.outstanding)} allocations, no frees, 5,000 stacks, after gc): JS heap ${fixed(replay.heapBytes / replay.outstanding, 1)} bytes, typed arrays ${fixed(replay.externalBytes / replay.outstanding, 1)} bytes, RSS ${fixed(replay.rssBytes / replay.outstanding, 1)} bytes per outstanding allocation.`,
+      '',
+      ...codeBlock([
+        `node dist/src/cli/main.js trace --json $OUT -- .output/bench/malloc-loop -l -h -n ${count} -d 18   # then bpftool map show -j, /proc/PID/status`,
+        'taskset -c 1 node --expose-gc dist/bench/ingest/replay.js --alloc-only --events 1000000 --stacks 5000',
+      ]),
+      '',
+    ],
+  };
 }

@@ -10,7 +10,6 @@ import { fixtureBinary, loadExpectation, siteBytes } from '../helpers/expectatio
 import { readReport } from '../helpers/report.js';
 import { isSymbol } from '../helpers/symbols.js';
 import { scratchDir } from '../helpers/tmp.js';
-import { ALL_STACKS } from '../helpers/trace.js';
 
 /** `a;b;c 123` lines as [frames, count]. */
 function parseFolded(text: string): Array<[string[], number]> {
@@ -28,7 +27,7 @@ test('out: --out DIR writes the report, folded stacks and a flame graph', { time
   if (!requireBpf(t)) return;
   const e = loadExpectation('allocators');
   const out = path.join(scratchDir(t), 'out');
-  const run = await runCli(['trace', '--out', out, ...ALL_STACKS, '--', fixtureBinary(e)]);
+  const run = await runCli(['trace', '--out', out, '--', fixtureBinary(e)]);
   assert.equal(run.code, 0, `stderr: ${run.stderr}`);
 
   const report = readReport(path.join(out, 'report.json'));

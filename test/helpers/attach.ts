@@ -7,7 +7,6 @@ import { startCli } from './cli.js';
 import { fixtureBinary, type Expectation } from './expectations.js';
 import { collect, lineMatching } from './process.js';
 import { scratchDir } from './tmp.js';
-import { ALL_STACKS } from './trace.js';
 
 function killOnEnd(t: TestContext, child: ChildProcess): void {
   t.after(() => {
@@ -33,7 +32,7 @@ export interface Tracer {
 /** Starts `leakhound trace --pid` and waits for its word that the probes are in place. */
 export async function attachTo(t: TestContext, pid: number, options: string[] = []): Promise<Tracer> {
   const json = path.join(scratchDir(t), 'report.json');
-  const cli = startCli(['trace', '--pid', String(pid), '--json', json, ...ALL_STACKS, ...options]);
+  const cli = startCli(['trace', '--pid', String(pid), '--json', json, ...options]);
   killOnEnd(t, cli);
   const stderr = collect(cli.stderr);
   await lineMatching(cli.stderr!, /^leakhound: attached to PID/, 15_000);

@@ -7,13 +7,10 @@ import { runCli, type CliRun } from './cli.js';
 import { readReport, type Report } from './report.js';
 import { scratchDir } from './tmp.js';
 
-/** Far more stacks than any fixture has, so no site is cut by the default --top. */
-export const ALL_STACKS = ['--top', '1000'];
-
 export async function traceCommand(
   t: TestContext,
   command: string[],
-  options: string[] = ALL_STACKS,
+  options: string[] = [],
   input = '',
 ): Promise<{ run: CliRun; report: Report }> {
   const json = path.join(scratchDir(t), 'report.json');
