@@ -66,8 +66,16 @@ demo: build mounts
 	node $(CLI) trace --out demo-out --top 5 -- $(OUTPUT)/demo/leaky
 	@echo "flame graph: demo-out/flamegraph.svg"
 
+# The benchmarks' tools and workloads (Debian packages), their programs, then
+# the suite itself (about 20 minutes); results in bench/RESULTS.md.
 bench: build mounts
-	node dist/bench/run.js
+	@missing=$$(for p in bpftrace heaptrack valgrind sqlite3 python3 xz-utils gcc; do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages for the benchmarks:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	$(MAKE) -C bench OUT=$(CURDIR)/$(OUTPUT)/bench
+	node dist/bench/run.js $(BENCH_ARGS)
 
 fuzz: build
 	$(MAKE) -C native/fuzz OUT=$(CURDIR)/$(OUTPUT)/fuzz run

@@ -50,18 +50,25 @@ export function startBare(command: string[]): ChildProcess {
   return spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'ignore'] });
 }
 
+export interface WindowFigures {
+  /** Wall and thread-CPU ns per pair over one window. */
+  wall: number;
+  cpu: number;
+}
+
 /**
  * The JSON lines malloc-loop -W prints, one per window, kept in arrival
  * order; `after(n, count)` waits for `count` windows past the first `n`.
  */
 export class Windows {
-  private readonly values: number[] = [];
+  private readonly values: WindowFigures[] = [];
   private readonly waiters: (() => void)[] = [];
 
   constructor(stream: Readable) {
     eachLine(stream, (line) => {
       if (!line.startsWith('{"window"')) return;
-      this.values.push((JSON.parse(line) as { ns_per_pair: number }).ns_per_pair);
+      const parsed = JSON.parse(line) as { ns_per_pair: number; cpu_ns_per_pair: number };
+      this.values.push({ wall: parsed.ns_per_pair, cpu: parsed.cpu_ns_per_pair });
       this.waiters.splice(0).forEach((wake) => wake());
     });
   }
@@ -70,7 +77,7 @@ export class Windows {
     return this.values.length;
   }
 
-  async after(skip: number, count: number, timeoutMs = 120_000): Promise<number[]> {
+  async after(skip: number, count: number, timeoutMs = 120_000): Promise<WindowFigures[]> {
     const deadline = performance.now() + timeoutMs;
     while (this.values.length < skip + count) {
       if (performance.now() > deadline) throw new Error(`only ${this.values.length} windows within ${timeoutMs} ms`);

@@ -5,7 +5,7 @@ import type { Readable, Writable } from 'node:stream';
 
 import type { Bench } from '../lib/bench.js';
 import { fixed, grouped, raw, times } from '../lib/format.js';
-import { attachTraced, launchTraced, startBare, Windows, type Traced } from '../lib/live.js';
+import { attachTraced, launchTraced, startBare, Windows, type Traced, type WindowFigures } from '../lib/live.js';
 import { loopCommand } from '../lib/loop.js';
 import { codeBlock, table, type Section } from '../lib/markdown.js';
 import { lineMatching } from '../lib/proc.js';
@@ -28,48 +28,61 @@ async function stop(traced: Traced): Promise<void> {
   await traced.done;
 }
 
+/** Medians of a run of windows: wall and CPU ns per pair. */
+function medians(windows: WindowFigures[]): WindowFigures {
+  return { wall: median(windows.map((w) => w.wall)), cpu: median(windows.map((w) => w.cpu)) };
+}
+
 async function loopAttach(bench: Bench, reps: number): Promise<string[]> {
   const windows = bench.quick ? 4 : 10;
-  const command = loopCommand(['-W', '-d', '18']);
-  const launch: number[] = [];
-  const attach: number[] = [];
-  const bare: number[] = [];
+  const command = loopCommand(['-W', '-d', '19']);
+  const launch: WindowFigures[] = [];
+  const attach: WindowFigures[] = [];
+  const bare: WindowFigures[] = [];
   for (let rep = 1; rep <= reps; rep++) {
     bench.progress(`attach: malloc loop, rep ${rep}/${reps}, launch mode`);
     const launched = await launchTraced(command, `${bench.out('attach-launch')}.json`);
-    launch.push(median(await new Windows(launched.stdout).after(SETTLE_WINDOWS, windows)));
+    launch.push(medians(await new Windows(launched.stdout).after(SETTLE_WINDOWS, windows)));
     await stop(launched);
 
     bench.progress(`attach: malloc loop, rep ${rep}/${reps}, attach mode`);
     const target = startBare(command);
     const seen = new Windows(target.stdout!);
-    bare.push(median(await seen.after(1, windows / 2)));
+    bare.push(medians(await seen.after(1, windows / 2)));
     const attached = await attachTraced(target, `${bench.out('attach-pid')}.json`);
-    attach.push(median(await seen.after(seen.seen + SETTLE_WINDOWS, windows)));
+    attach.push(medians(await seen.after(seen.seen + SETTLE_WINDOWS, windows)));
     await stop(attached);
   }
-  const launchNs = median(launch);
-  const attachNs = median(attach);
-  const bareNs = median(bare);
+  const row = (mode: string, runs: WindowFigures[], base: WindowFigures | null) => {
+    const m = medians(runs);
+    return [
+      mode,
+      fixed(m.wall),
+      base ? fixed(m.wall - base.wall) : '',
+      fixed(m.cpu),
+      base ? fixed(m.cpu - base.cpu) : '',
+      raw(runs.map((r) => r.wall)),
+      raw(runs.map((r) => r.cpu)),
+    ];
+  };
+  const b = medians(bare);
+  const l = medians(launch);
+  const a = medians(attach);
   return [
     '### Malloc loop (23 frames), endless form',
     '',
-    `Each repetition: ns/pair as the median of ${windows} windows of at least 100 ms, after ${SETTLE_WINDOWS} windows are dropped once the probes are on. "bare" is the same process before leakhound attaches. Median over ${reps} repetitions, launch and attach alternating.`,
+    `Each repetition: ns/pair as the median of ${windows} windows of at least 100 ms, after ${SETTLE_WINDOWS} windows are dropped once the probes are on; wall time and the loop thread's CPU time. "bare" is the same process before leakhound attaches. Median over ${reps} repetitions, launch and attach alternating.`,
     '',
     ...table(
-      ['mode', 'ns/pair', 'added over bare', 'raw ns/pair'],
-      [
-        ['bare (before attaching)', fixed(bareNs), '', raw(bare)],
-        ['leakhound, launch mode', fixed(launchNs), fixed(launchNs - bareNs), raw(launch)],
-        ['leakhound, attach mode (--pid)', fixed(attachNs), fixed(attachNs - bareNs), raw(attach)],
-      ],
+      ['mode', 'wall ns/pair', 'wall added', 'CPU ns/pair', 'CPU added', 'raw wall', 'raw CPU'],
+      [row('bare (before attaching)', bare, null), row('leakhound, launch mode', launch, b), row('leakhound, attach mode (--pid)', attach, b)],
     ),
     '',
-    `Attach / launch: ${times(ratio(attachNs, launchNs))} per pair, ${times(ratio(attachNs - bareNs, launchNs - bareNs))} on the added cost (target: within 5%, i.e. 0.95x-1.05x).`,
+    `Attach / launch: ${times(ratio(a.cpu, l.cpu))} per pair in CPU (${times(ratio(a.cpu - b.cpu, l.cpu - b.cpu))} on the added cost), ${times(ratio(a.wall, l.wall))} in wall time (${times(ratio(a.wall - b.wall, l.wall - b.wall))} on the added cost). Target: within 5%, i.e. 0.95x-1.05x.`,
     '',
     ...codeBlock([
-      `node dist/src/cli/main.js trace --json $OUT -- .output/bench/malloc-loop -W -d 18`,
-      `.output/bench/malloc-loop -W -d 18 & node dist/src/cli/main.js trace --json $OUT --pid $!`,
+      `node dist/src/cli/main.js trace --json $OUT -- .output/bench/malloc-loop -W -d 19`,
+      `.output/bench/malloc-loop -W -d 19 & node dist/src/cli/main.js trace --json $OUT --pid $!`,
     ]),
     '',
   ];

@@ -35,9 +35,9 @@ interface Case {
 export async function lossSection(bench: Bench): Promise<Section> {
   const n = bench.quick ? 200_000 : 1_000_000;
   const cases: Case[] = [
-    { name: 'one thread, malloc only (every call an event)', tool: TOOLS.leakhound, args: ['-l', '-n', String(n), '-d', '18'], allocations: n, frees: 0 },
-    { name: 'two threads, malloc+free pairs', tool: TOOLS.leakhound, args: ['-t', '2', '-n', String(n / 2), '-d', '18'], allocations: n, frees: n },
-    { name: 'two threads, malloc+free pairs, 64 KiB ring', tool: smallRing(64 * 1024), args: ['-t', '2', '-n', String(n / 2), '-d', '18'], allocations: n, frees: n },
+    { name: 'one thread, malloc only (every call an event)', tool: TOOLS.leakhound, args: ['-l', '-n', String(n), '-d', '19'], allocations: n, frees: 0 },
+    { name: 'two threads, malloc+free pairs', tool: TOOLS.leakhound, args: ['-t', '2', '-n', String(n / 2), '-d', '19'], allocations: n, frees: n },
+    { name: 'two threads, malloc+free pairs, 64 KiB ring', tool: smallRing(64 * 1024), args: ['-t', '2', '-n', String(n / 2), '-d', '19'], allocations: n, frees: n },
   ];
   const rows: string[][] = [];
   const commands: string[] = [];
@@ -95,7 +95,7 @@ function lossRow(name: string, report: Report | null, allocations: number, frees
  * report misses was lost on the reading side.
  */
 async function stalledReader(bench: Bench, count: number): Promise<{ name: string; report: Report | null; expected: number; how: string }> {
-  const target = spawn(mallocLoop, ['-w', '-l', '-n', String(count), '-d', '18'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const target = spawn(mallocLoop, ['-w', '-l', '-n', String(count), '-d', '19'], { stdio: ['ignore', 'pipe', 'ignore'] });
   await lineMatching(target.stdout!, /^ready/, 10_000);
   const traced = await attachTraced(target, `${bench.out('stalled')}.json`);
   const leakhoundPid = traced.leakhound.pid as number;
@@ -109,6 +109,6 @@ async function stalledReader(bench: Bench, count: number): Promise<{ name: strin
     name: `reader stopped while one thread mallocs ${grouped(count)} times`,
     report,
     expected: count,
-    how: `malloc-loop -w -l -n ${count} -d 18; leakhound trace --pid; kill -STOP leakhound; kill -USR1 loop; (loop done) kill -CONT leakhound`,
+    how: `malloc-loop -w -l -n ${count} -d 19; leakhound trace --pid; kill -STOP leakhound; kill -USR1 loop; (loop done) kill -CONT leakhound`,
   };
 }

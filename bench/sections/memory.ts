@@ -45,7 +45,7 @@ function rssOf(pid: number): number {
 
 /** leakhound on a loop that leaks `count` blocks and then holds still. */
 async function holding(bench: Bench, count: number): Promise<Held> {
-  const traced = await launchTraced(loopCommand(['-l', '-h', '-n', String(count), '-d', '18']), `${bench.out('memory')}.json`);
+  const traced = await launchTraced(loopCommand(['-l', '-h', '-n', String(count), '-d', '19']), `${bench.out('memory')}.json`);
   await lineMatching(traced.stdout, /^holding/, 600_000);
   // Several drains, so every event is in the Ledger before RSS is read.
   await sleep(500);
@@ -101,7 +101,7 @@ export async function memorySection(bench: Bench): Promise<Section> {
       `Ledger alone (replay of ${grouped(replay.outstanding)} allocations, no frees, 5,000 stacks, after gc): JS heap ${fixed(replay.heapBytes / replay.outstanding, 1)} bytes, typed arrays ${fixed(replay.externalBytes / replay.outstanding, 1)} bytes, RSS ${fixed(replay.rssBytes / replay.outstanding, 1)} bytes per outstanding allocation.`,
       '',
       ...codeBlock([
-        `node dist/src/cli/main.js trace --json $OUT -- .output/bench/malloc-loop -l -h -n ${count} -d 18   # then bpftool map show -j, /proc/PID/status`,
+        `node dist/src/cli/main.js trace --json $OUT -- .output/bench/malloc-loop -l -h -n ${count} -d 19   # then bpftool map show -j, /proc/PID/status`,
         'taskset -c 1 node --expose-gc dist/bench/ingest/replay.js --alloc-only --events 1000000 --stacks 5000',
       ]),
       '',

@@ -10,6 +10,7 @@ import { Kallsyms, low48 } from '../symbolize/kallsyms.js';
 import { type AttachChoice, type CgroupTarget, chooseAttach, kprobesAvailable, missingTracepoints } from './kernel-preflight.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
 import { pump, type StopReason } from './pump.js';
+import { StopSignal } from './stop-signal.js';
 
 export interface KernelTraceOptions {
   pid: number | null;
@@ -61,6 +62,7 @@ export async function traceKernel(options: KernelTraceOptions): Promise<KernelTr
     maxEntries: { allocs: options.maxAllocations, stacks: options.maxStacks, stack_caches: options.maxStacks, events: options.ringBytes },
     batchBytes: 4 << 20,
   });
+  const stop = new StopSignal();
   try {
     for (const tracepoint of TRACEPOINTS) {
       const [category, name] = tracepoint.split(':');
@@ -68,17 +70,19 @@ export async function traceKernel(options: KernelTraceOptions): Promise<KernelTr
       if (options.verbose) options.say(`attached to ${tracepoint}`);
     }
     options.say(`attached to the kernel's allocators for ${describeFilters(options)} (${method}s)`);
-    return await traceWith(tracer, options);
+    return await traceWith(tracer, stop, options);
   } finally {
+    stop.dispose();
     tracer.close();
   }
 }
 
-async function traceWith(tracer: NativeTracer, options: KernelTraceOptions): Promise<KernelTraceResult> {
+async function traceWith(tracer: NativeTracer, stop: StopSignal, options: KernelTraceOptions): Promise<KernelTraceResult> {
   const ledger = new Ledger();
   const result = await pump({
     tracer,
     sink: ledger,
+    stop,
     pollMs: POLL_MS,
     durationMs: options.durationMs,
     intervalMs: options.intervalMs,

@@ -2,12 +2,14 @@
 // the first of duration, signal or the target's end.
 import { decodeBatch, type EventSink } from '../ingest/decode.js';
 import type { NativeTracer } from '../native/binding.js';
+import type { StopSignal } from './stop-signal.js';
 
 export type StopReason = 'duration' | 'signal' | 'target-exit';
 
 export interface PumpOptions {
   tracer: NativeTracer;
   sink: EventSink;
+  stop: StopSignal;
   /** How often the ring buffer is drained: the live view's lag. */
   pollMs: number;
   durationMs: number | null;
@@ -38,11 +40,7 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
   let nextInterval = options.intervalMs ?? Infinity;
   return new Promise((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
-    const stopListening = () => {
-      clearInterval(timer);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    };
+    const stopListening = () => clearInterval(timer);
     const finish = (reason: StopReason) => {
       stopListening();
       const durationMs = performance.now() - started;
@@ -57,7 +55,6 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
         reject(error);
       }
     };
-    const onSignal = () => finish('signal');
     const tick = () => {
       try {
         events += drainAll(options.tracer, options.sink);
@@ -74,8 +71,7 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
         reject(error);
       }
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
     timer = setInterval(tick, options.pollMs);
+    options.stop.whenRequested(() => finish('signal'));
   });
 }

@@ -14,6 +14,7 @@ import { chooseProbeSite } from '../target/probe-site.js';
 import { launchHeld } from '../target/launch.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
 import { pump, type StopReason } from './pump.js';
+import { StopSignal } from './stop-signal.js';
 
 export interface UserTraceOptions {
   pid: number | null;
@@ -49,6 +50,7 @@ const POLL_MS = 50;
 export async function traceUser(options: UserTraceOptions): Promise<UserTraceResult> {
   checkPrivileges();
   checkBtf();
+  const stop = new StopSignal();
   // Load before touching any process: a load failure leaves nothing behind.
   const tracer = new (addon().Tracer)('user', {
     knobs: { min_size: options.minSize, max_size: options.maxSize, stack_depth: options.stackDepth, page_size: 4096, floor_only: options.floorOnly ? 1 : 0, sample_every: options.sampleEvery ?? 1 },
@@ -56,13 +58,14 @@ export async function traceUser(options: UserTraceOptions): Promise<UserTraceRes
     batchBytes: 4 << 20,
   });
   try {
-    return await traceWith(tracer, options);
+    return await traceWith(tracer, stop, options);
   } finally {
+    stop.dispose();
     tracer.close();
   }
 }
 
-async function traceWith(tracer: NativeTracer, options: UserTraceOptions): Promise<UserTraceResult> {
+async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTraceOptions): Promise<UserTraceResult> {
   const launched = options.command ? launchHeld(options.command) : null;
   const pid = launched?.pid ?? (options.pid as number);
   let exited: ExitStatus | null = launched?.exitedEarly ?? null;
@@ -92,6 +95,7 @@ async function traceWith(tracer: NativeTracer, options: UserTraceOptions): Promi
   const result = await pump({
     tracer,
     sink: ledger,
+    stop,
     pollMs: POLL_MS,
     durationMs: options.durationMs,
     intervalMs: options.intervalMs,
