@@ -68,10 +68,12 @@ export async function traceUser(options: UserTraceOptions): Promise<UserTraceRes
 async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTraceOptions): Promise<UserTraceResult> {
   const launched = options.command ? launchHeld(options.command) : null;
   const pid = launched?.pid ?? (options.pid as number);
+  /** A launched command's exit status, once it has one. */
   let exited: ExitStatus | null = launched?.exitedEarly ?? null;
+  let gone = exited !== null;
   const modules = new ModuleMap();
   try {
-    if (!exited) {
+    if (!gone) {
       modules.add(readTargetMaps(pid));
       const choice = chooseAllocator(modules.executable(), modules.libraries(), probeEnvironment(modules, pid, options), options.allocator);
       attachAll(tracer, choice.probes, pid);
@@ -79,6 +81,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
     }
   } catch (error) {
     if (launched) process.kill(pid, 'SIGKILL');
+    else if (!processAlive(pid)) throw new LeakhoundError('NO_PROCESS', `process ${pid} exited while leakhound was attaching`, 'nothing was left attached');
     throw error;
   } finally {
     if (launched) addon().release(pid);
@@ -87,10 +90,8 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
   const ledger = new Ledger();
   let stacksSeen = 0;
   const targetEnded = (): boolean => {
-    if (exited) return true;
-    if (launched) exited = addon().reap(pid);
-    else if (!processAlive(pid)) exited = { code: -1, signal: null };
-    return exited !== null;
+    if (!gone) gone = launched ? (exited = addon().reap(pid)) !== null : !processAlive(pid);
+    return gone;
   };
   const result = await pump({
     tracer,
@@ -103,7 +104,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
     // A launched command's maps vanish when it exits: snapshot them while
     // new stacks keep appearing, so every frame can still be placed.
     afterDrain: () => {
-      if (ledger.stackCount === stacksSeen || exited) return;
+      if (ledger.stackCount === stacksSeen || gone) return;
       stacksSeen = ledger.stackCount;
       const snapshot = tryReadMaps(pid);
       if (snapshot) modules.add(snapshot);
