@@ -63,7 +63,8 @@ async function traced(k: number, stallMs = 0): Promise<Traced> {
     const cli: ChildProcess = spawn(process.execPath, [cliPath, 'kernel', '--json', json, '--top', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout = collect(cli.stdout);
     const stderr = collect(cli.stderr);
-    const exit = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+    // 'close', not 'exit': the report on stdout must have arrived.
+    const exit = new Promise<number | null>((resolve) => cli.once('close', (code) => resolve(code)));
     await lineMatching(cli.stderr!, /^leakhound: attached/, 30_000);
     const stop = churn(k);
     const started = performance.now();

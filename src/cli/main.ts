@@ -21,9 +21,18 @@ function fail(error: unknown): never {
   process.exit(1);
 }
 
+/** yargs reads a lone `-` as a positional, not as an option's value:
+ * `--json -` becomes `--json=-` (before any `--`, which starts the command). */
+function joinDashValues(args: string[]): string[] {
+  const end = args.indexOf('--');
+  const options = end < 0 ? args : args.slice(0, end);
+  const joined = options.flatMap((arg, i) => (options[i + 1] === '-' && arg.startsWith('--') ? [`${arg}=-`] : arg === '-' && options[i - 1]?.startsWith('--') ? [] : [arg]));
+  return end < 0 ? joined : [...joined, ...args.slice(end)];
+}
+
 async function main(): Promise<void> {
   let exitCode = 0;
-  await yargs(hideBin(process.argv))
+  await yargs(joinDashValues(hideBin(process.argv)))
     .scriptName('leakhound')
     .parserConfiguration({ 'populate--': true })
     .command(trace.command, trace.describe, trace.builder, async (argv) => {
