@@ -59,8 +59,9 @@ interface Traced {
 async function traced(k: number, stallMs = 0): Promise<Traced> {
   const scratch = mkdtempSync(path.join(tmpdir(), 'leakhound-kernel-bench-'));
   try {
-    const json = path.join(scratch, 'report.json');
-    const cli: ChildProcess = spawn(process.execPath, [cliPath, 'kernel', '--json', json, '--top', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // --out keeps the text report on stdout, next to report.json.
+    const out = path.join(scratch, 'out');
+    const cli: ChildProcess = spawn(process.execPath, [cliPath, 'kernel', '--out', out, '--top', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout = collect(cli.stdout);
     const stderr = collect(cli.stderr);
     // 'close', not 'exit': the report on stdout must have arrived.
@@ -80,7 +81,7 @@ async function traced(k: number, stallMs = 0): Promise<Traced> {
     const code = await exit;
     if (code !== 0) throw new Error(`leakhound kernel exited ${code}: ${stderr()}`);
     const counters = stdout().split('\n').find((line) => /lost events/.test(line)) ?? '';
-    return { iterationsPerSecond: iterations / seconds, report: JSON.parse(readFileSync(json, 'utf8')) as Report, counters };
+    return { iterationsPerSecond: iterations / seconds, report: JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as Report, counters };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

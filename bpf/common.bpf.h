@@ -104,22 +104,33 @@ static __always_inline void record_free(__u64 addr)
 	emit(LH_EVENT_FREE, 0, addr, NULL);
 }
 
-/* Store a captured stack once; its id travels with each allocation. */
-static __always_inline __u64 intern_stack(__u64 hash, const struct lh_stack *stack)
+static __always_inline __u64 stack_id_of(__u64 hash)
 {
 	__u64 id = hash & LH_STACK_ID_MASK;
-	long err;
 
-	if (!id)
-		id = 1;
-	if (bpf_map_lookup_elem(&stacks, &id))
-		return id;
-	err = bpf_map_update_elem(&stacks, &id, stack, BPF_NOEXIST);
+	return id ? id : 1;
+}
+
+/* Stores a stack not seen before under its id; 0 when the table is full. */
+static __always_inline __u64 store_stack(__u64 id, const struct lh_stack *stack)
+{
+	long err = bpf_map_update_elem(&stacks, &id, stack, BPF_NOEXIST);
+
 	if (err && err != -17 /* EEXIST: another CPU won the race */) {
 		count(LH_CNT_STACKS_FULL);
 		return 0;
 	}
 	return id;
+}
+
+/* Store a captured stack once; its id travels with each allocation. */
+static __always_inline __u64 intern_stack(__u64 hash, const struct lh_stack *stack)
+{
+	__u64 id = stack_id_of(hash);
+
+	if (bpf_map_lookup_elem(&stacks, &id))
+		return id;
+	return store_stack(id, stack);
 }
 
 static __always_inline __u64 hash_step(__u64 hash, __u64 value)

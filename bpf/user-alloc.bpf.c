@@ -43,11 +43,21 @@ struct {
 	__type(value, struct call_state);
 } calls SEC(".maps");
 
+/* Frames of one thread usually lie close together: the walk copies the
+ * stack a window at a time and reads frames from the copy, one helper call
+ * for many frames instead of one per frame. */
+#define WINDOW 1024
+
+struct walk_scratch {
+	struct lh_stack stack;
+	__u8 window[WINDOW + 16]; /* slack: a frame read at any masked offset fits */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct lh_stack);
+	__type(value, struct walk_scratch);
 } scratch SEC(".maps");
 
 /* Walk the frame-pointer chain from the probed function's entry: the return
@@ -55,32 +65,50 @@ struct {
  * aligned, rising and on this thread's stack, so the walk never faults. The
  * steps run under bpf_loop, so the verifier checks one step, not 64. */
 struct walk {
-	struct lh_stack *stack;
+	struct walk_scratch *scratch;
 	__u64 sp;
 	__u64 fp;
 	__u64 low;
 	__u64 hash;
+	__u64 base;	/* user address of window[0] */
+	__u64 valid;	/* bytes of the window that hold a copy */
 	__u32 depth;
 	bool truncated;
 };
 
 static long walk_step(__u32 i, struct walk *walk)
 {
-	__u64 frame[2], fp = walk->fp;
+	struct walk_scratch *scratch = walk->scratch;
+	__u64 fp = walk->fp, off = fp - walk->base, next, ret;
 	__u32 at = walk->depth;
 
 	if ((fp & 7) || fp <= walk->low || fp > walk->sp + STACK_SPAN)
 		return 1;
-	if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp) || !frame[1])
+	if (fp < walk->base || off + 16 > walk->valid) {
+		/* Past the copy: take the next window, or only this frame where
+		 * the stack ends within a window's length. */
+		walk->base = fp;
+		walk->valid = WINDOW;
+		off = 0;
+		if (bpf_probe_read_user(scratch->window, WINDOW, (void *)fp)) {
+			walk->valid = 16;
+			if (bpf_probe_read_user(scratch->window, 16, (void *)fp))
+				return 1;
+		}
+	}
+	off &= WINDOW - 1;
+	next = *(__u64 *)(scratch->window + off);
+	ret = *(__u64 *)(scratch->window + off + 8);
+	if (!ret)
 		return 1;
 	if (at >= stack_depth || at >= LH_MAX_STACK_DEPTH) {
 		walk->truncated = true;
 		return 1;
 	}
-	walk->stack->ips[at] = frame[1];
-	walk->hash = hash_step(walk->hash, frame[1]);
+	scratch->stack.ips[at] = ret;
+	walk->hash = hash_step(walk->hash, ret);
 	walk->low = fp;
-	walk->fp = frame[0];
+	walk->fp = next;
 	walk->depth = at + 1;
 	return 0;
 }
@@ -91,7 +119,7 @@ static long clear_step(__u32 i, struct walk *walk)
 
 	if (at >= LH_MAX_STACK_DEPTH)
 		return 1;
-	walk->stack->ips[at] = 0;
+	walk->scratch->stack.ips[at] = 0;
 	return 0;
 }
 
@@ -99,27 +127,32 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, __u32 *flags)
 {
 	__u32 zero = 0;
 	struct walk walk = {
-		.stack = bpf_map_lookup_elem(&scratch, &zero),
+		.scratch = bpf_map_lookup_elem(&scratch, &zero),
 		.sp = PT_REGS_SP(ctx),
 		.fp = PT_REGS_FP(ctx),
 		.depth = 1,
 	};
+	__u64 id;
 
-	if (!walk.stack)
+	if (!walk.scratch)
 		return 0;
-	if (bpf_probe_read_user(&walk.stack->ips[0], sizeof(__u64), (void *)walk.sp)) {
+	if (bpf_probe_read_user(&walk.scratch->stack.ips[0], sizeof(__u64), (void *)walk.sp)) {
 		count(LH_CNT_STACK_FAILURES);
 		return 0;
 	}
 	walk.low = walk.sp;
-	walk.hash = hash_step(0, walk.stack->ips[0]);
+	walk.hash = hash_step(0, walk.scratch->stack.ips[0]);
 	bpf_loop(LH_MAX_STACK_DEPTH, walk_step, &walk, 0);
-	bpf_loop(LH_MAX_STACK_DEPTH, clear_step, &walk, 0);
 	if (walk.truncated) {
 		*flags |= LH_FLAG_STACK_TRUNCATED;
 		count(LH_CNT_TRUNCATED);
 	}
-	return intern_stack(walk.hash, walk.stack);
+	id = stack_id_of(walk.hash);
+	if (bpf_map_lookup_elem(&stacks, &id))
+		return id;
+	/* New stack: the scratch buffer still holds a longer one's tail. */
+	bpf_loop(LH_MAX_STACK_DEPTH, clear_step, &walk, 0);
+	return store_stack(id, &walk.scratch->stack);
 }
 
 static __always_inline struct call_state *call_state(bool create)

@@ -33,7 +33,9 @@ export const TOOLS: Record<ToolId, Tool> = {
   valgrind: {
     id: 'valgrind',
     label: 'valgrind memcheck',
-    wrap: (command, out) => ['valgrind', '--leak-check=full', '--run-libc-freeres=no', `--log-file=${out}.valgrind`, ...command],
+    // Neither libc's nor libstdc++'s exit-time frees run: blocks a program
+    // never frees stay in use, as they do without valgrind (and for leakhound).
+    wrap: (command, out) => ['valgrind', '--leak-check=full', '--run-libc-freeres=no', '--run-cxx-freeres=no', `--log-file=${out}.valgrind`, ...command],
   },
 };
 

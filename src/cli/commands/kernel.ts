@@ -34,7 +34,7 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
   if (comm === '') throw new LeakhoundError('USAGE', '--comm needs a command name', 'e.g. --comm nginx');
   const cgroupPath = text('cgroup');
   const cgroup = cgroupPath === undefined ? null : resolveCgroup(cgroupPath);
-  checkOutputs(common);
+  await checkOutputs(common);
   const result = await traceKernel({
     pid,
     comm,
@@ -51,6 +51,6 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     verbose: common.verbose,
     say,
   });
-  emitReport(result.report, common);
+  await emitReport(result.report, common);
   return 0;
 }
