@@ -90,7 +90,6 @@ static __always_inline void record_alloc(__u64 addr, __u64 size, __u64 stack_id,
 		count(LH_CNT_ALLOCS_FULL);
 		return;
 	}
-	count(LH_CNT_ALLOCS);
 	emit(LH_EVENT_ALLOC, flags, addr, &info);
 }
 
@@ -100,7 +99,6 @@ static __always_inline void record_free(__u64 addr)
 {
 	if (bpf_map_delete_elem(&allocs, &addr))
 		return;
-	count(LH_CNT_FREES);
 	emit(LH_EVENT_FREE, 0, addr, NULL);
 }
 

@@ -59,9 +59,7 @@ enum lh_alloc_fn {
 
 /* Per-CPU counters, summed by the addon: nothing is lost silently. */
 enum lh_counter {
-	LH_CNT_ALLOCS = 0,        /* allocations recorded */
-	LH_CNT_FREES,             /* frees of recorded allocations */
-	LH_CNT_RINGBUF_DROPS,     /* events the ring buffer had no room for */
+	LH_CNT_RINGBUF_DROPS = 0, /* events the ring buffer had no room for */
 	LH_CNT_STACK_FAILURES,    /* stacks that could not be read at all */
 	LH_CNT_STACKS_FULL,       /* stacks the stack table had no room for */
 	LH_CNT_ALLOCS_FULL,       /* allocations the live table had no room for */

@@ -17,8 +17,6 @@ export const EventFlag = { stackTruncated: 1 << 0, restored: 1 << 1 } as const;
 
 /** enum lh_counter, in order. */
 export const COUNTERS = [
-  'allocs',
-  'frees',
   'ringbufDrops',
   'stackFailures',
   'stacksFull',
