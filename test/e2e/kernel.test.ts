@@ -152,7 +152,7 @@ test('kernel: --pid keeps that process and drops the others', { timeout: 60_000 
   if (!requireBpf(t)) return;
   const target = await startFixture(t, ['eventfd']);
   const other = await startFixture(t, ['pipe']);
-  const trace = await startTrace(t, ['--pid', String(target.pid)]);
+  const trace = await startTrace(t, ['--pid', String(target.pid), '--attach', 'tracepoint']);
   await Promise.all([advance(target, 'holding'), advance(other, 'holding')]);
   const report = await stopTrace(trace);
   assert.ok(outstanding(report, 'eventfd') >= N, `eventfd: ${outstanding(report, 'eventfd')}`);
