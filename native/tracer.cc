@@ -1,5 +1,7 @@
 #include "tracer.h"
 
+#include <bpf/bpf.h>
+
 #include <cerrno>
 #include <string>
 
@@ -34,6 +36,7 @@ Napi::Function Tracer::Define(Napi::Env env) {
                          InstanceMethod<&Tracer::AttachTracepoint>("attachTracepoint"),
                          InstanceMethod<&Tracer::Drain>("drain"),
                          InstanceMethod<&Tracer::Counters>("counters"),
+                         InstanceMethod<&Tracer::MissedRuns>("missedRuns"),
                          InstanceMethod<&Tracer::Stack>("stack"),
                          InstanceMethod<&Tracer::Lookup>("lookup"),
                          InstanceMethod<&Tracer::Detach>("detach"),
@@ -132,6 +135,21 @@ Napi::Value Tracer::Counters(const Napi::CallbackInfo& info) {
   Napi::Array out = Napi::Array::New(env, values.size());
   for (uint32_t i = 0; i < values.size(); i++) out.Set(i, Napi::Number::New(env, static_cast<double>(values[i])));
   return out;
+}
+
+// missedRuns(): how often the kernel skipped one of our programs because a
+// BPF program was already running on that CPU; each skip is a lost event.
+Napi::Value Tracer::MissedRuns(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!loaded_.obj) throw_error(env, "CLOSED", "tracer is closed");
+  uint64_t missed = 0;
+  bpf_program* program;
+  bpf_object__for_each_program(program, loaded_.obj) {
+    bpf_prog_info prog_info = {};
+    uint32_t length = sizeof(prog_info);
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(program), &prog_info, &length) == 0) missed += prog_info.recursion_misses;
+  }
+  return Napi::Number::New(env, static_cast<double>(missed));
 }
 
 // stack(id): BigUint64Array of return addresses, innermost first.

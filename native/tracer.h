@@ -23,6 +23,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Napi::Value AttachTracepoint(const Napi::CallbackInfo& info);
   Napi::Value Drain(const Napi::CallbackInfo& info);
   Napi::Value Counters(const Napi::CallbackInfo& info);
+  Napi::Value MissedRuns(const Napi::CallbackInfo& info);
   Napi::Value Stack(const Napi::CallbackInfo& info);
   Napi::Value Lookup(const Napi::CallbackInfo& info);
   Napi::Value Detach(const Napi::CallbackInfo& info);

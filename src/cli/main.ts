@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     .command(kernel.command, kernel.describe, kernel.builder, async (argv) => {
       exitCode = await kernel.handler(argv);
     })
-    .demandCommand(1, 'give a command: trace')
+    .demandCommand(1, 'give a command: trace or kernel')
     .strict()
     .fail((message, error) => {
       if (error) throw error;

@@ -23,6 +23,8 @@ export interface NativeTracer {
   drain(): Buffer | null;
   /** The summed per-CPU counters, in enum lh_counter order. */
   counters(): number[];
+  /** Runs of our programs the kernel skipped (another BPF program was running on that CPU). */
+  missedRuns(): number;
   /** A stack's return addresses, innermost first; empty when unknown. */
   stack(id: number): BigUint64Array;
   /** The value under a numeric key of a (not per-CPU) BPF map, or null. */

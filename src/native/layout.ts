@@ -26,7 +26,8 @@ export const COUNTERS = [
 ] as const;
 
 export type CounterName = (typeof COUNTERS)[number];
-export type Counters = Record<CounterName, number>;
+/** The BPF counters, and the program runs the kernel skipped. */
+export type Counters = Record<CounterName, number> & { missedRuns: number };
 
 export interface AddonLayout {
   eventSize: number;
@@ -61,6 +62,6 @@ export function layoutMismatches(addon: AddonLayout): string[] {
 }
 
 /** Names the addon's counter array. */
-export function nameCounters(values: number[]): Counters {
-  return Object.fromEntries(COUNTERS.map((name, i) => [name, values[i] ?? 0])) as Counters;
+export function nameCounters(values: number[], missedRuns: number): Counters {
+  return { ...(Object.fromEntries(COUNTERS.map((name, i) => [name, values[i] ?? 0])) as Record<CounterName, number>), missedRuns };
 }

@@ -36,7 +36,9 @@ export function buildReport(input: ReportInput): Report {
       outstandingAllocations: scale * totals.reduce((sum, total) => sum + total.allocations, 0),
       allocations: scale * input.ledger.allocations,
       frees: scale * input.ledger.frees,
-      lostEvents: counters.ringbufDrops,
+      // Dropped by a full ring buffer, or never seen: the kernel skips a
+      // program while another BPF program runs on the same CPU.
+      lostEvents: counters.ringbufDrops + counters.missedRuns,
       failedStacks: counters.stackFailures + counters.stacksFull,
       tableFull: counters.allocsFull + counters.stateFailures,
       truncatedStacks: counters.truncated,

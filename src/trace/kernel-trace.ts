@@ -4,6 +4,7 @@
 import { Ledger } from '../aggregate/ledger.js';
 import { addon, type NativeTracer } from '../native/binding.js';
 import { nameCounters } from '../native/layout.js';
+import { summaryLine } from './summary-line.js';
 import { buildReport } from '../report/build.js';
 import type { Report } from '../report/types.js';
 import { Kallsyms, low48 } from '../symbolize/kallsyms.js';
@@ -86,7 +87,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: Kernel
     pollMs: POLL_MS,
     durationMs: options.durationMs,
     intervalMs: options.intervalMs,
-    onInterval: (elapsedMs) => options.say(intervalLine(elapsedMs, ledger, tracer)),
+    onInterval: (elapsedMs) => options.say(summaryLine(elapsedMs, ledger, tracer)),
   });
   // Read after tracing, so that code loaded meanwhile has its symbols too.
   const kallsyms = Kallsyms.load();
@@ -95,7 +96,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: Kernel
     target: { pid: options.pid, command: null, exitCode: null },
     durationMs: result.durationMs,
     ledger,
-    counters: nameCounters(tracer.counters()),
+    counters: nameCounters(tracer.counters(), tracer.missedRuns()),
     bornBeforeNs: Number(process.hrtime.bigint()) - options.olderThanMs * 1e6,
     // Stack frames are full 64-bit addresses; kallsyms works on the low 48 bits.
     readStack: (id) => Array.from(tracer.stack(id), low48),
@@ -135,11 +136,4 @@ function describeFilters(options: KernelTraceOptions): string {
     options.cgroup === null ? null : `cgroup id ${options.cgroup.id}`,
   ].filter((filter) => filter !== null);
   return filters.length === 0 ? 'the whole system' : filters.join(', ');
-}
-
-/** Loss matters here: a busy kernel can outrun the reader. */
-function intervalLine(elapsedMs: number, ledger: Ledger, tracer: NativeTracer): string {
-  const seconds = (elapsedMs / 1000).toFixed(1);
-  const lost = nameCounters(tracer.counters()).ringbufDrops;
-  return `${seconds}s: ${ledger.live.bytes} bytes outstanding in ${ledger.live.count} allocations (${ledger.allocations} allocations, ${ledger.frees} frees, ${lost} events lost)`;
 }

@@ -27,10 +27,19 @@ export interface PumpResult {
   events: number;
 }
 
-/** Everything waiting in the ring buffer, decoded. */
-export function drainAll(tracer: NativeTracer, sink: EventSink): number {
+/** Batches one tick may take: a producer faster than the decoder must not
+ * keep the loop from its timers and signals (it loses events instead, and
+ * they are counted). After the probes are off, the final drain is unbounded. */
+const BATCHES_PER_TICK = 16;
+
+/** What is waiting in the ring buffer, decoded: at most `maxBatches` batches. */
+export function drainAll(tracer: NativeTracer, sink: EventSink, maxBatches = Infinity): number {
   let events = 0;
-  for (let batch = tracer.drain(); batch !== null; batch = tracer.drain()) events += decodeBatch(batch, sink);
+  for (let n = 0; n < maxBatches; n++) {
+    const batch = tracer.drain();
+    if (batch === null) break;
+    events += decodeBatch(batch, sink);
+  }
   return events;
 }
 
@@ -57,7 +66,7 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
     };
     const tick = () => {
       try {
-        events += drainAll(options.tracer, options.sink);
+        events += drainAll(options.tracer, options.sink, BATCHES_PER_TICK);
         options.afterDrain?.();
         const elapsed = performance.now() - started;
         if (elapsed >= nextInterval) {

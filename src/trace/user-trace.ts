@@ -15,6 +15,7 @@ import { launchHeld } from '../target/launch.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
 import { pump, type StopReason } from './pump.js';
 import { StopSignal } from './stop-signal.js';
+import { summaryLine } from './summary-line.js';
 
 export interface UserTraceOptions {
   pid: number | null;
@@ -109,7 +110,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
       const snapshot = tryReadMaps(pid);
       if (snapshot) modules.add(snapshot);
     },
-    onInterval: (elapsedMs) => options.say(intervalLine(elapsedMs, ledger)),
+    onInterval: (elapsedMs) => options.say(summaryLine(elapsedMs, ledger, tracer)),
   });
 
   const symbolizer = new UserSymbolizer(modules, pid);
@@ -119,7 +120,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
       target: { pid, command: options.command, exitCode: launched && exited ? exited.code : null },
       durationMs: result.durationMs,
       ledger,
-      counters: nameCounters(tracer.counters()),
+      counters: nameCounters(tracer.counters(), tracer.missedRuns()),
       bornBeforeNs: Number(process.hrtime.bigint()) - options.olderThanMs * 1e6,
       readStack: (id) => Array.from(tracer.stack(id), Number),
       resolveStacks: (stacks) => symbolizer.resolveStacks(stacks),
@@ -184,11 +185,6 @@ function waitForExit(pid: number, exited: ExitStatus | null, reason: StopReason)
       resolve(status);
     }, POLL_MS);
   });
-}
-
-function intervalLine(elapsedMs: number, ledger: Ledger): string {
-  const seconds = (elapsedMs / 1000).toFixed(1);
-  return `${seconds}s: ${ledger.live.bytes} bytes outstanding in ${ledger.live.count} allocations (${ledger.allocations} allocations, ${ledger.frees} frees)`;
 }
 
 export const DEFAULT_STACK_DEPTH = MAX_STACK_DEPTH;
