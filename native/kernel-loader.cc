@@ -20,33 +20,26 @@ bool set_comm_word(kernel_alloc* skel, const std::string& name, uint64_t value) 
   return true;
 }
 
+bool set_knob(kernel_alloc* skel, const std::string& name, uint64_t value) {
+  if (name == "min_size") skel->rodata->min_size = value;
+  else if (name == "max_size") skel->rodata->max_size = value;
+  else if (name == "page_size") skel->rodata->page_size = value;
+  else if (name == "target_tgid") skel->rodata->target_tgid = static_cast<uint32_t>(value);
+  else if (name == "target_cgroup") skel->rodata->target_cgroup = value;
+  else if (name == "target_cgroup_level") skel->rodata->target_cgroup_level = static_cast<uint32_t>(value);
+  else return set_comm_word(skel, name, value);
+  return true;
+}
+
+// A stack table that allocates as it grows would show up in the very
+// kernel allocations it traces: in kernel mode it is allocated up front.
+void preallocate_stacks(kernel_alloc* skel) { bpf_map__set_map_flags(skel->maps.stacks, 0); }
+
 }  // namespace
 
 int load_kernel_alloc(const LoadOptions& options, LoadedObject& out, std::string& unknown) {
-  kernel_alloc* skel = kernel_alloc__open();
-  if (!skel) return -errno;
-  for (const auto& [name, value] : options.knobs) {
-    if (name == "min_size") skel->rodata->min_size = value;
-    else if (name == "max_size") skel->rodata->max_size = value;
-    else if (name == "page_size") skel->rodata->page_size = value;
-    else if (name == "target_tgid") skel->rodata->target_tgid = static_cast<uint32_t>(value);
-    else if (name == "target_cgroup") skel->rodata->target_cgroup = value;
-    else if (name == "target_cgroup_level") skel->rodata->target_cgroup_level = static_cast<uint32_t>(value);
-    else if (!set_comm_word(skel, name, value)) {
-      unknown = name;
-      kernel_alloc__destroy(skel);
-      return -EINVAL;
-    }
-  }
-  int err = apply_max_entries(skel->obj, options, unknown);
-  if (!err) err = kernel_alloc__load(skel);
-  if (err) {
-    kernel_alloc__destroy(skel);
-    return err;
-  }
-  out.obj = skel->obj;
-  out.destroy = [skel] { kernel_alloc__destroy(skel); };
-  return 0;
+  return load_skeleton(kernel_alloc__open, kernel_alloc__load, kernel_alloc__destroy, set_knob, options, out, unknown,
+                       preallocate_stacks);
 }
 
 }  // namespace leakhound

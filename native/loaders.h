@@ -4,6 +4,7 @@
 
 #include <bpf/libbpf.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -27,5 +28,34 @@ int load_user_alloc(const LoadOptions& options, LoadedObject& out, std::string& 
 int load_kernel_alloc(const LoadOptions& options, LoadedObject& out, std::string& unknown);
 
 int apply_max_entries(bpf_object* obj, const LoadOptions& options, std::string& unknown);
+
+// The sequence every skeleton goes through. `set_knob` writes one .rodata
+// variable and returns false for a name the object does not have;
+// `prepare` may adjust maps before load.
+template <typename Skeleton>
+int load_skeleton(Skeleton* (*open)(), int (*load)(Skeleton*), void (*destroy)(Skeleton*),
+                  bool (*set_knob)(Skeleton*, const std::string&, uint64_t), const LoadOptions& options,
+                  LoadedObject& out, std::string& unknown, void (*prepare)(Skeleton*) = nullptr) {
+  Skeleton* skel = open();
+  if (!skel) return -errno;
+  int err = 0;
+  for (const auto& [name, value] : options.knobs) {
+    if (!set_knob(skel, name, value)) {
+      unknown = name;
+      err = -EINVAL;
+      break;
+    }
+  }
+  if (!err) err = apply_max_entries(skel->obj, options, unknown);
+  if (!err && prepare) prepare(skel);
+  if (!err) err = load(skel);
+  if (err) {
+    destroy(skel);
+    return err;
+  }
+  out.obj = skel->obj;
+  out.destroy = [skel, destroy] { destroy(skel); };
+  return 0;
+}
 
 }  // namespace leakhound

@@ -16,9 +16,7 @@ export function builder(yargs: Argv) {
     .option('pid', { type: 'string', describe: 'only allocations made in the context of this process' })
     .option('comm', { type: 'string', describe: `only allocations made by tasks of this command name (its first ${COMM_BYTES} bytes)` })
     .option('cgroup', { type: 'string', describe: 'only allocations made by tasks in this cgroup v2 directory or below it' })
-    .option('attach', { type: 'string', default: 'auto', describe: `how to attach: ${ATTACH_CHOICES.join(', ')}` })
-    .option('max-allocations', { type: 'string', default: String(1 << 20), describe: 'outstanding allocations the BPF table holds' })
-    .option('max-stacks', { type: 'string', default: String(1 << 15), describe: 'distinct stacks the BPF table holds' });
+    .option('attach', { type: 'string', default: 'auto', describe: `how to attach: ${ATTACH_CHOICES.join(', ')}` });
 }
 
 export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>): Promise<number> {
@@ -45,8 +43,8 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     minSize: common.minSize,
     maxSize: common.maxSize,
     olderThanMs: common.olderThanMs,
-    maxAllocations: parseNumber('max-allocations', text('maxAllocations'), { integer: true, positive: true }) as number,
-    maxStacks: parseNumber('max-stacks', text('maxStacks'), { integer: true, positive: true }) as number,
+    maxAllocations: common.maxAllocations,
+    maxStacks: common.maxStacks,
     ringBytes: 32 << 20,
     verbose: common.verbose,
     say,

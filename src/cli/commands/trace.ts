@@ -15,9 +15,7 @@ export function builder(yargs: Argv) {
     .option('pid', { type: 'string', describe: 'attach to this running process' })
     .option('allocator', { type: 'string', describe: 'probe this object instead of the allocator found in the target' })
     .option('stack-depth', { type: 'string', default: String(DEFAULT_STACK_DEPTH), describe: 'frames kept per stack (1-64)' })
-    .option('max-allocations', { type: 'string', default: String(1 << 20), describe: 'outstanding allocations the BPF table holds' })
-    .option('sample-every', { type: 'string', default: '1', describe: 'keep each allocation with probability 1/N and scale the figures by N (cheaper; an estimate)' })
-    .option('max-stacks', { type: 'string', default: String(1 << 15), describe: 'distinct stacks the BPF table holds' });
+    .option('sample-every', { type: 'string', default: '1', describe: 'keep each allocation with probability 1/N and scale the figures by N (cheaper; an estimate)' });
 }
 
 export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>): Promise<number> {
@@ -41,9 +39,9 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     olderThanMs: common.olderThanMs,
     allocator: argv.allocator === undefined ? null : String(argv.allocator),
     stackDepth,
-    maxAllocations: parseNumber('max-allocations', String(argv.maxAllocations), { integer: true, positive: true }) as number,
+    maxAllocations: common.maxAllocations,
     sampleEvery: parseNumber('sample-every', String(argv.sampleEvery), { integer: true, positive: true }) as number,
-    maxStacks: parseNumber('max-stacks', String(argv.maxStacks), { integer: true, positive: true }) as number,
+    maxStacks: common.maxStacks,
     ringBytes: 32 << 20,
     verbose: common.verbose,
     say,
