@@ -1,6 +1,7 @@
 // Ledger + counters + symbolized frames -> the report every renderer takes.
 import type { Ledger } from '../aggregate/ledger.js';
-import type { Counters } from '../native/layout.js';
+import type { NativeTracer } from '../native/binding.js';
+import { nameCounters } from '../native/layout.js';
 import { type Frame, type Report, REPORT_SCHEMA } from './types.js';
 
 export interface ReportInput {
@@ -8,9 +9,10 @@ export interface ReportInput {
   target: Report['target'];
   durationMs: number;
   ledger: Ledger;
-  counters: Counters;
-  /** Only allocations made at or before this BPF timestamp count (--older-than). */
-  bornBeforeNs: number;
+  /** Read for its counters; the probes are already off. */
+  tracer: NativeTracer;
+  /** Only allocations at least this old count as outstanding (--older-than). */
+  olderThanMs: number;
   /** A stack's return addresses, innermost first. */
   readStack: (stackId: number) => number[];
   /** Symbolizes many stacks at once, so each object is opened once. */
@@ -22,9 +24,10 @@ export interface ReportInput {
 }
 
 export function buildReport(input: ReportInput): Report {
-  const totals = input.ledger.byStack(input.bornBeforeNs);
+  // BPF timestamps and hrtime are both CLOCK_MONOTONIC.
+  const totals = input.ledger.byStack(Number(process.hrtime.bigint()) - input.olderThanMs * 1e6);
   const frames = input.resolveStacks(totals.map((total) => (total.stackId === 0 ? [] : input.readStack(total.stackId))));
-  const { counters } = input;
+  const counters = nameCounters(input.tracer.counters(), input.tracer.missedRuns());
   const scale = input.sampleEvery ?? 1;
   return {
     schema: REPORT_SCHEMA,

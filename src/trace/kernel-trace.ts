@@ -3,8 +3,6 @@
 // cache.
 import { Ledger } from '../aggregate/ledger.js';
 import { addon, type NativeTracer } from '../native/binding.js';
-import { nameCounters } from '../native/layout.js';
-import { summaryLine } from './summary-line.js';
 import { buildReport } from '../report/build.js';
 import type { Report } from '../report/types.js';
 import { Kallsyms, low48 } from '../symbolize/kallsyms.js';
@@ -82,12 +80,12 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: Kernel
   const ledger = new Ledger();
   const result = await pump({
     tracer,
-    sink: ledger,
+    ledger,
     stop,
     pollMs: POLL_MS,
     durationMs: options.durationMs,
     intervalMs: options.intervalMs,
-    onInterval: (elapsedMs) => options.say(summaryLine(elapsedMs, ledger, tracer)),
+    say: options.say,
   });
   // Read after tracing, so that code loaded meanwhile has its symbols too.
   const kallsyms = Kallsyms.load();
@@ -96,8 +94,8 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: Kernel
     target: { pid: options.pid, command: null, exitCode: null },
     durationMs: result.durationMs,
     ledger,
-    counters: nameCounters(tracer.counters(), tracer.missedRuns()),
-    bornBeforeNs: Number(process.hrtime.bigint()) - options.olderThanMs * 1e6,
+    tracer,
+    olderThanMs: options.olderThanMs,
     // Stack frames are full 64-bit addresses; kallsyms works on the low 48 bits.
     readStack: (id) => Array.from(tracer.stack(id), low48),
     resolveStacks: (stacks) => kallsyms.resolveStacks(stacks),

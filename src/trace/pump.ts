@@ -1,20 +1,23 @@
 // The trace loop: drain the ring buffer on a timer, feed the sink, stop on
 // the first of duration, signal or the target's end.
+import type { Ledger } from '../aggregate/ledger.js';
 import { decodeBatch, type EventSink } from '../ingest/decode.js';
 import type { NativeTracer } from '../native/binding.js';
 import type { StopSignal } from './stop-signal.js';
+import { summaryLine } from './summary-line.js';
 
 export type StopReason = 'duration' | 'signal' | 'target-exit';
 
 export interface PumpOptions {
   tracer: NativeTracer;
-  sink: EventSink;
+  ledger: Ledger;
   stop: StopSignal;
   /** How often the ring buffer is drained: the live view's lag. */
   pollMs: number;
   durationMs: number | null;
+  /** Every this many ms, a summary line goes to `say`. */
   intervalMs: number | null;
-  onInterval?: (elapsedMs: number) => void;
+  say: (line: string) => void;
   /** Called after each drain; a truthy result ends the trace. */
   targetEnded?: () => boolean;
   /** Called after each drain, e.g. to snapshot the target's maps. */
@@ -57,7 +60,7 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
         // Probes off first (removing uprobes takes a while: not traced
         // time), then whatever they had already submitted.
         options.tracer.detach();
-        events += drainAll(options.tracer, options.sink);
+        events += drainAll(options.tracer, options.ledger);
         options.afterDrain?.();
         resolve({ reason, durationMs, events });
       } catch (error) {
@@ -66,11 +69,11 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
     };
     const tick = () => {
       try {
-        events += drainAll(options.tracer, options.sink, BATCHES_PER_TICK);
+        events += drainAll(options.tracer, options.ledger, BATCHES_PER_TICK);
         options.afterDrain?.();
         const elapsed = performance.now() - started;
         if (elapsed >= nextInterval) {
-          options.onInterval?.(elapsed);
+          options.say(summaryLine(elapsed, options.ledger, options.tracer));
           nextInterval += options.intervalMs ?? Infinity;
         }
         if (options.targetEnded?.()) finish('target-exit');

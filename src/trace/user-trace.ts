@@ -3,7 +3,7 @@
 import { Ledger } from '../aggregate/ledger.js';
 import { LeakhoundError } from '../errors.js';
 import { addon, type ExitStatus, type NativeTracer } from '../native/binding.js';
-import { MAX_STACK_DEPTH, nameCounters } from '../native/layout.js';
+import { MAX_STACK_DEPTH } from '../native/layout.js';
 import { buildReport } from '../report/build.js';
 import type { Report } from '../report/types.js';
 import { ModuleMap } from '../symbolize/module-map.js';
@@ -15,7 +15,6 @@ import { launchHeld } from '../target/launch.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
 import { pump, type StopReason } from './pump.js';
 import { StopSignal } from './stop-signal.js';
-import { summaryLine } from './summary-line.js';
 
 export interface UserTraceOptions {
   pid: number | null;
@@ -96,7 +95,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
   };
   const result = await pump({
     tracer,
-    sink: ledger,
+    ledger,
     stop,
     pollMs: POLL_MS,
     durationMs: options.durationMs,
@@ -110,7 +109,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
       const snapshot = tryReadMaps(pid);
       if (snapshot) modules.add(snapshot);
     },
-    onInterval: (elapsedMs) => options.say(summaryLine(elapsedMs, ledger, tracer)),
+    say: options.say,
   });
 
   const symbolizer = new UserSymbolizer(modules, pid);
@@ -120,8 +119,8 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
       target: { pid, command: options.command, exitCode: launched && exited ? exited.code : null },
       durationMs: result.durationMs,
       ledger,
-      counters: nameCounters(tracer.counters(), tracer.missedRuns()),
-      bornBeforeNs: Number(process.hrtime.bigint()) - options.olderThanMs * 1e6,
+      tracer,
+      olderThanMs: options.olderThanMs,
       readStack: (id) => Array.from(tracer.stack(id), Number),
       resolveStacks: (stacks) => symbolizer.resolveStacks(stacks),
       sampleEvery: options.sampleEvery,
