@@ -76,6 +76,18 @@ struct walk {
 	bool truncated;
 };
 
+/* Copies the stack from `from` on: a whole window, or only the `need` bytes
+ * wanted now where the stack ends within a window's length. */
+static __always_inline bool copy_window(struct walk *walk, __u64 from, __u32 need)
+{
+	walk->base = from;
+	walk->valid = WINDOW;
+	if (!bpf_probe_read_user(walk->scratch->window, WINDOW, (void *)from))
+		return true;
+	walk->valid = need;
+	return !bpf_probe_read_user(walk->scratch->window, need, (void *)from);
+}
+
 static long walk_step(__u32 i, struct walk *walk)
 {
 	struct walk_scratch *scratch = walk->scratch;
@@ -85,16 +97,9 @@ static long walk_step(__u32 i, struct walk *walk)
 	if ((fp & 7) || fp <= walk->low || fp > walk->sp + STACK_SPAN)
 		return 1;
 	if (fp < walk->base || off + 16 > walk->valid) {
-		/* Past the copy: take the next window, or only this frame where
-		 * the stack ends within a window's length. */
-		walk->base = fp;
-		walk->valid = WINDOW;
+		if (!copy_window(walk, fp, 16))
+			return 1;
 		off = 0;
-		if (bpf_probe_read_user(scratch->window, WINDOW, (void *)fp)) {
-			walk->valid = 16;
-			if (bpf_probe_read_user(scratch->window, 16, (void *)fp))
-				return 1;
-		}
 	}
 	off &= WINDOW - 1;
 	next = *(__u64 *)(scratch->window + off);
@@ -136,10 +141,13 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, __u32 *flags)
 
 	if (!walk.scratch)
 		return 0;
-	if (bpf_probe_read_user(&walk.scratch->stack.ips[0], sizeof(__u64), (void *)walk.sp)) {
+	/* The first window starts at SP: the return address and, usually, the
+	 * first frames with it. */
+	if (!copy_window(&walk, walk.sp, sizeof(__u64))) {
 		count(LH_CNT_STACK_FAILURES);
 		return 0;
 	}
+	walk.scratch->stack.ips[0] = *(__u64 *)walk.scratch->window;
 	walk.low = walk.sp;
 	walk.hash = hash_step(0, walk.scratch->stack.ips[0]);
 	bpf_loop(LH_MAX_STACK_DEPTH, walk_step, &walk, 0);
