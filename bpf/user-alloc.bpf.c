@@ -22,6 +22,16 @@ const volatile __u32 sample_every = 1;
  * it; anything else is not a frame of this thread's stack. */
 #define STACK_SPAN (8ULL << 20)
 
+/* Frames of one thread usually lie close together: the walk copies the
+ * stack a window at a time and reads frames from the copy, one helper call
+ * for many frames instead of one per frame. */
+#define WINDOW 1024
+
+struct walk_scratch {
+	struct lh_stack stack;
+	__u8 window[WINDOW + 16]; /* slack: a frame read at any masked offset fits */
+};
+
 struct call_state {
 	__u32 depth;	    /* nesting of traced allocator calls */
 	__u32 fn;	    /* enum lh_alloc_fn of the outermost call */
@@ -33,6 +43,10 @@ struct call_state {
 	struct alloc_info old;
 	__u32 has_old;
 	__u64 stack_id;
+	__u64 last_stack_id; /* the thread's previous stack: loops repeat theirs */
+	/* Per thread, not per CPU: a uprobe program can be preempted, and
+	 * another thread's walk on the same CPU would overwrite the copy. */
+	struct walk_scratch scratch;
 };
 
 /* Lives and dies with the thread: no table of dead thread ids to fill up. */
@@ -42,23 +56,6 @@ struct {
 	__type(key, int);
 	__type(value, struct call_state);
 } calls SEC(".maps");
-
-/* Frames of one thread usually lie close together: the walk copies the
- * stack a window at a time and reads frames from the copy, one helper call
- * for many frames instead of one per frame. */
-#define WINDOW 1024
-
-struct walk_scratch {
-	struct lh_stack stack;
-	__u8 window[WINDOW + 16]; /* slack: a frame read at any masked offset fits */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct walk_scratch);
-} scratch SEC(".maps");
 
 /* Walk the frame-pointer chain from the probed function's entry: the return
  * address sits at SP, the caller's frame at FP. Every step is checked to stay
@@ -128,19 +125,16 @@ static long clear_step(__u32 i, struct walk *walk)
 	return 0;
 }
 
-static __always_inline __u64 capture_stack(struct pt_regs *ctx, __u32 *flags)
+static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_state *call)
 {
-	__u32 zero = 0;
 	struct walk walk = {
-		.scratch = bpf_map_lookup_elem(&scratch, &zero),
+		.scratch = &call->scratch,
 		.sp = PT_REGS_SP(ctx),
 		.fp = PT_REGS_FP(ctx),
 		.depth = 1,
 	};
 	__u64 id;
 
-	if (!walk.scratch)
-		return 0;
 	/* The first window starts at SP: the return address and, usually, the
 	 * first frames with it. */
 	if (!copy_window(&walk, walk.sp, sizeof(__u64))) {
@@ -152,15 +146,15 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, __u32 *flags)
 	walk.hash = hash_step(0, walk.scratch->stack.ips[0]);
 	bpf_loop(LH_MAX_STACK_DEPTH, walk_step, &walk, 0);
 	if (walk.truncated) {
-		*flags |= LH_FLAG_STACK_TRUNCATED;
+		call->flags |= LH_FLAG_STACK_TRUNCATED;
 		count(LH_CNT_TRUNCATED);
 	}
 	id = stack_id_of(walk.hash);
-	if (bpf_map_lookup_elem(&stacks, &id))
-		return id;
+	if (id == call->last_stack_id || bpf_map_lookup_elem(&stacks, &id))
+		return call->last_stack_id = id;
 	/* New stack: the scratch buffer still holds a longer one's tail. */
 	bpf_loop(LH_MAX_STACK_DEPTH, clear_step, &walk, 0);
-	return store_stack(id, &walk.scratch->stack);
+	return call->last_stack_id = store_stack(id, &walk.scratch->stack);
 }
 
 static __always_inline struct call_state *call_state(bool create)
@@ -202,7 +196,7 @@ static __always_inline int alloc_enter(struct pt_regs *ctx, __u32 fn, __u64 size
 		record_free(old_ptr);
 	}
 	if (call->wanted)
-		call->stack_id = capture_stack(ctx, &call->flags);
+		call->stack_id = capture_stack(ctx, call);
 	return 0;
 }
 

@@ -1,10 +1,12 @@
 // Issue 10, "Malloc loop": ns per malloc+free pair under every tool, as
 // ratios to the floor measured in the same run, repetitions alternating.
+import { spawn } from 'node:child_process';
+
 import type { Bench } from '../lib/bench.js';
 import { fixed, raw, times } from '../lib/format.js';
-import { loopCommand, runLoop } from '../lib/loop.js';
+import { loopCommand, runLoop, threadLines } from '../lib/loop.js';
 import { codeBlock, table, type Section } from '../lib/markdown.js';
-import { failureLines } from '../lib/proc.js';
+import { failureLines, finished, lineMatching, run, sleep } from '../lib/proc.js';
 import { median, ratio } from '../lib/stats.js';
 import { shownCommand, TOOLS, type ToolId } from '../lib/tools.js';
 
@@ -61,6 +63,12 @@ export async function mallocLoopSection(bench: Bench): Promise<Section> {
     }
   }
 
+  const bystanders: { id: ToolId; cpu: number }[] = [];
+  for (const id of ['leakhound', 'entryFloor'] as ToolId[]) {
+    bench.progress(`malloc loop: a bystander loop while ${TOOLS[id].label} traces another`);
+    bystanders.push({ id, cpu: await bystander(bench, id) });
+  }
+
   const lines: string[] = [
     `Each figure: the median of ${reps} repetitions (raw values in run order after it), every tool in turn within a repetition; each run loops for ${loopMs} ms (malloc-loop -T), timed inside the program, so no tool's start-up or report is counted.`,
     '',
@@ -104,6 +112,8 @@ export async function mallocLoopSection(bench: Bench): Promise<Section> {
     );
   }
   const [shallow, , deep] = leakhoundCpu;
+  const withHelper = cell(VARIANTS[1], 'bpftraceMemleak');
+  const entryFloor = cell(VARIANTS[1], 'entryFloor');
   const perFrame = (deep.ns - shallow.ns) / (deep.frames - shallow.frames);
   const example = VARIANTS[1];
   lines.push(
@@ -111,6 +121,8 @@ export async function mallocLoopSection(bench: Bench): Promise<Section> {
     '',
     ...verdicts.map((v) => `- ${v}`),
     `- leakhound's CPU above the floor: ${fixed(shallow.ns, 0)} ns per pair with ${shallow.frames} frames, ${fixed(deep.ns, 0)} ns with ${deep.frames}: about ${fixed(perFrame, 0)} ns per frame walked, ${fixed(shallow.ns - perFrame * shallow.frames, 0)} ns per pair besides the walk.`,
+    `- The kernel's stack helper as the alternative (bpftrace's ustack is bpf_get_stackid; bpftrace 0.17 cannot probe at an offset, so only at the entry sites): the memleak-style script costs ${times(ratio(median(withHelper.cpu), median(entryFloor.cpu)))} its own entry-probed floor in CPU (${fixed(median(withHelper.cpu) - median(entryFloor.cpu), 0)} ns per pair for maps and stack), against leakhound's ${times(ratio(median(cell(VARIANTS[1], 'leakhound').cpu), median(cell(VARIANTS[1], 'floor').cpu)))} over its floor (${fixed(median(cell(VARIANTS[1], 'leakhound').cpu) - median(cell(VARIANTS[1], 'floor').cpu), 0)} ns).`,
+    `- A bystander: another malloc loop (not traced) run while each tool traces the 23-frame loop costs ${bystanders.map((b) => `${fixed(b.cpu)} CPU ns/pair under ${TOOLS[b.id].label}`).join(', ')} (bare: ${fixed(median(cell(VARIANTS[1], 'bare').cpu))}). bpftrace 0.17 puts its uprobes on every process that maps libc, even with \`-c\`; leakhound's are filtered to the traced process.`,
     '',
     ...failureLines(failures),
     `Commands (${example.name}; \`$OUT\` a scratch prefix):`,
@@ -128,4 +140,20 @@ async function framesSeen(bench: Bench, depth: number): Promise<{ count: number;
   const stack = report?.stacks.find((s) => s.bytes === 7770);
   if (!stack) return { count: NaN, text: 'not found' };
   return { count: stack.frames.length, text: `${stack.frames.length}${stack.truncated ? ' (truncated)' : ''}` };
+}
+
+/** CPU ns per pair of an untraced loop run while `id` traces another one. */
+async function bystander(bench: Bench, id: ToolId): Promise<number> {
+  const [program, ...args] = TOOLS[id].wrap(loopCommand(['-T', '4000', '-d', '19']), bench.out('bystander'));
+  const traced = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const done = finished(traced, 120_000);
+  try {
+    // Each tool says when its probes are in place: leakhound on stderr, bpftrace on stdout.
+    await (id === 'leakhound' ? lineMatching(traced.stderr!, /attached to PID/, 60_000) : lineMatching(traced.stdout!, /^Attaching/, 60_000));
+    await sleep(500);
+    const other = await run(loopCommand(['-T', '500']), 60_000);
+    return threadLines(other.stdout)[0]?.cpu_ns_per_pair ?? NaN;
+  } finally {
+    await done;
+  }
 }

@@ -1,23 +1,15 @@
 // Issue 10, "Memory": what one outstanding allocation costs, in BPF maps and
 // in the Node process, with a million of them outstanding.
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 
 import type { Bench } from '../lib/bench.js';
+import { mapsOf, type MapInfo } from '../lib/bpf-objects.js';
 import { fixed, grouped } from '../lib/format.js';
 import { launchTraced } from '../lib/live.js';
 import { loopCommand } from '../lib/loop.js';
 import { codeBlock, table, type Section } from '../lib/markdown.js';
 import { lineMatching, runOk, sleep } from '../lib/proc.js';
 import { replayCommand } from './ingest.js';
-
-interface MapInfo {
-  id: number;
-  name: string;
-  type: string;
-  max_entries: number;
-  bytes_memlock: number;
-}
 
 interface Held {
   maps: MapInfo[];
@@ -26,17 +18,7 @@ interface Held {
 }
 
 const MILLION = 1_000_000;
-
-/** The BPF maps a process holds open, as bpftool describes them. */
-async function mapsOf(pid: number): Promise<MapInfo[]> {
-  const ids = new Set<number>();
-  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
-    const info = readFileSync(path.join(`/proc/${pid}/fdinfo`, fd), 'utf8').match(/^map_id:\s+(\d+)/m);
-    if (info) ids.add(Number(info[1]));
-  }
-  const all = JSON.parse((await runOk(['bpftool', 'map', 'show', '-j'], 30_000)).stdout) as MapInfo[];
-  return all.filter((map) => ids.has(map.id));
-}
+const BPF_F_NO_PREALLOC = 1;
 
 function rssOf(pid: number): number {
   const kb = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
@@ -75,7 +57,8 @@ export async function memorySection(bench: Bench): Promise<Section> {
       grouped(map.max_entries),
       grouped(map.bytes_memlock),
       before ? grouped(before.bytes_memlock) : 'n/a',
-      map.type === 'hash' ? fixed(map.bytes_memlock / map.max_entries, 1) : '',
+      // Only a preallocated table costs the same per entry, used or not.
+      map.type === 'hash' && !(map.flags & BPF_F_NO_PREALLOC) ? fixed(map.bytes_memlock / map.max_entries, 1) : '',
     ];
   });
   const memlock = (held: Held) => held.maps.reduce((sum, map) => sum + map.bytes_memlock, 0);
@@ -87,7 +70,7 @@ export async function memorySection(bench: Bench): Promise<Section> {
       '',
       'Read from bpftool for the map ids in /proc/PID/fdinfo of the leakhound process, while the target holds its blocks.',
       '',
-      ...table(['map', 'type', 'max entries', 'memlock bytes', `memlock with ${grouped(small.outstanding)} outstanding`, 'bytes per entry'], mapRows),
+      ...table(['map', 'type', 'max entries', 'memlock bytes', `memlock with ${grouped(small.outstanding)} outstanding`, 'bytes per entry (preallocated)'], mapRows),
       '',
       `All maps: ${grouped(memlock(large))} bytes. The live table \`allocs\` is preallocated: ${allocs ? fixed(allocs.bytes_memlock / allocs.max_entries, 1) : 'n/a'} bytes per entry whether used or not, ${allocs ? fixed(allocs.bytes_memlock / large.outstanding, 1) : 'n/a'} bytes per outstanding allocation at ${grouped(large.outstanding)}.`,
       '',

@@ -122,7 +122,7 @@ export async function realProgramsSection(bench: Bench): Promise<Section> {
     '',
     'leakhound: the report\'s outstanding totals when the command exited; valgrind (`--run-libc-freeres=no --run-cxx-freeres=no`): "in use at exit". Distinct values over the repetitions, separated by `;`.',
     '',
-    ...table(['program', 'leakhound: bytes in blocks', 'valgrind: bytes in blocks', 'equal', 'leakhound: allocations / frees', 'valgrind: allocs / frees'], exactness),
+    ...table(['program', 'leakhound: bytes in blocks', 'valgrind: bytes in blocks', 'equal', 'leakhound - valgrind (first runs)', 'leakhound: allocations / frees', 'valgrind: allocs / frees'], exactness),
     '',
     ...failureLines(failures),
     'Commands (`$OUT` a scratch prefix; each run as `setarch -R` + the command, PYTHONHASHSEED=0 in the environment):',
@@ -142,11 +142,15 @@ function compareWithValgrind(workload: Workload, leakhound: Runs, valgrind: Runs
   const theirs = new Set(valgrind.heaps.map((h) => `${grouped(h.inUseBytes)} in ${grouped(h.inUseBlocks)}`));
   const matching = ours.filter((value) => theirs.has(value)).length;
   const equal = ours.length > 0 && theirs.size === 1 && matching === ours.length ? 'yes' : `**no** (${matching} of ${ours.length} leakhound runs equal a valgrind run)`;
+  const first = leakhound.reports[0]?.totals;
+  const reference = valgrind.heaps[0];
+  const difference = first && reference ? `${grouped(first.outstandingBytes - reference.inUseBytes)} bytes, ${grouped(first.outstandingAllocations - reference.inUseBlocks)} blocks` : 'n/a';
   return [
     workload.name,
     distinct(ours),
     distinct([...theirs]),
     equal,
+    difference,
     distinct(leakhound.reports.map((r) => `${grouped(r.totals.allocations)} / ${grouped(r.totals.frees)}`)),
     distinct(valgrind.heaps.map((h) => `${grouped(h.allocs)} / ${grouped(h.frees)}`)),
   ];
