@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* What every leakhound BPF program shares: the live-allocation table, the
- * stack table, the ring buffer and the loss counters. Sizes of the tables
- * are set by the loader before load. */
+/* What every leakhound BPF program shares: the stack table, the ring buffer
+ * and the loss counters. Sizes of the tables are set by the loader before
+ * load. */
 #ifndef LEAKHOUND_COMMON_BPF_H
 #define LEAKHOUND_COMMON_BPF_H
 
@@ -16,13 +16,6 @@ struct alloc_info {
 	__u64 stack_id;
 	__u64 ts_ns;
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1 << 20);
-	__type(key, __u64);
-	__type(value, struct alloc_info);
-} allocs SEC(".maps");
 
 /* Written once per distinct stack, read by user space at report time. */
 struct {
@@ -78,7 +71,7 @@ static __always_inline void emit(__u32 kind, __u32 flags, __u64 addr,
 	bpf_ringbuf_submit(event, BPF_RB_NO_WAKEUP);
 }
 
-static __always_inline void record_alloc(__u64 addr, __u64 size, __u64 stack_id, __u32 flags)
+static __always_inline void emit_alloc(__u64 addr, __u64 size, __u64 stack_id, __u32 flags)
 {
 	struct alloc_info info = {
 		.size = size,
@@ -86,20 +79,12 @@ static __always_inline void record_alloc(__u64 addr, __u64 size, __u64 stack_id,
 		.ts_ns = bpf_ktime_get_ns(),
 	};
 
-	if (bpf_map_update_elem(&allocs, &addr, &info, BPF_ANY)) {
-		count(LH_CNT_ALLOCS_FULL);
-		return;
-	}
 	emit(LH_EVENT_ALLOC, flags, addr, &info);
 }
 
-/* Only blocks allocated while tracing are in the table: frees of older
- * blocks miss it and are ignored, never counted negative. */
-static __always_inline void record_free(__u64 addr)
+static __always_inline void emit_free(__u64 addr, __u32 flags)
 {
-	if (bpf_map_delete_elem(&allocs, &addr))
-		return;
-	emit(LH_EVENT_FREE, 0, addr, NULL);
+	emit(LH_EVENT_FREE, flags, addr, NULL);
 }
 
 static __always_inline __u64 stack_id_of(__u64 hash)

@@ -10,7 +10,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include "common.bpf.h"
+#include "alloc-table.bpf.h"
 
 /* Filters on the allocating task, set in .rodata before load; 0 is "any".
  * Frees are never filtered: an object may be freed by anyone. */

@@ -27,6 +27,7 @@ enum lh_event_kind {
 enum lh_event_flags {
 	LH_FLAG_STACK_TRUNCATED = 1 << 0, /* the walk hit the depth limit */
 	LH_FLAG_RESTORED = 1 << 1,        /* realloc failed: the old block lives on */
+	LH_FLAG_REALLOC = 1 << 2,         /* a free by realloc, which may yet fail */
 };
 
 /* One ring-buffer record: 40 bytes, every field naturally aligned. */

@@ -2,7 +2,9 @@
 /* Uprobes on the malloc family of one process. Entry programs note what was
  * asked for and capture the caller's stack; one return program records what
  * came back. Only the outermost allocator call of a thread counts:
- * realloc(NULL, n), memalign and operator new all call malloc again. */
+ * realloc(NULL, n), memalign and operator new all call malloc again.
+ * Every allocation and every free goes to user space, which matches them:
+ * a table here would cost a hash update and delete per pair. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -40,8 +42,6 @@ struct call_state {
 	__u64 size;
 	__u64 out_ptr;	    /* posix_memalign's memptr */
 	__u64 old_ptr;	    /* realloc's block, released at entry */
-	struct alloc_info old;
-	__u32 has_old;
 	__u64 stack_id;
 	__u64 last_stack_id; /* the thread's previous stack: loops repeat theirs */
 	/* Per thread, not per CPU: a uprobe program can be preempted, and
@@ -169,7 +169,6 @@ static __always_inline int alloc_enter(struct pt_regs *ctx, __u32 fn, __u64 size
 				       __u64 out_ptr, __u64 old_ptr)
 {
 	struct call_state *call;
-	struct alloc_info *old;
 
 	if (floor_only)
 		return 0;
@@ -185,16 +184,13 @@ static __always_inline int alloc_enter(struct pt_regs *ctx, __u32 fn, __u64 size
 	call->out_ptr = out_ptr;
 	call->old_ptr = old_ptr;
 	call->flags = 0;
-	call->has_old = 0;
 	call->stack_id = 0;
 	call->wanted = size_wanted(size) && (sample_every <= 1 || bpf_get_prandom_u32() % sample_every == 0);
 	/* Release realloc's block now, not at return: once realloc has freed it,
-	 * another thread may be handed the same address. */
-	if (old_ptr && (old = bpf_map_lookup_elem(&allocs, &old_ptr))) {
-		call->old = *old;
-		call->has_old = 1;
-		record_free(old_ptr);
-	}
+	 * another thread may be handed the same address. User space keeps it
+	 * aside in case realloc fails. */
+	if (old_ptr)
+		emit_free(old_ptr, LH_FLAG_REALLOC);
 	if (call->wanted)
 		call->stack_id = capture_stack(ctx, call);
 	return 0;
@@ -278,11 +274,10 @@ int BPF_KRETPROBE(alloc_exit, void *ret)
 	}
 	if (addr) {
 		if (call->wanted)
-			record_alloc(addr, call->size, call->stack_id, call->flags);
-	} else if (call->has_old && call->size) {
+			emit_alloc(addr, call->size, call->stack_id, call->flags);
+	} else if (call->old_ptr && call->size) {
 		/* realloc failed and kept the old block (realloc(p, 0) freed it). */
-		if (!bpf_map_update_elem(&allocs, &call->old_ptr, &call->old, BPF_ANY))
-			emit(LH_EVENT_ALLOC, LH_FLAG_RESTORED, call->old_ptr, &call->old);
+		emit_alloc(call->old_ptr, 0, 0, LH_FLAG_RESTORED);
 	}
 	return 0;
 }
@@ -291,7 +286,7 @@ SEC("uprobe")
 int BPF_KPROBE(free_enter, void *ptr)
 {
 	if (!floor_only && ptr)
-		record_free((__u64)ptr);
+		emit_free((__u64)ptr, 0);
 	return 0;
 }
 

@@ -38,7 +38,6 @@ const result = await traceUser({
   olderThanMs: 0,
   allocator: null,
   stackDepth: DEFAULT_STACK_DEPTH,
-  maxAllocations: 1 << 20,
   maxStacks: 1 << 15,
   ringBytes: Number(values['ring-bytes']),
   verbose: false,

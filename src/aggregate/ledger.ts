@@ -27,6 +27,12 @@ export class Ledger implements EventSink {
   }
 
   alloc(addr: number, size: number, stackId: number, tsNs: number, flags: number): void {
+    // A failed realloc gives its block back: that undoes a free, it is not
+    // a new allocation.
+    if (flags & EventFlag.restored) {
+      if (this.live.restore(addr)) this.frees--;
+      return;
+    }
     let index = this.stackIndex.get(stackId);
     if (index < 0) {
       index = this.stackIds.length;
@@ -36,14 +42,14 @@ export class Ledger implements EventSink {
     }
     if (flags & EventFlag.stackTruncated) this.truncated[index] = true;
     this.live.add(addr, size, index, tsNs);
-    // A failed realloc gives its block back: that undoes a free, it is not
-    // a new allocation.
-    if (flags & EventFlag.restored) this.frees--;
-    else this.allocations++;
+    this.allocations++;
   }
 
-  free(addr: number): void {
-    if (this.live.remove(addr)) this.frees++;
+  /** Frees of blocks allocated before tracing began find nothing: ignored,
+   * never counted negative. */
+  free(addr: number, flags: number): void {
+    const freed = flags & EventFlag.realloc ? this.live.setAside(addr) : this.live.remove(addr);
+    if (freed) this.frees++;
   }
 
   /** Outstanding allocations per stack, largest first; only those allocated

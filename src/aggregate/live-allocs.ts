@@ -2,6 +2,10 @@
 // in typed arrays indexed by a slot; the map only holds address -> slot.
 import { NumberMap } from './number-map.js';
 
+/** Blocks a realloc released, kept until it is clear realloc did not fail:
+ * the answer comes microseconds later, so the most recent few suffice. */
+const ASIDE_LIMIT = 4096;
+
 export class LiveAllocations {
   private readonly slotOf = new NumberMap();
   private sizes = new Float64Array(1024);
@@ -9,6 +13,10 @@ export class LiveAllocations {
   private stacks = new Int32Array(1024);
   private readonly freeSlots: number[] = [];
   private used = 0;
+  private readonly aside = new NumberMap();
+  private readonly asideAddrs = new Float64Array(ASIDE_LIMIT);
+  private readonly asideSlots = new Int32Array(ASIDE_LIMIT).fill(-1);
+  private asideNext = 0;
   bytes = 0;
 
   get count(): number {
@@ -35,6 +43,35 @@ export class LiveAllocations {
     if (slot < 0) return false;
     this.bytes -= this.sizes[slot];
     this.freeSlots.push(slot);
+    return true;
+  }
+
+  /** Like remove, but the block can come back with restore() (realloc may fail). */
+  setAside(addr: number): boolean {
+    const slot = this.slotOf.delete(addr);
+    if (slot < 0) return false;
+    this.bytes -= this.sizes[slot];
+    const previous = this.aside.get(addr);
+    if (previous >= 0) this.freeSlots.push(previous);
+    this.aside.set(addr, slot);
+    // The oldest block set aside gives way, unless it came back already.
+    const oldest = this.asideSlots[this.asideNext];
+    if (oldest >= 0 && this.aside.get(this.asideAddrs[this.asideNext]) === oldest) {
+      this.aside.delete(this.asideAddrs[this.asideNext]);
+      this.freeSlots.push(oldest);
+    }
+    this.asideAddrs[this.asideNext] = addr;
+    this.asideSlots[this.asideNext] = slot;
+    this.asideNext = (this.asideNext + 1) % ASIDE_LIMIT;
+    return true;
+  }
+
+  /** Brings back a block set aside; false when there is none. */
+  restore(addr: number): boolean {
+    const slot = this.aside.delete(addr);
+    if (slot < 0) return false;
+    this.slotOf.set(addr, slot);
+    this.bytes += this.sizes[slot];
     return true;
   }
 

@@ -12,8 +12,7 @@ export interface CommonOptions {
   minSize: number;
   maxSize: number;
   olderThanMs: number;
-  /** Sizes of the BPF tables: outstanding allocations, distinct stacks. */
-  maxAllocations: number;
+  /** Distinct stacks the BPF stack table holds. */
   maxStacks: number;
   verbose: boolean;
 }
@@ -28,7 +27,6 @@ export function withCommonOptions<T>(yargs: Argv<T>) {
     .option('min-size', { type: 'string', describe: 'ignore allocations smaller than this many bytes' })
     .option('max-size', { type: 'string', describe: 'ignore allocations larger than this many bytes' })
     .option('older-than', { type: 'string', describe: 'only allocations at least this many milliseconds old count as outstanding' })
-    .option('max-allocations', { type: 'string', default: String(1 << 20), describe: 'outstanding allocations the BPF table holds' })
     .option('max-stacks', { type: 'string', default: String(1 << 15), describe: 'distinct stacks the BPF table holds' })
     .option('verbose', { type: 'boolean', default: false, describe: 'say what was attached where' });
 }
@@ -72,7 +70,6 @@ export function readCommonOptions(argv: Record<string, unknown>): CommonOptions 
     minSize,
     maxSize,
     olderThanMs: parseNumber('older-than', text('older-than')) ?? 0,
-    maxAllocations: parseNumber('max-allocations', text('max-allocations'), { integer: true, positive: true }) ?? 1 << 20,
     maxStacks: parseNumber('max-stacks', text('max-stacks'), { integer: true, positive: true }) ?? 1 << 15,
     verbose: Boolean(argv.verbose),
   };

@@ -4,7 +4,7 @@ import { EVENT, EventKind } from '../native/layout.js';
 
 export interface EventSink {
   alloc(addr: number, size: number, stackId: number, tsNs: number, flags: number): void;
-  free(addr: number): void;
+  free(addr: number, flags: number): void;
 }
 
 // Word offsets, computed once: the loop below runs millions of times a second.
@@ -36,7 +36,7 @@ export function decodeBatch(batch: Uint8Array, sink: EventSink): number {
         words[base + FLAGS],
       );
     } else {
-      sink.free(addr);
+      sink.free(addr, words[base + FLAGS]);
     }
   }
   return records;

@@ -13,7 +13,7 @@ export const EVENT = {
 
 export const EventKind = { alloc: 1, free: 2 } as const;
 
-export const EventFlag = { stackTruncated: 1 << 0, restored: 1 << 1 } as const;
+export const EventFlag = { stackTruncated: 1 << 0, restored: 1 << 1, realloc: 1 << 2 } as const;
 
 /** enum lh_counter, in order. */
 export const COUNTERS = [

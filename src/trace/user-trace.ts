@@ -26,7 +26,6 @@ export interface UserTraceOptions {
   olderThanMs: number;
   allocator: string | null;
   stackDepth: number;
-  maxAllocations: number;
   /** Keep one allocation in this many (1: every one). */
   sampleEvery?: number;
   maxStacks: number;
@@ -54,7 +53,7 @@ export async function traceUser(options: UserTraceOptions): Promise<UserTraceRes
   // Load before touching any process: a load failure leaves nothing behind.
   const tracer = new (addon().Tracer)('user', {
     knobs: { min_size: options.minSize, max_size: options.maxSize, stack_depth: options.stackDepth, page_size: 4096, floor_only: options.floorOnly ? 1 : 0, sample_every: options.sampleEvery ?? 1 },
-    maxEntries: { allocs: options.maxAllocations, stacks: options.maxStacks, events: options.ringBytes },
+    maxEntries: { stacks: options.maxStacks, events: options.ringBytes },
     batchBytes: 4 << 20,
   });
   try {

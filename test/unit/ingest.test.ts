@@ -30,7 +30,7 @@ function batch(records: Record[]): Buffer {
 }
 
 const alloc = (addr: number, size: number, stackId: number, tsNs = 1, flags = 0): Record => ({ kind: EventKind.alloc, addr, size, stackId, tsNs, flags });
-const free = (addr: number): Record => ({ kind: EventKind.free, addr });
+const free = (addr: number, flags = 0): Record => ({ kind: EventKind.free, addr, flags });
 
 test('addresses, sizes and stack ids above 32 bits decode exactly', () => {
   const ledger = new Ledger();
@@ -65,12 +65,36 @@ test('a free of a block allocated before tracing is ignored, never negative', ()
   assert.equal(ledger.live.bytes, 8);
 });
 
-test('a failed realloc restores its block without counting a new allocation', () => {
+test('a failed realloc restores its block, size and stack, without counting a new allocation', () => {
   const ledger = new Ledger();
-  decodeBatch(batch([alloc(0x1000, 64, 3), free(0x1000), alloc(0x1000, 64, 3, 1, EventFlag.restored)]), ledger);
+  decodeBatch(batch([alloc(0x1000, 64, 3), free(0x1000, EventFlag.realloc), alloc(0x1000, 0, 0, 1, EventFlag.restored)]), ledger);
   assert.equal(ledger.allocations, 1);
   assert.equal(ledger.frees, 0);
-  assert.equal(ledger.live.count, 1);
+  assert.deepEqual(ledger.byStack().map(({ stackId, bytes }) => ({ stackId, bytes })), [{ stackId: 3, bytes: 64 }]);
+});
+
+test('a block realloc released stays released when realloc succeeds', () => {
+  const ledger = new Ledger();
+  decodeBatch(batch([alloc(0x1000, 64, 3), free(0x1000, EventFlag.realloc), alloc(0x2000, 128, 3)]), ledger);
+  assert.equal(ledger.frees, 1);
+  assert.equal(ledger.live.bytes, 128);
+});
+
+test('a restore with nothing set aside changes nothing', () => {
+  const ledger = new Ledger();
+  decodeBatch(batch([alloc(0x1000, 0, 0, 1, EventFlag.restored)]), ledger);
+  assert.equal(ledger.live.count, 0);
+  assert.equal(ledger.frees, 0);
+});
+
+test('only the most recent realloc releases can be restored, and their slots are reused', () => {
+  const ledger = new Ledger();
+  const records: Record[] = [];
+  for (let i = 0; i < 5000; i++) records.push(alloc(0x10000 + i * 16, 8, 1), free(0x10000 + i * 16, EventFlag.realloc));
+  records.push(alloc(0x10000, 0, 0, 1, EventFlag.restored), alloc(0x10000 + 4999 * 16, 0, 0, 1, EventFlag.restored));
+  decodeBatch(batch(records), ledger);
+  assert.equal(ledger.live.count, 1, 'the oldest gave way; the newest came back');
+  assert.equal(ledger.live.bytes, 8);
 });
 
 test('--older-than keeps only allocations born early enough', () => {

@@ -16,7 +16,8 @@ export function builder(yargs: Argv) {
     .option('pid', { type: 'string', describe: 'only allocations made in the context of this process' })
     .option('comm', { type: 'string', describe: `only allocations made by tasks of this command name (its first ${COMM_BYTES} bytes)` })
     .option('cgroup', { type: 'string', describe: 'only allocations made by tasks in this cgroup v2 directory or below it' })
-    .option('attach', { type: 'string', default: 'auto', describe: `how to attach: ${ATTACH_CHOICES.join(', ')}` });
+    .option('attach', { type: 'string', default: 'auto', describe: `how to attach: ${ATTACH_CHOICES.join(', ')}` })
+    .option('max-allocations', { type: 'string', default: String(1 << 20), describe: 'outstanding allocations the BPF table holds' });
 }
 
 export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>): Promise<number> {
@@ -43,7 +44,7 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     minSize: common.minSize,
     maxSize: common.maxSize,
     olderThanMs: common.olderThanMs,
-    maxAllocations: common.maxAllocations,
+    maxAllocations: parseNumber('max-allocations', text('maxAllocations'), { integer: true, positive: true }) as number,
     maxStacks: common.maxStacks,
     ringBytes: 32 << 20,
     verbose: common.verbose,

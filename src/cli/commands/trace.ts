@@ -39,7 +39,6 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     olderThanMs: common.olderThanMs,
     allocator: argv.allocator === undefined ? null : String(argv.allocator),
     stackDepth,
-    maxAllocations: common.maxAllocations,
     sampleEvery: parseNumber('sample-every', String(argv.sampleEvery), { integer: true, positive: true }) as number,
     maxStacks: common.maxStacks,
     ringBytes: 32 << 20,
