@@ -10,6 +10,7 @@
         "native/user-loader.cc",
         "native/kernel-loader.cc",
         "native/tracer.cc",
+        "native/uprobe-multi.cc",
         "native/process-control.cc",
         "native/elf-reader.cc",
         "native/elf-core.cc",

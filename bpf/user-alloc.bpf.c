@@ -165,8 +165,8 @@ static __always_inline struct call_state *call_state(bool create)
 				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
-static __always_inline int alloc_enter(struct pt_regs *ctx, __u32 fn, __u64 size,
-				       __u64 out_ptr, __u64 old_ptr)
+static __always_inline int alloc_enter_fn(struct pt_regs *ctx, __u32 fn, __u64 size,
+					  __u64 out_ptr, __u64 old_ptr)
 {
 	struct call_state *call;
 
@@ -196,64 +196,41 @@ static __always_inline int alloc_enter(struct pt_regs *ctx, __u32 fn, __u64 size
 	return 0;
 }
 
+/* One entry program for the whole family: the attach cookie says which
+ * function this is, and so where its size and pointers are. One program
+ * means one link for every entry, and a link costs an RCU grace period to
+ * take down. */
 SEC("uprobe")
-int BPF_KPROBE(malloc_enter, size_t size)
+int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 {
-	return alloc_enter(ctx, LH_FN_MALLOC, size, 0, 0);
-}
+	__u32 fn = bpf_get_attach_cookie(ctx);
+	__u64 size = a0, out_ptr = 0, old_ptr = 0;
 
-SEC("uprobe")
-int BPF_KPROBE(calloc_enter, size_t count, size_t size)
-{
-	return alloc_enter(ctx, LH_FN_CALLOC, (__u64)count * size, 0, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(realloc_enter, void *ptr, size_t size)
-{
-	return alloc_enter(ctx, LH_FN_REALLOC, size, 0, (__u64)ptr);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(reallocarray_enter, void *ptr, size_t count, size_t size)
-{
-	return alloc_enter(ctx, LH_FN_REALLOCARRAY, (__u64)count * size, 0, (__u64)ptr);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(posix_memalign_enter, void **memptr, size_t alignment, size_t size)
-{
-	return alloc_enter(ctx, LH_FN_POSIX_MEMALIGN, size, (__u64)memptr, 0);
-}
-
-/* memalign and aligned_alloc share one address in glibc. */
-SEC("uprobe")
-int BPF_KPROBE(memalign_enter, size_t alignment, size_t size)
-{
-	return alloc_enter(ctx, LH_FN_MEMALIGN, size, 0, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(valloc_enter, size_t size)
-{
-	return alloc_enter(ctx, LH_FN_VALLOC, size, 0, 0);
-}
-
-/* pvalloc hands out whole pages: count what it really reserves. */
-SEC("uprobe")
-int BPF_KPROBE(pvalloc_enter, size_t size)
-{
-	__u64 rounded = size ? (size + page_size - 1) & ~(page_size - 1) : page_size;
-
-	return alloc_enter(ctx, LH_FN_PVALLOC, rounded, 0, 0);
-}
-
-/* Every operator new variant takes the size first. Probing it, not only the
- * malloc beneath, attributes the block to the C++ caller. */
-SEC("uprobe")
-int BPF_KPROBE(new_enter, size_t size)
-{
-	return alloc_enter(ctx, LH_FN_NEW, size, 0, 0);
+	switch (fn) {
+	case LH_FN_CALLOC:
+		size = a0 * a1;
+		break;
+	case LH_FN_REALLOC:
+		size = a1;
+		old_ptr = a0;
+		break;
+	case LH_FN_REALLOCARRAY:
+		size = a1 * a2;
+		old_ptr = a0;
+		break;
+	case LH_FN_POSIX_MEMALIGN:
+		size = a2;
+		out_ptr = a0;
+		break;
+	case LH_FN_MEMALIGN: /* memalign and aligned_alloc: (alignment, size) */
+		size = a1;
+		break;
+	case LH_FN_PVALLOC: /* whole pages: count what it really reserves */
+		size = a0 ? (a0 + page_size - 1) & ~(page_size - 1) : page_size;
+		break;
+	}
+	/* malloc, valloc and every operator new take the size first. */
+	return alloc_enter_fn(ctx, fn, size, out_ptr, old_ptr);
 }
 
 SEC("uretprobe")

@@ -24,6 +24,7 @@ Napi::Object Layout(Napi::Env env) {
   layout.Set("tsNs", offsetof(lh_event, ts_ns));
   layout.Set("maxStackDepth", LH_MAX_STACK_DEPTH);
   layout.Set("counters", static_cast<uint32_t>(LH_CNT__MAX));
+  layout.Set("allocFunctions", static_cast<uint32_t>(LH_FN_NEW) + 1);
   return layout;
 }
 

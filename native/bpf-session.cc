@@ -20,7 +20,10 @@ int BpfSession::open(bpf_map* events, bpf_map* counters, bpf_map* stacks) {
 void BpfSession::detach() {
   // Entry probes were attached last: taking them off first means no call
   // starts whose return would go unseen.
-  for (auto it = links_.rbegin(); it != links_.rend(); ++it) bpf_link__destroy(*it);
+  for (auto it = links_.rbegin(); it != links_.rend(); ++it) {
+    if (it->link) bpf_link__destroy(it->link);
+    else ::close(it->fd);
+  }
   links_.clear();
 }
 

@@ -19,7 +19,9 @@ class BpfSession {
 
   // Takes the maps of a loaded object; returns a negative errno on failure.
   int open(bpf_map* events, bpf_map* counters, bpf_map* stacks);
-  void add_link(bpf_link* link) { links_.push_back(link); }
+  void add_link(bpf_link* link) { links_.push_back({link, -1}); }
+  // A link made outside libbpf (see uprobe-multi.h): only its fd.
+  void add_link_fd(int fd) { links_.push_back({nullptr, fd}); }
   void detach();
   void close();
   bool is_open() const { return ring_ != nullptr; }
@@ -38,7 +40,11 @@ class BpfSession {
   ring_buffer* ring_ = nullptr;
   int counters_fd_ = -1;
   int stacks_fd_ = -1;
-  std::vector<bpf_link*> links_;
+  struct Link {
+    bpf_link* link;
+    int fd;
+  };
+  std::vector<Link> links_;
   std::vector<uint8_t>* sink_ = nullptr;
   size_t sink_limit_ = 0;
 };

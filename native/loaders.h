@@ -15,11 +15,13 @@ namespace leakhound {
 struct LoadOptions {
   std::map<std::string, uint64_t> knobs;        // .rodata variables by name
   std::map<std::string, uint32_t> max_entries;  // table sizes by map name
+  bool uprobe_multi = true;                     // try uprobe_multi links first
 };
 
 struct LoadedObject {
   bpf_object* obj = nullptr;
   std::function<void()> destroy;
+  bool uprobe_multi = false;  // programs take uprobe_multi links
 };
 
 // Each returns 0 or a negative errno; on failure nothing stays loaded.

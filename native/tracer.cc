@@ -6,6 +6,7 @@
 #include <string>
 
 #include "errors.h"
+#include "uprobe-multi.h"
 
 namespace leakhound {
 namespace {
@@ -24,6 +25,7 @@ LoadOptions read_options(const Napi::Object& options) {
   };
   read_numbers("knobs", out.knobs);
   read_numbers("maxEntries", out.max_entries);
+  if (options.Has("uprobeMulti")) out.uprobe_multi = options.Get("uprobeMulti").As<Napi::Boolean>();
   return out;
 }
 
@@ -32,7 +34,7 @@ LoadOptions read_options(const Napi::Object& options) {
 Napi::Function Tracer::Define(Napi::Env env) {
   return DefineClass(env, "Tracer",
                      {
-                         InstanceMethod<&Tracer::AttachUprobe>("attachUprobe"),
+                         InstanceMethod<&Tracer::AttachUprobes>("attachUprobes"),
                          InstanceMethod<&Tracer::AttachTracepoint>("attachTracepoint"),
                          InstanceMethod<&Tracer::Drain>("drain"),
                          InstanceMethod<&Tracer::Counters>("counters"),
@@ -80,23 +82,40 @@ bpf_program* Tracer::Program(Napi::Env env, const std::string& name) {
   return program;
 }
 
-// attachUprobe(program, path, fileOffset, pid, isReturn)
-Napi::Value Tracer::AttachUprobe(const Napi::CallbackInfo& info) {
+// attachUprobes(program, path, fileOffsets, cookies, pid, isReturn): one
+// uprobe_multi link for them all where the kernel has such links, else one
+// link per probe. The cookie reaches the program (bpf_get_attach_cookie).
+Napi::Value Tracer::AttachUprobes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   bpf_program* program = Program(env, info[0].As<Napi::String>());
   std::string path = info[1].As<Napi::String>();
-  size_t offset = info[2].As<Napi::Number>().Int64Value();
-  int pid = info[3].As<Napi::Number>().Int32Value();
-  bool is_return = info[4].As<Napi::Boolean>();
-  bpf_link* link = bpf_program__attach_uprobe(program, is_return, pid, path.c_str(), offset);
-  if (!link) {
-    int err = errno;
+  Napi::Array offset_array = info[2].As<Napi::Array>();
+  Napi::Array cookie_array = info[3].As<Napi::Array>();
+  int pid = info[4].As<Napi::Number>().Int32Value();
+  bool is_return = info[5].As<Napi::Boolean>();
+  std::vector<uint64_t> offsets, cookies;
+  for (uint32_t i = 0; i < offset_array.Length(); i++) {
+    offsets.push_back(static_cast<uint64_t>(offset_array.Get(i).As<Napi::Number>().Int64Value()));
+    cookies.push_back(static_cast<uint64_t>(cookie_array.Get(i).As<Napi::Number>().Int64Value()));
+  }
+  auto fail = [&](int err, size_t at) {
     char where[32];
-    snprintf(where, sizeof(where), "+0x%zx", offset);
+    snprintf(where, sizeof(where), "+0x%llx", static_cast<unsigned long long>(offsets[at]));
     throw_error(env, "ATTACH_FAILED",
                 std::string("cannot attach ") + (is_return ? "uretprobe" : "uprobe") + " to " + path + where, err);
+  };
+  if (loaded_.uprobe_multi) {
+    int fd = create_uprobe_multi_link(program, path, offsets, cookies, pid, is_return);
+    if (fd < 0) fail(-fd, 0);
+    session_.add_link_fd(fd);
+    return env.Undefined();
   }
-  session_.add_link(link);
+  for (size_t i = 0; i < offsets.size(); i++) {
+    LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = cookies[i], .retprobe = is_return);
+    bpf_link* link = bpf_program__attach_uprobe_opts(program, pid, path.c_str(), offsets[i], &opts);
+    if (!link) fail(errno, i);
+    session_.add_link(link);
+  }
   return env.Undefined();
 }
 

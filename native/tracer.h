@@ -19,7 +19,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   ~Tracer() override { Release(); }
 
  private:
-  Napi::Value AttachUprobe(const Napi::CallbackInfo& info);
+  Napi::Value AttachUprobes(const Napi::CallbackInfo& info);
   Napi::Value AttachTracepoint(const Napi::CallbackInfo& info);
   Napi::Value Drain(const Napi::CallbackInfo& info);
   Napi::Value Counters(const Napi::CallbackInfo& info);

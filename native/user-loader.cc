@@ -1,4 +1,6 @@
+#include "errors.h"
 #include "loaders.h"
+#include "uprobe-multi.h"
 #include "user-alloc.skel.h"
 
 namespace leakhound {
@@ -15,9 +17,26 @@ bool set_knob(user_alloc* skel, const std::string& name, uint64_t value) {
   return true;
 }
 
+void expect_uprobe_multi(user_alloc* skel) {
+  bpf_program* program;
+  bpf_object__for_each_program(program, skel->obj) {
+    bpf_program__set_expected_attach_type(program, static_cast<bpf_attach_type>(kUprobeMultiAttachType));
+  }
+}
+
 }  // namespace
 
+// Kernels before 6.6 refuse programs meant for uprobe_multi links: they get
+// the same programs for one link per probe.
 int load_user_alloc(const LoadOptions& options, LoadedObject& out, std::string& unknown) {
+  if (options.uprobe_multi &&
+      load_skeleton(user_alloc__open, user_alloc__load, user_alloc__destroy, set_knob, options, out, unknown,
+                    expect_uprobe_multi) == 0) {
+    out.uprobe_multi = true;
+    return 0;
+  }
+  if (!unknown.empty()) return -EINVAL;
+  take_libbpf_output();  // the first attempt's complaints explain nothing now
   return load_skeleton(user_alloc__open, user_alloc__load, user_alloc__destroy, set_knob, options, out, unknown);
 }
 

@@ -14,10 +14,13 @@ export interface TracerOptions {
   maxEntries: Record<string, number>;
   /** Largest batch one drain() hands over. */
   batchBytes: number;
+  /** Try uprobe_multi links (kernel 6.6+) before one link per probe; default true. */
+  uprobeMulti?: boolean;
 }
 
 export interface NativeTracer {
-  attachUprobe(program: string, path: string, fileOffset: number, pid: number, isReturn: boolean): void;
+  /** Probes `program` at each offset of one object; each probe's cookie reaches the program. */
+  attachUprobes(program: string, path: string, fileOffsets: number[], cookies: number[], pid: number, isReturn: boolean): void;
   attachTracepoint(program: string, category: string, name: string): void;
   /** Whole ring-buffer records, or null when none are waiting. */
   drain(): Buffer | null;

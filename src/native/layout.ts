@@ -15,6 +15,19 @@ export const EventKind = { alloc: 1, free: 2 } as const;
 
 export const EventFlag = { stackTruncated: 1 << 0, restored: 1 << 1, realloc: 1 << 2 } as const;
 
+/** enum lh_alloc_fn: the cookie that tells the entry program which function it is in. */
+export const AllocFn = {
+  malloc: 0,
+  calloc: 1,
+  realloc: 2,
+  reallocarray: 3,
+  posixMemalign: 4,
+  memalign: 5,
+  valloc: 6,
+  pvalloc: 7,
+  operatorNew: 8,
+} as const;
+
 /** enum lh_counter, in order. */
 export const COUNTERS = [
   'ringbufDrops',
@@ -39,6 +52,7 @@ export interface AddonLayout {
   tsNs: number;
   maxStackDepth: number;
   counters: number;
+  allocFunctions: number;
 }
 
 export const MAX_STACK_DEPTH = 64;
@@ -55,6 +69,7 @@ export function layoutMismatches(addon: AddonLayout): string[] {
     tsNs: EVENT.tsNs,
     maxStackDepth: MAX_STACK_DEPTH,
     counters: COUNTERS.length,
+    allocFunctions: Object.keys(AllocFn).length,
   };
   return (Object.keys(ours) as (keyof AddonLayout)[])
     .filter((key) => ours[key] !== addon[key])

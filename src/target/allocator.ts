@@ -1,5 +1,6 @@
 // Which object's allocator a process really uses, and where to probe it.
 import { LeakhoundError } from '../errors.js';
+import { AllocFn } from '../native/layout.js';
 
 /** What the addon's ELF reader gives for one defined function. */
 export interface FunctionSymbol {
@@ -22,7 +23,9 @@ export interface ProbeEnvironment {
 
 export interface ProbePoint {
   /** The BPF program to attach. */
-  program: string;
+  program: 'alloc_enter' | 'alloc_exit' | 'free_enter';
+  /** Tells the program which function it is in (enum lh_alloc_fn). */
+  cookie: number;
   /** The symbol the offset came from (for messages). */
   symbol: string;
   /** The object to probe, as leakhound opens it (under /proc/PID/root when the target lives). */
@@ -31,17 +34,17 @@ export interface ProbePoint {
   isReturn: boolean;
 }
 
-/** The C library's allocation functions and the entry program that reads each one's arguments. */
-const ALLOCATION_FUNCTIONS: Record<string, string> = {
-  malloc: 'malloc_enter',
-  calloc: 'calloc_enter',
-  realloc: 'realloc_enter',
-  reallocarray: 'reallocarray_enter',
-  posix_memalign: 'posix_memalign_enter',
-  aligned_alloc: 'memalign_enter',
-  memalign: 'memalign_enter',
-  valloc: 'valloc_enter',
-  pvalloc: 'pvalloc_enter',
+/** The C library's allocation functions, and how the entry program reads each one's arguments. */
+const ALLOCATION_FUNCTIONS: Record<string, number> = {
+  malloc: AllocFn.malloc,
+  calloc: AllocFn.calloc,
+  realloc: AllocFn.realloc,
+  reallocarray: AllocFn.reallocarray,
+  posix_memalign: AllocFn.posixMemalign,
+  aligned_alloc: AllocFn.memalign,
+  memalign: AllocFn.memalign,
+  valloc: AllocFn.valloc,
+  pvalloc: AllocFn.pvalloc,
 };
 
 /** Every operator new (plain, array, nothrow, aligned): size comes first in each. */
@@ -91,12 +94,12 @@ export function chooseAllocator(
 
   const probes = [
     ...probesFor(open(allocator), lookup, ALLOCATION_FUNCTIONS),
-    ...(cxxRuntime ? probesFor(open(cxxRuntime), lookup, Object.fromEntries(OPERATOR_NEW.map((name) => [name, 'new_enter']))) : []),
+    ...(cxxRuntime ? probesFor(open(cxxRuntime), lookup, Object.fromEntries(OPERATOR_NEW.map((name) => [name, AllocFn.operatorNew]))) : []),
   ];
   const free = lookup(open(allocator), ['free'])[0];
   if (!free) throw new LeakhoundError('NO_MALLOC', `${allocator} defines malloc but not free`, 'name the object that holds the allocator with --allocator PATH');
   const freeSite = env.placeEntryOnly(open(allocator), free, ['rdi']);
-  probes.push({ program: 'free_enter', symbol: 'free', path: open(allocator), fileOffset: freeSite, isReturn: false });
+  probes.push({ program: 'free_enter', cookie: 0, symbol: 'free', path: open(allocator), fileOffset: freeSite, isReturn: false });
   return { allocator, cxxRuntime, probes: attachOrder(probes) };
 }
 
@@ -107,14 +110,15 @@ function rankInterposersFirst(libraries: string[]): string[] {
 
 /** Entry and return probes for each function; aliases (memalign and
  * aligned_alloc share an address) are probed once, or calls would nest. */
-function probesFor(path: string, lookup: SymbolLookup, programs: Record<string, string>): ProbePoint[] {
+function probesFor(path: string, lookup: SymbolLookup, functions: Record<string, number>): ProbePoint[] {
   const seen = new Set<number>();
   const probes: ProbePoint[] = [];
-  for (const symbol of lookup(path, Object.keys(programs))) {
+  for (const symbol of lookup(path, Object.keys(functions))) {
     if (seen.has(symbol.fileOffset)) continue;
     seen.add(symbol.fileOffset);
-    probes.push({ program: programs[symbol.name], symbol: symbol.name, path, fileOffset: symbol.fileOffset, isReturn: false });
-    probes.push({ program: 'alloc_exit', symbol: symbol.name, path, fileOffset: symbol.fileOffset, isReturn: true });
+    const cookie = functions[symbol.name];
+    probes.push({ program: 'alloc_enter', cookie, symbol: symbol.name, path, fileOffset: symbol.fileOffset, isReturn: false });
+    probes.push({ program: 'alloc_exit', cookie, symbol: symbol.name, path, fileOffset: symbol.fileOffset, isReturn: true });
   }
   return probes;
 }

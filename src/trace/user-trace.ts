@@ -55,6 +55,8 @@ export async function traceUser(options: UserTraceOptions): Promise<UserTraceRes
     knobs: { min_size: options.minSize, max_size: options.maxSize, stack_depth: options.stackDepth, page_size: 4096, floor_only: options.floorOnly ? 1 : 0, sample_every: options.sampleEvery ?? 1 },
     maxEntries: { stacks: options.maxStacks, events: options.ringBytes },
     batchBytes: 4 << 20,
+    // Set to 0 to test the one-link-per-probe path older kernels take.
+    uprobeMulti: process.env.LEAKHOUND_UPROBE_MULTI !== '0',
   });
   try {
     return await traceWith(tracer, stop, options);
@@ -142,8 +144,17 @@ function probeEnvironment(modules: ModuleMap, pid: number, options: UserTraceOpt
   };
 }
 
+/** One call per program and object: with uprobe_multi links, one link each. */
 function attachAll(tracer: NativeTracer, probes: ProbePoint[], pid: number): void {
-  for (const probe of probes) tracer.attachUprobe(probe.program, probe.path, probe.fileOffset, pid, probe.isReturn);
+  const groups = new Map<string, ProbePoint[]>();
+  for (const probe of probes) {
+    const key = `${probe.program}\0${probe.path}\0${probe.isReturn}`;
+    groups.set(key, [...(groups.get(key) ?? []), probe]);
+  }
+  for (const [first, ...rest] of groups.values()) {
+    const group = [first, ...rest];
+    tracer.attachUprobes(first.program, first.path, group.map((p) => p.fileOffset), group.map((p) => p.cookie), pid, first.isReturn);
+  }
 }
 
 function readTargetMaps(pid: number) {

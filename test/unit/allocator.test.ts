@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { LeakhoundError } from '../../src/errors.js';
+import { AllocFn } from '../../src/native/layout.js';
 import { chooseAllocator, type FunctionSymbol, type ProbeEnvironment } from '../../src/target/allocator.js';
 
 function objects(table: Record<string, Record<string, number>>, open = (path: string) => path): ProbeEnvironment {
@@ -29,7 +30,7 @@ test('glibc is probed when nothing else defines malloc; aliases once; returns fi
   assert.ok(choice.probes.slice(0, firstEntry).every((p) => p.isReturn));
   assert.ok(choice.probes.slice(firstEntry).every((p) => !p.isReturn));
   assert.equal(choice.probes.filter((p) => p.fileOffset === 0x500).length, 2, 'memalign/aligned_alloc probed once (entry + return)');
-  assert.deepEqual(choice.probes.find((p) => p.program === 'free_enter'), { program: 'free_enter', symbol: 'free', path: LIBC, fileOffset: 0x203, isReturn: false });
+  assert.deepEqual(choice.probes.find((p) => p.program === 'free_enter'), { program: 'free_enter', cookie: 0, symbol: 'free', path: LIBC, fileOffset: 0x203, isReturn: false });
 });
 
 test('an executable with its own malloc is its own allocator', () => {
@@ -47,7 +48,7 @@ test('operator new is probed in the C++ runtime', () => {
   const cxx = '/usr/lib/x86_64-linux-gnu/libstdc++.so.6';
   const choice = chooseAllocator('/app', [cxx, LIBC], objects({ [LIBC]: glibc, [cxx]: { _Znwm: 0x40, _Znam: 0x80 } }), null);
   assert.equal(choice.cxxRuntime, cxx);
-  assert.deepEqual(choice.probes.filter((p) => p.program === 'new_enter').map((p) => p.symbol).sort(), ['_Znam', '_Znwm']);
+  assert.deepEqual(choice.probes.filter((p) => p.program === 'alloc_enter' && p.cookie === AllocFn.operatorNew).map((p) => p.symbol).sort(), ['_Znam', '_Znwm']);
 });
 
 test('--allocator without malloc is refused with a clear error', () => {
