@@ -67,7 +67,7 @@ demo: build mounts
 	@echo "flame graph: demo-out/flamegraph.svg"
 
 # The benchmarks' tools and workloads (Debian packages), their programs, then
-# the suite itself (about 20 minutes); results in bench/RESULTS.md.
+# the suite itself (6-10 minutes here; BENCH_ARGS=--quick for a check); results in bench/RESULTS.md.
 bench: build mounts
 	@missing=$$(for p in bpftrace heaptrack valgrind sqlite3 python3 xz-utils gcc; do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

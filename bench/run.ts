@@ -1,25 +1,29 @@
 // `make bench`: every benchmark of issue 10 in one run, written to
 // bench/RESULTS.md below its hand-written summary.
 //
-//   node dist/bench/run.js [--quick] [--only loop,real,attach,ingest,loss,memory] [--keep-scratch]
+//   node dist/bench/run.js [--quick] [--only loop,bpftime,real,attach,end,ingest,loss,memory] [--keep-scratch]
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 import { makeBench } from './lib/bench.js';
 import type { Section } from './lib/markdown.js';
-import { describeMachine } from './lib/machine.js';
+import { describeMachine, loadAverage } from './lib/machine.js';
 import { makeScratch, resultsPath } from './lib/paths.js';
 import { attachSection } from './sections/attach.js';
+import { bpfTimeSection } from './sections/bpf-time.js';
 import { ingestSection } from './sections/ingest.js';
 import { lossSection } from './sections/loss.js';
 import { mallocLoopSection } from './sections/malloc-loop.js';
 import { memorySection } from './sections/memory.js';
 import { realProgramsSection } from './sections/real-programs.js';
+import { traceEndSection } from './sections/trace-end.js';
 
 const SECTIONS = {
   loop: mallocLoopSection,
+  bpftime: bpfTimeSection,
   real: realProgramsSection,
   attach: attachSection,
+  end: traceEndSection,
   ingest: ingestSection,
   loss: lossSection,
   memory: memorySection,
@@ -49,6 +53,8 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
+// Described before the run: the commit and the load it started with.
+const machine = await describeMachine();
 const scratch = makeScratch();
 const bench = makeBench(scratch, values.quick);
 const started = performance.now();
@@ -76,7 +82,8 @@ const body = [
   '',
   '## The run',
   '',
-  ...(await describeMachine()),
+  ...machine,
+  `- load average at the end: ${loadAverage()}`,
   `- sections: ${names.join(', ')}${values.quick ? ' (--quick: too few repetitions to trust)' : ''}; whole run ${minutes} min`,
   '',
   ...sections.flatMap((section) => [`## ${section.title}`, '', ...section.lines]),

@@ -5,7 +5,7 @@ import type { Readable, Writable } from 'node:stream';
 
 import type { Report } from '../../src/report/types.js';
 import { readReport } from './loop.js';
-import { cliPath } from './paths.js';
+import { cliPath, runnerPath } from './paths.js';
 import { eachLine, finished, lineMatching, type Finished } from './proc.js';
 
 export interface Traced {
@@ -21,9 +21,11 @@ export interface Traced {
 
 const ATTACHED = /^leakhound: attached to PID (\d+)/;
 
-function start(args: string[], json: string): { leakhound: ChildProcess; attached: Promise<number>; done: Traced['done'] } {
+/** leakhound's CLI, or with --floor the benchmarks' runner in floor mode. */
+function start(args: string[], json: string, floor: boolean): { leakhound: ChildProcess; attached: Promise<number>; done: Traced['done'] } {
+  const entry = floor ? [runnerPath, '--floor'] : [cliPath, 'trace'];
   // A launched command inherits leakhound's stdin: a pipe, so it can be fed.
-  const leakhound = spawn(process.execPath, [cliPath, 'trace', '--json', json, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const leakhound = spawn(process.execPath, [...entry, '--json', json, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   const attached = lineMatching(leakhound.stderr!, ATTACHED, 60_000).then((match) => Number(match[1]));
   const done = finished(leakhound, 600_000).then((result) => ({ finished: result, report: readReport(json) }));
   // A target that never comes up must not leave the promise unobserved.
@@ -32,15 +34,15 @@ function start(args: string[], json: string): { leakhound: ChildProcess; attache
 }
 
 /** `leakhound trace -- COMMAND`; resolves once its probes are in place. */
-export async function launchTraced(command: string[], json: string): Promise<Traced> {
-  const { leakhound, attached, done } = start(['--', ...command], json);
+export async function launchTraced(command: string[], json: string, options: { floor?: boolean } = {}): Promise<Traced> {
+  const { leakhound, attached, done } = start(['--', ...command], json, options.floor ?? false);
   const pid = await attached;
   return { leakhound, pid, stdin: leakhound.stdin!, stdout: leakhound.stdout!, done };
 }
 
 /** `leakhound trace --pid PID`; resolves once its probes are in place. */
 export async function attachTraced(target: ChildProcess, json: string): Promise<Traced> {
-  const { leakhound, attached, done } = start(['--pid', String(target.pid)], json);
+  const { leakhound, attached, done } = start(['--pid', String(target.pid)], json, false);
   await attached;
   return { leakhound, pid: target.pid as number, stdin: target.stdin!, stdout: target.stdout!, done };
 }

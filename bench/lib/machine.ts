@@ -1,5 +1,5 @@
 // The run's circumstances, for RESULTS.md: figures only compare within one run.
-import { cpus, release } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 
 import { repoRoot } from './paths.js';
 import { run } from './proc.js';
@@ -20,8 +20,15 @@ export async function describeMachine(): Promise<string[]> {
     `- date: ${new Date().toISOString()}`,
     `- machine: kernel ${release()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}`,
     `- leakhound: commit ${commit}${dirty}`,
-    `- tools: ${await firstLine(['bpftrace', '--version'])}; heaptrack ${await firstLine(['heaptrack', '--version'])}; ${await firstLine(['valgrind', '--version'])}`,
-    `- workloads: python3 ${await firstLine(['/usr/bin/python3', '--version'])}; sqlite3 ${await firstLine(['sqlite3', '--version'])}; ${await firstLine(['gcc', '--version'])}; ${await firstLine(['xz', '--version'])}`,
-    `- load average at the start: ${(await firstLine(['cat', '/proc/loadavg'])).split(' ').slice(0, 3).join(' ')}`,
+    `- tools: ${await firstLine(['bpftrace', '--version'])}; ${await firstLine(['heaptrack', '--version'])}; ${await firstLine(['valgrind', '--version'])}`,
+    `- workloads: ${await firstLine(['/usr/bin/python3', '--version'])}; sqlite3 ${(await firstLine(['sqlite3', '--version'])).split(' ')[0]}; ${await firstLine(['gcc', '--version'])}; ${await firstLine(['xz', '--version'])}`,
+    `- load average at the start: ${loadAverage()}`,
   ];
+}
+
+/** 1, 5 and 15-minute load averages: above 2 on this 2-CPU machine, others' work competes with the figures. */
+export function loadAverage(): string {
+  return loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
 }

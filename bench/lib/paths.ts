@@ -9,7 +9,7 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const cliPath = path.join(repoRoot, 'dist/src/cli/main.js');
 export const runnerPath = path.join(repoRoot, 'dist/bench/tools/trace-runner.js');
 export const benchSources = path.join(repoRoot, 'bench');
-export const benchBinaries = path.join(repoRoot, '.output/bench');
+const benchBinaries = path.join(repoRoot, '.output/bench');
 export const mallocLoop = path.join(benchBinaries, 'malloc-loop');
 export const resultsPath = path.join(benchSources, 'RESULTS.md');
 

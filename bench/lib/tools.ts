@@ -39,7 +39,12 @@ export const TOOLS: Record<ToolId, Tool> = {
   },
 };
 
+/** A command line as RESULTS.md shows it: `node` for this Node, paths inside the repository relative to it. */
+export function shownArgv(argv: string[]): string {
+  return shellJoin(argv.map((arg) => (arg === process.execPath ? 'node' : shown(arg))));
+}
+
 /** The wrapped command as RESULTS.md shows it, with a placeholder for `out`. */
 export function shownCommand(tool: Tool, command: string[]): string {
-  return shellJoin(tool.wrap(command, '$OUT').map((arg) => (arg === process.execPath ? 'node' : shown(arg))));
+  return shownArgv(tool.wrap(command, '$OUT'));
 }

@@ -1,14 +1,12 @@
 // Issue 10, "Attach": leakhound attached with --pid to a process already
 // running costs what it costs when it launched the process. Two targets: the
 // malloc loop in its endless form and sqlite3 answering queries as a server.
-import type { Readable, Writable } from 'node:stream';
-
 import type { Bench } from '../lib/bench.js';
 import { fixed, grouped, raw, times } from '../lib/format.js';
 import { attachTraced, launchTraced, startBare, Windows, type Traced, type WindowFigures } from '../lib/live.js';
 import { loopCommand } from '../lib/loop.js';
 import { codeBlock, table, type Section } from '../lib/markdown.js';
-import { lineMatching } from '../lib/proc.js';
+import { requests, SQLITE_SERVER } from '../lib/sqlite-server.js';
 import { median, ratio } from '../lib/stats.js';
 
 /** Windows (>= 100 ms each) dropped after the probes go on, then measured. */
@@ -88,34 +86,10 @@ async function loopAttach(bench: Bench, reps: number): Promise<string[]> {
   ];
 }
 
-/** One request: a query that builds, sorts and sums 500 strings, then a
- * marker whose echo says the answer is complete. */
-function query(k: number): string {
-  return [
-    "SELECT count(*), sum(length(x)) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)",
-    ` SELECT printf('%.*c', (i * ${k + 7}) % 300, 'x') AS x FROM n ORDER BY x || i);`,
-    `SELECT 'done-${k}';`,
-    '',
-  ].join('\n');
-}
-
-/** Sends `count` requests one after another; ms per request. */
-async function requests(server: { stdin: Writable; stdout: Readable }, first: number, count: number): Promise<number> {
-  const started = performance.now();
-  for (let k = first; k < first + count; k++) {
-    const answered = lineMatching(server.stdout, new RegExp(`done-${k}\\b`), 120_000);
-    server.stdin.write(query(k));
-    await answered;
-  }
-  return (performance.now() - started) / count;
-}
-
 async function serverAttach(bench: Bench, reps: number): Promise<string[]> {
   const count = bench.quick ? 10 : 40;
   const warmUp = 5;
-  // -interactive: the shell flushes its output before each prompt, so every
-  // answer arrives as soon as it is computed, even through a pipe.
-  const command = ['/usr/bin/sqlite3', '-interactive', ':memory:'];
+  const command = SQLITE_SERVER;
   const modes = { bare: [] as number[], launch: [] as number[], attach: [] as number[] };
   const allocationsPerRequest: number[] = [];
   for (let rep = 1; rep <= reps; rep++) {

@@ -6,8 +6,9 @@ import type { Bench } from '../lib/bench.js';
 import { fixed, grouped, raw } from '../lib/format.js';
 import { codeBlock, table, type Section } from '../lib/markdown.js';
 import { repoRoot } from '../lib/paths.js';
-import { runOk, shellJoin } from '../lib/proc.js';
+import { runOk } from '../lib/proc.js';
 import { median } from '../lib/stats.js';
+import { shownArgv } from '../lib/tools.js';
 
 interface Scenario {
   name: string;
@@ -35,7 +36,7 @@ export async function ingestSection(bench: Bench): Promise<Section> {
   for (const scenario of SCENARIOS) {
     bench.progress(`ingest: ${scenario.name}`);
     const argv = replayCommand(['--events', events, '--reps', reps, ...scenario.args]);
-    commands.push(shellJoin(argv).replace(process.execPath, 'node').replace(`${repoRoot}/`, ''));
+    commands.push(shownArgv(argv));
     const result = await runOk(argv, 600_000);
     const figures = JSON.parse(result.stdout) as { outstanding: number; eventsPerSecond: number[]; eventsPerCpuSecond: number[] };
     const wall = median(figures.eventsPerSecond);

@@ -10,9 +10,9 @@ import { grouped } from '../lib/format.js';
 import { attachTraced } from '../lib/live.js';
 import { loopCommand, runLoop } from '../lib/loop.js';
 import { codeBlock, table, type Section } from '../lib/markdown.js';
-import { lineMatching, shellJoin } from '../lib/proc.js';
-import { TOOLS, type Tool } from '../lib/tools.js';
-import { mallocLoop, runnerPath, shown } from '../lib/paths.js';
+import { mallocLoop, runnerPath } from '../lib/paths.js';
+import { lineMatching } from '../lib/proc.js';
+import { shownCommand, TOOLS, type Tool } from '../lib/tools.js';
 
 /** The trace runner with a small ring buffer. */
 function smallRing(bytes: number): Tool {
@@ -47,7 +47,7 @@ export async function lossSection(bench: Bench): Promise<Section> {
     const result = await runLoop(bench, c.tool, c.args, 600_000);
     const rate = result.nsPerPair.reduce((sum, ns) => sum + ((c.frees ? 2 : 1) * 1e9) / ns, 0);
     rows.push(lossRow(c.name, result.report, c.allocations, c.frees, rate));
-    commands.push(shellJoin(c.tool.wrap(loopCommand(c.args), '$OUT').map((a) => (a === process.execPath ? 'node' : shown(a)))));
+    commands.push(shownCommand(c.tool, loopCommand(c.args)));
     if (c.tool !== TOOLS.leakhound) {
       warningShown = result.finished.stdout.split('\n').find((line) => line.includes('lost events')) ?? '(no line with "lost events")';
     }
@@ -100,10 +100,13 @@ async function stalledReader(bench: Bench, count: number): Promise<{ name: strin
   const traced = await attachTraced(target, `${bench.out('stalled')}.json`);
   const leakhoundPid = traced.leakhound.pid as number;
   process.kill(leakhoundPid, 'SIGSTOP');
-  const finishedLoop = lineMatching(target.stdout!, /^\{"thread"/, 300_000);
-  target.kill('SIGUSR1');
-  await finishedLoop;
-  process.kill(leakhoundPid, 'SIGCONT');
+  try {
+    const finishedLoop = lineMatching(target.stdout!, /^\{"thread"/, 300_000);
+    target.kill('SIGUSR1');
+    await finishedLoop;
+  } finally {
+    process.kill(leakhoundPid, 'SIGCONT');
+  }
   const { report } = await traced.done;
   return {
     name: `reader stopped while one thread mallocs ${grouped(count)} times`,

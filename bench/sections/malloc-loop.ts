@@ -66,7 +66,11 @@ export async function mallocLoopSection(bench: Bench): Promise<Section> {
   const bystanders: { id: ToolId; cpu: number }[] = [];
   for (const id of ['leakhound', 'entryFloor'] as ToolId[]) {
     bench.progress(`malloc loop: a bystander loop while ${TOOLS[id].label} traces another`);
-    bystanders.push({ id, cpu: await bystander(bench, id) });
+    try {
+      bystanders.push({ id, cpu: await bystander(bench, id) });
+    } catch (error) {
+      failures.push(`bystander under ${TOOLS[id].label}: ${(error as Error).message.slice(0, 400)}`);
+    }
   }
 
   const lines: string[] = [

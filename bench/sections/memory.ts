@@ -62,7 +62,6 @@ export async function memorySection(bench: Bench): Promise<Section> {
     ];
   });
   const memlock = (held: Held) => held.maps.reduce((sum, map) => sum + map.bytes_memlock, 0);
-  const allocs = large.maps.find((map) => map.name === 'allocs');
   return {
     title: 'Memory',
     lines: [
@@ -72,7 +71,7 @@ export async function memorySection(bench: Bench): Promise<Section> {
       '',
       ...table(['map', 'type', 'max entries', 'memlock bytes', `memlock with ${grouped(small.outstanding)} outstanding`, 'bytes per entry (preallocated)'], mapRows),
       '',
-      `All maps: ${grouped(memlock(large))} bytes. The live table \`allocs\` is preallocated: ${allocs ? fixed(allocs.bytes_memlock / allocs.max_entries, 1) : 'n/a'} bytes per entry whether used or not, ${allocs ? fixed(allocs.bytes_memlock / large.outstanding, 1) : 'n/a'} bytes per outstanding allocation at ${grouped(large.outstanding)}.`,
+      `All maps: ${grouped(memlock(large))} bytes with ${grouped(large.outstanding)} outstanding, ${grouped(memlock(small))} with ${grouped(small.outstanding)}: ${fixed((memlock(large) - memlock(small)) / grown, 1)} bytes per added outstanding allocation, ${fixed(memlock(large) / large.outstanding, 1)} per outstanding allocation with the fixed part (ring buffer, tables sized at load) spread over them. memlock does not count task storage, allocated per traced thread on its first allocator call.`,
       '',
       '### Node process',
       '',
