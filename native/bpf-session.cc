@@ -33,14 +33,16 @@ void BpfSession::close() {
   ring_ = nullptr;
 }
 
+// libbpf has consumed a record by the time it hands it over, whatever the
+// callback returns: every record is kept, and a full batch stops the
+// consumer with this sentinel after its last record is safe.
+constexpr int kBatchFull = -ENOSPC;
+
 int BpfSession::on_record(void* self, void* data, size_t size) {
   auto* session = static_cast<BpfSession*>(self);
   auto* bytes = static_cast<uint8_t*>(data);
-  // A positive return stops ring_buffer__consume; the record stays for the
-  // next batch.
-  if (session->sink_->size() + size > session->sink_limit_) return 1;
   session->sink_->insert(session->sink_->end(), bytes, bytes + size);
-  return 0;
+  return session->sink_->size() >= session->sink_limit_ ? kBatchFull : 0;
 }
 
 int BpfSession::drain(std::vector<uint8_t>& out, size_t max_bytes) {
@@ -49,7 +51,7 @@ int BpfSession::drain(std::vector<uint8_t>& out, size_t max_bytes) {
   sink_limit_ = max_bytes;
   int n = ring_buffer__consume(ring_);
   sink_ = nullptr;
-  return n < 0 ? n : 0;
+  return n < 0 && n != kBatchFull ? n : 0;
 }
 
 std::vector<uint64_t> BpfSession::counters() const {

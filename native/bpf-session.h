@@ -26,9 +26,9 @@ class BpfSession {
   void close();
   bool is_open() const { return ring_ != nullptr; }
 
-  // Copies every record waiting in the ring buffer, up to max_bytes, into
-  // `out` (cleared first). The records are only valid inside libbpf's
-  // callback, so they are copied there.
+  // Copies the records waiting in the ring buffer into `out` (cleared
+  // first), stopping after the record that reaches max_bytes. The records
+  // are only valid inside libbpf's callback, so they are copied there.
   int drain(std::vector<uint8_t>& out, size_t max_bytes);
   std::vector<uint64_t> counters() const;
   // One stack's frames, or an empty vector when the id is unknown.

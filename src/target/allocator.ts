@@ -123,8 +123,11 @@ function probesFor(path: string, lookup: SymbolLookup, functions: Record<string,
   return probes;
 }
 
-/** Return probes go on before entry probes: a call whose entry was seen
- * must have its return seen too, or its thread's nesting count stays up. */
+/** Probes come off in the reverse order. Return probes go on before entry
+ * probes: a call whose entry was seen must have its return seen too, or its
+ * thread's nesting count stays up. free goes on first and comes off last:
+ * a free missed while allocations are still recorded would show as a leak. */
 function attachOrder(probes: ProbePoint[]): ProbePoint[] {
-  return [...probes.filter((p) => p.isReturn), ...probes.filter((p) => !p.isReturn)];
+  const entries = probes.filter((p) => !p.isReturn);
+  return [...entries.filter((p) => p.program === 'free_enter'), ...probes.filter((p) => p.isReturn), ...entries.filter((p) => p.program !== 'free_enter')];
 }

@@ -22,13 +22,15 @@ function objects(table: Record<string, Record<string, number>>, open = (path: st
 const LIBC = '/usr/lib/x86_64-linux-gnu/libc.so.6';
 const glibc = { malloc: 0x100, free: 0x200, calloc: 0x300, realloc: 0x400, memalign: 0x500, aligned_alloc: 0x500 };
 
-test('glibc is probed when nothing else defines malloc; aliases once; returns first', () => {
+test('glibc is probed when nothing else defines malloc; aliases once; free, then returns, then entries', () => {
   const choice = chooseAllocator('/app', [LIBC], objects({ [LIBC]: glibc }), null);
   assert.equal(choice.allocator, LIBC);
   assert.equal(choice.cxxRuntime, null);
-  const firstEntry = choice.probes.findIndex((p) => !p.isReturn);
-  assert.ok(choice.probes.slice(0, firstEntry).every((p) => p.isReturn));
-  assert.ok(choice.probes.slice(firstEntry).every((p) => !p.isReturn));
+  assert.equal(choice.probes[0].program, 'free_enter', 'free comes off last');
+  const rest = choice.probes.slice(1);
+  const firstEntry = rest.findIndex((p) => !p.isReturn);
+  assert.ok(firstEntry > 0 && rest.slice(0, firstEntry).every((p) => p.isReturn));
+  assert.ok(rest.slice(firstEntry).every((p) => p.program === 'alloc_enter'));
   assert.equal(choice.probes.filter((p) => p.fileOffset === 0x500).length, 2, 'memalign/aligned_alloc probed once (entry + return)');
   assert.deepEqual(choice.probes.find((p) => p.program === 'free_enter'), { program: 'free_enter', cookie: 0, symbol: 'free', path: LIBC, fileOffset: 0x203, isReturn: false });
 });
