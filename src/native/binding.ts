@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 
 import { LeakhoundError } from '../errors.js';
-import { type AddonLayout, layoutMismatches } from './layout.js';
+import { type AddonLayout, type Counters, layoutMismatches, nameCounters } from './layout.js';
 import type { Instruction } from '../target/probe-site.js';
 import type { ElfReaderAddon } from './elf-types.js';
 
@@ -63,6 +63,11 @@ export interface InstructionDecoderAddon {
 export interface Addon extends ProcessControlAddon, ElfReaderAddon, InstructionDecoderAddon {
   layout: AddonLayout;
   Tracer: new (kind: 'user' | 'kernel', options: TracerOptions) => NativeTracer;
+}
+
+/** The tracer's loss counters, named. */
+export function readCounters(tracer: NativeTracer): Counters {
+  return nameCounters(tracer.counters(), tracer.missedRuns());
 }
 
 let loaded: Addon | undefined;

@@ -76,6 +76,12 @@ export function layoutMismatches(addon: AddonLayout): string[] {
     .map((key) => `${key}: addon ${addon[key]}, TypeScript ${ours[key]}`);
 }
 
+/** Events dropped by a full ring buffer, or never seen: the kernel skips a
+ * program while another BPF program runs on the same CPU. */
+export function lostEvents(counters: Counters): number {
+  return counters.ringbufDrops + counters.missedRuns;
+}
+
 /** Names the addon's counter array. */
 export function nameCounters(values: number[], missedRuns: number): Counters {
   return { ...(Object.fromEntries(COUNTERS.map((name, i) => [name, values[i] ?? 0])) as Record<CounterName, number>), missedRuns };

@@ -1,7 +1,7 @@
 // Ledger + counters + symbolized frames -> the report every renderer takes.
 import type { Ledger } from '../aggregate/ledger.js';
-import type { NativeTracer } from '../native/binding.js';
-import { nameCounters } from '../native/layout.js';
+import { type NativeTracer, readCounters } from '../native/binding.js';
+import { lostEvents } from '../native/layout.js';
 import { type Frame, type Report, REPORT_SCHEMA } from './types.js';
 
 export interface ReportInput {
@@ -27,7 +27,7 @@ export function buildReport(input: ReportInput): Report {
   // BPF timestamps and hrtime are both CLOCK_MONOTONIC.
   const totals = input.ledger.byStack(Number(process.hrtime.bigint()) - input.olderThanMs * 1e6);
   const frames = input.resolveStacks(totals.map((total) => (total.stackId === 0 ? [] : input.readStack(total.stackId))));
-  const counters = nameCounters(input.tracer.counters(), input.tracer.missedRuns());
+  const counters = readCounters(input.tracer);
   const scale = input.sampleEvery ?? 1;
   return {
     schema: REPORT_SCHEMA,
@@ -39,9 +39,7 @@ export function buildReport(input: ReportInput): Report {
       outstandingAllocations: scale * totals.reduce((sum, total) => sum + total.allocations, 0),
       allocations: scale * input.ledger.allocations,
       frees: scale * input.ledger.frees,
-      // Dropped by a full ring buffer, or never seen: the kernel skips a
-      // program while another BPF program runs on the same CPU.
-      lostEvents: counters.ringbufDrops + counters.missedRuns,
+      lostEvents: lostEvents(counters),
       failedStacks: counters.stackFailures + counters.stacksFull,
       tableFull: counters.allocsFull + counters.stateFailures,
       truncatedStacks: counters.truncated,

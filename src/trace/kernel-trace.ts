@@ -50,8 +50,6 @@ export const TRACEPOINTS = [
 /** The kernel keeps TASK_COMM_LEN (16) bytes of a command name, NUL included. */
 export const COMM_BYTES = 15;
 
-const POLL_MS = 50;
-
 export async function traceKernel(options: KernelTraceOptions): Promise<KernelTraceResult> {
   checkPrivileges();
   checkBtf();
@@ -82,7 +80,6 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: Kernel
     tracer,
     ledger,
     stop,
-    pollMs: POLL_MS,
     durationMs: options.durationMs,
     intervalMs: options.intervalMs,
     say: options.say,

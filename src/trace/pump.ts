@@ -8,12 +8,13 @@ import { summaryLine } from './summary-line.js';
 
 export type StopReason = 'duration' | 'signal' | 'target-exit';
 
+/** How often the ring buffer is drained: the live view's lag. */
+export const POLL_MS = 50;
+
 export interface PumpOptions {
   tracer: NativeTracer;
   ledger: Ledger;
   stop: StopSignal;
-  /** How often the ring buffer is drained: the live view's lag. */
-  pollMs: number;
   durationMs: number | null;
   /** Every this many ms, a summary line goes to `say`. */
   intervalMs: number | null;
@@ -83,7 +84,7 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
         reject(error);
       }
     };
-    timer = setInterval(tick, options.pollMs);
+    timer = setInterval(tick, POLL_MS);
     options.stop.whenRequested(() => finish('signal'));
   });
 }

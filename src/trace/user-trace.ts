@@ -13,7 +13,7 @@ import { chooseAllocator, type ProbeEnvironment, type ProbePoint } from '../targ
 import { chooseProbeSite } from '../target/probe-site.js';
 import { launchHeld } from '../target/launch.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
-import { pump, type StopReason } from './pump.js';
+import { POLL_MS, pump, type StopReason } from './pump.js';
 import { StopSignal } from './stop-signal.js';
 
 export interface UserTraceOptions {
@@ -43,8 +43,6 @@ export interface UserTraceResult {
   /** For a launched command: resolves with its exit status once it ends. */
   commandExit: Promise<ExitStatus> | null;
 }
-
-const POLL_MS = 50;
 
 export async function traceUser(options: UserTraceOptions): Promise<UserTraceResult> {
   checkPrivileges();
@@ -98,7 +96,6 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
     tracer,
     ledger,
     stop,
-    pollMs: POLL_MS,
     durationMs: options.durationMs,
     intervalMs: options.intervalMs,
     targetEnded,
