@@ -76,7 +76,7 @@ static __always_inline void emit_alloc(__u64 addr, __u64 size, __u64 stack_id, _
 	struct alloc_info info = {
 		.size = size,
 		.stack_id = stack_id,
-		.ts_ns = bpf_ktime_get_ns(),
+		.ts_ns = bpf_jiffies64(),
 	};
 
 	emit(LH_EVENT_ALLOC, flags, addr, &info);
@@ -114,6 +114,15 @@ static __always_inline __u64 intern_stack(__u64 hash, const struct lh_stack *sta
 	if (bpf_map_lookup_elem(&stacks, &id))
 		return id;
 	return store_stack(id, stack);
+}
+
+/* Run by user space (BPF_PROG_TEST_RUN), never attached. */
+SEC("syscall")
+int read_clock(struct lh_clock *clock)
+{
+	clock->ticks = bpf_jiffies64();
+	clock->ns = bpf_ktime_get_ns();
+	return 0;
 }
 
 static __always_inline __u64 hash_step(__u64 hash, __u64 value)

@@ -40,8 +40,28 @@ struct lh_event {
 	__u64 ts_ns;
 };
 
+/* The clock BPF stamps records with (jiffies: reading the nanosecond clock
+ * costs ~100 ns per allocation on a VM), beside the nanosecond clock, read
+ * together so that user space can relate the two. */
+struct lh_clock {
+	__u64 ticks;
+	__u64 ns;
+};
+
 struct lh_stack {
 	__u64 ips[LH_MAX_STACK_DEPTH];
+};
+
+/* Code built without frame pointers, as address ranges of the target. A
+ * return address in such code says the frame pointer after it is stale: the
+ * walk follows it only while the stack copy in hand covers it. */
+#define LH_MAX_CODE_RANGES 16
+
+struct lh_code_ranges {
+	__u32 count;
+	__u32 pad;
+	__u64 start[LH_MAX_CODE_RANGES];
+	__u64 end[LH_MAX_CODE_RANGES];
 };
 
 /* The allocator functions the user-space program knows; the value passed to

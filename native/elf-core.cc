@@ -243,6 +243,33 @@ std::vector<FunctionSymbol> find_function_symbols(const std::string& path,
   return symbols;
 }
 
+std::vector<FunctionSymbol> sample_function_symbols(const std::string& path, size_t max) {
+  ElfFile file(path);
+  std::vector<LoadSegment> segments = load_segments(file.elf(), file.size());
+  std::vector<FunctionSymbol> all;
+  // .symtab names local functions too: a fairer sample than the exports.
+  for (GElf_Word type : {SHT_SYMTAB, SHT_DYNSYM}) {
+    for (const SymbolTable& table : symbol_tables(file.elf(), type)) {
+      Elf_Data* data = elf_getdata(table.scn, nullptr);
+      size_t entsize = gelf_fsize(file.elf(), ELF_T_SYM, 1, EV_CURRENT);
+      if (!data || entsize == 0) continue;
+      size_t count = data->d_size / entsize;
+      for (size_t i = 1; i < count; ++i) {
+        GElf_Sym sym;
+        if (!gelf_getsym(data, static_cast<int>(i), &sym)) break;
+        if (GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == SHN_UNDEF || sym.st_size == 0) continue;
+        std::optional<uint64_t> offset = vaddr_to_file_offset(segments, sym.st_value);
+        if (offset) all.push_back({"", sym.st_value, *offset, sym.st_size});
+      }
+    }
+    if (!all.empty()) break;
+  }
+  if (all.size() <= max) return all;
+  std::vector<FunctionSymbol> sample;
+  for (size_t i = 0; i < max; ++i) sample.push_back(all[i * all.size() / max]);
+  return sample;
+}
+
 ElfSummary read_elf_summary(const std::string& path) {
   ElfFile file(path);
   Elf* elf = file.elf();

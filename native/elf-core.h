@@ -51,6 +51,10 @@ struct LoadSegment {
 std::vector<FunctionSymbol> find_function_symbols(const std::string& path,
                                                   const std::vector<std::string>& names);
 
+// Up to `max` functions with a size, spread over .symtab (or .dynsym when
+// there is none); names are left empty. Throws ElfError.
+std::vector<FunctionSymbol> sample_function_symbols(const std::string& path, size_t max);
+
 // Throws ElfError.
 ElfSummary read_elf_summary(const std::string& path);
 

@@ -2,6 +2,7 @@
 // objects out, ElfError -> ELF_INVALID.
 #include "elf-reader.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "elf-core.h"
@@ -64,16 +65,7 @@ const char* type_name(ElfType type) {
   return "other";
 }
 
-Napi::Value ElfSymbols(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string path = string_argument(info, 0, "path");
-  std::vector<std::string> names = string_list(info, 1, "names");
-  std::vector<FunctionSymbol> symbols;
-  try {
-    symbols = find_function_symbols(path, names);
-  } catch (const ElfError& error) {
-    throw_error(env, "ELF_INVALID", error.what(), error.err());
-  }
+Napi::Array symbol_array(Napi::Env env, const std::vector<FunctionSymbol>& symbols) {
   Napi::Array out = Napi::Array::New(env, symbols.size());
   for (uint32_t i = 0; i < symbols.size(); ++i) {
     Napi::Object symbol = Napi::Object::New(env);
@@ -84,6 +76,31 @@ Napi::Value ElfSymbols(const Napi::CallbackInfo& info) {
     out.Set(i, symbol);
   }
   return out;
+}
+
+Napi::Value ElfSymbols(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = string_argument(info, 0, "path");
+  std::vector<std::string> names = string_list(info, 1, "names");
+  try {
+    return symbol_array(env, find_function_symbols(path, names));
+  } catch (const ElfError& error) {
+    throw_error(env, "ELF_INVALID", error.what(), error.err());
+  }
+}
+
+// elfFunctionSample(path, max): functions spread over the symbol table, for
+// judging how the object was compiled.
+Napi::Value ElfFunctionSample(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = string_argument(info, 0, "path");
+  if (!info[1].IsNumber()) throw Napi::TypeError::New(env, "max must be a number");
+  size_t max = static_cast<size_t>(std::clamp(info[1].As<Napi::Number>().DoubleValue(), 0.0, 65536.0));
+  try {
+    return symbol_array(env, sample_function_symbols(path, max));
+  } catch (const ElfError& error) {
+    throw_error(env, "ELF_INVALID", error.what(), error.err());
+  }
 }
 
 Napi::Value ElfInfo(const Napi::CallbackInfo& info) {
@@ -144,6 +161,7 @@ class Symbolizer : public Napi::ObjectWrap<Symbolizer> {
 void init_elf_reader(Napi::Env env, Napi::Object exports) {
   exports.Set("elfSymbols", Napi::Function::New(env, ElfSymbols, "elfSymbols"));
   exports.Set("elfInfo", Napi::Function::New(env, ElfInfo, "elfInfo"));
+  exports.Set("elfFunctionSample", Napi::Function::New(env, ElfFunctionSample, "elfFunctionSample"));
   exports.Set("Symbolizer", Symbolizer::Define(env));
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "errors.h"
+#include "../bpf/leakhound.h"
 #include "uprobe-multi.h"
 
 namespace leakhound {
@@ -40,7 +41,9 @@ Napi::Function Tracer::Define(Napi::Env env) {
                          InstanceMethod<&Tracer::Counters>("counters"),
                          InstanceMethod<&Tracer::MissedRuns>("missedRuns"),
                          InstanceMethod<&Tracer::Stack>("stack"),
+                         InstanceMethod<&Tracer::Clock>("clock"),
                          InstanceMethod<&Tracer::Lookup>("lookup"),
+                         InstanceMethod<&Tracer::Update>("update"),
                          InstanceMethod<&Tracer::Detach>("detach"),
                          InstanceMethod<&Tracer::Close>("close"),
                      });
@@ -171,6 +174,26 @@ Napi::Value Tracer::MissedRuns(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(missed));
 }
 
+// clock(): {ticks, ns}, the kernel's tick count and monotonic nanoseconds
+// read together by the object's read_clock program.
+Napi::Value Tracer::Clock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!loaded_.obj) throw_error(env, "CLOSED", "tracer is closed");
+  bpf_program* program = bpf_object__find_program_by_name(loaded_.obj, "read_clock");
+  if (!program) throw_error(env, "EINVAL", "the BPF object has no read_clock program");
+  lh_clock clock = {};
+  // A syscall program's context is copied back over ctx_in.
+  LIBBPF_OPTS(bpf_test_run_opts, opts);
+  opts.ctx_in = &clock;
+  opts.ctx_size_in = sizeof(clock);
+  int err = bpf_prog_test_run_opts(bpf_program__fd(program), &opts);
+  if (err) throw_error(env, "READ_FAILED", "cannot read the kernel's clocks", -err);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("ticks", static_cast<double>(clock.ticks));
+  out.Set("ns", static_cast<double>(clock.ns));
+  return out;
+}
+
 // stack(id): BigUint64Array of return addresses, innermost first.
 Napi::Value Tracer::Stack(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -182,24 +205,57 @@ Napi::Value Tracer::Stack(const Napi::CallbackInfo& info) {
   return Napi::TypedArrayOf<uint64_t>::New(env, ips.size(), buffer, 0, napi_biguint64_array);
 }
 
+namespace {
+
+// A map of the loaded object by name, and a numeric key in the width it takes.
+struct MapKey {
+  bpf_map* map;
+  uint64_t key64;
+  uint32_t key32;
+  size_t size;
+  const void* data() const { return size == sizeof(key64) ? static_cast<const void*>(&key64) : &key32; }
+};
+
+MapKey map_key(Napi::Env env, bpf_object* obj, const Napi::CallbackInfo& info) {
+  std::string name = info[0].As<Napi::String>();
+  bpf_map* map = bpf_object__find_map_by_name(obj, name.c_str());
+  if (!map) throw_error(env, "EINVAL", "no BPF map named '" + name + "'");
+  uint64_t key = static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value());
+  MapKey out{map, key, static_cast<uint32_t>(key), bpf_map__key_size(map)};
+  if (out.size != sizeof(out.key64) && out.size != sizeof(out.key32))
+    throw_error(env, "EINVAL", "BPF map '" + name + "' has no numeric key");
+  return out;
+}
+
+}  // namespace
+
 // lookup(mapName, key): the value under a numeric (u32 or u64) key, as a
 // Buffer, or null when there is none. Not for per-CPU maps.
 Napi::Value Tracer::Lookup(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!loaded_.obj) throw_error(env, "CLOSED", "tracer is closed");
-  std::string name = info[0].As<Napi::String>();
-  bpf_map* map = bpf_object__find_map_by_name(loaded_.obj, name.c_str());
-  if (!map) throw_error(env, "EINVAL", "no BPF map named '" + name + "'");
-  uint64_t key = static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value());
-  uint32_t key32 = static_cast<uint32_t>(key);
-  size_t key_size = bpf_map__key_size(map);
-  if (key_size != sizeof(key) && key_size != sizeof(key32)) throw_error(env, "EINVAL", "BPF map '" + name + "' has no numeric key");
-  std::vector<uint8_t> value(bpf_map__value_size(map));
-  int err = bpf_map__lookup_elem(map, key_size == sizeof(key) ? static_cast<const void*>(&key) : &key32, key_size,
-                                 value.data(), value.size(), 0);
+  MapKey key = map_key(env, loaded_.obj, info);
+  std::vector<uint8_t> value(bpf_map__value_size(key.map));
+  int err = bpf_map__lookup_elem(key.map, key.data(), key.size, value.data(), value.size(), 0);
   if (err == -ENOENT) return env.Null();
-  if (err) throw_error(env, "READ_FAILED", "cannot read BPF map '" + name + "'", -err);
+  if (err) throw_error(env, "READ_FAILED", "cannot read BPF map '" + std::string(bpf_map__name(key.map)) + "'", -err);
   return Napi::Buffer<uint8_t>::Copy(env, value.data(), value.size());
+}
+
+// update(mapName, key, value): writes a whole value (a Buffer of the map's
+// value size) under a numeric key. Not for per-CPU maps.
+Napi::Value Tracer::Update(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!loaded_.obj) throw_error(env, "CLOSED", "tracer is closed");
+  MapKey key = map_key(env, loaded_.obj, info);
+  std::string name = bpf_map__name(key.map);
+  if (!info[2].IsBuffer()) throw Napi::TypeError::New(env, "value must be a Buffer");
+  Napi::Buffer<uint8_t> value = info[2].As<Napi::Buffer<uint8_t>>();
+  if (value.Length() != bpf_map__value_size(key.map))
+    throw_error(env, "EINVAL", "a value of BPF map '" + name + "' is " + std::to_string(bpf_map__value_size(key.map)) + " bytes");
+  int err = bpf_map__update_elem(key.map, key.data(), key.size, value.Data(), value.Length(), BPF_ANY);
+  if (err) throw_error(env, "WRITE_FAILED", "cannot write BPF map '" + name + "'", -err);
+  return env.Undefined();
 }
 
 Napi::Value Tracer::Detach(const Napi::CallbackInfo& info) {

@@ -25,7 +25,9 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Napi::Value Counters(const Napi::CallbackInfo& info);
   Napi::Value MissedRuns(const Napi::CallbackInfo& info);
   Napi::Value Stack(const Napi::CallbackInfo& info);
+  Napi::Value Clock(const Napi::CallbackInfo& info);
   Napi::Value Lookup(const Napi::CallbackInfo& info);
+  Napi::Value Update(const Napi::CallbackInfo& info);
   Napi::Value Detach(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 

@@ -37,6 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& symbol : leakhound::find_function_symbols(
              path, {"main", "_start", "chosen_alloc", "__libpthread_version_placeholder"}))
       offsets.push_back(symbol.file_offset + 1);
+    for (const auto& symbol : leakhound::sample_function_symbols(path, 8)) offsets.push_back(symbol.file_offset);
   } catch (const leakhound::ElfError&) {
   }
   // A few offsets picked by the input itself reach the DWARF readers elsewhere.

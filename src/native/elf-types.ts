@@ -45,6 +45,9 @@ export interface ElfReaderAddon {
   /** At most one per name, .dynsym preferred; names not defined are left out.
    * Throws code ELF_INVALID for a missing, unreadable or malformed file. */
   elfSymbols(path: string, names: string[]): ElfSymbol[];
+  /** Up to `max` functions with a size, spread over .symtab (.dynsym when
+   * there is none), names left empty. Throws code ELF_INVALID as elfSymbols does. */
+  elfFunctionSample(path: string, max: number): ElfSymbol[];
   /** Throws code ELF_INVALID as elfSymbols does. */
   elfInfo(path: string): ElfInfo;
   Symbolizer: new () => NativeSymbolizer;

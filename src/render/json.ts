@@ -21,6 +21,7 @@ function stackJson(stack: StackReport): StackReport {
     allocations: stack.allocations,
     frames: stack.frames.map(frameJson),
     truncated: stack.truncated,
+    partial: stack.partial,
   };
   if (stack.cache !== undefined) json.cache = stack.cache;
   return json;
@@ -42,6 +43,7 @@ export function renderJson(report: Report): string {
       failedStacks: totals.failedStacks,
       tableFull: totals.tableFull,
       truncatedStacks: totals.truncatedStacks,
+      partialStacks: totals.partialStacks,
     },
     stacks: report.stacks.map(stackJson),
   };

@@ -26,12 +26,14 @@ export function frameName(frame: Frame): string {
 /**
  * Root first. A truncated stack hangs under a `[truncated]` root, since its
  * outermost frame is not the real root and must not merge with stacks that
- * truly start there; a stack with no frames is `[unknown]`, as in FlameGraph.
+ * truly start there; so does a partial stack under `[partial]`. A stack with
+ * no frames is `[unknown]`, as in FlameGraph.
  */
 export function stackPath(stack: StackReport, mode: Report['mode']): PathFrame[] {
   const kind: PathFrameKind = mode === 'kernel' ? 'kernel' : 'user';
   const path: PathFrame[] = stack.frames.map((frame) => ({ name: frameName(frame), kind })).reverse();
   if (path.length === 0) path.push({ name: '[unknown]', kind: 'marker' });
+  if (stack.partial) path.unshift({ name: '[partial]', kind: 'marker' });
   if (stack.truncated) path.unshift({ name: '[truncated]', kind: 'marker' });
   return path;
 }

@@ -54,6 +54,7 @@ function stackLines(stack: StackReport, rank: number, mode: Report['mode']): str
   for (const frame of stack.frames) lines.push(`    ${frameText(frame)}`);
   if (stack.frames.length === 0) lines.push('    [no stack]');
   if (stack.truncated) lines.push('    [truncated]');
+  if (stack.partial) lines.push('    [partial: through code without frame pointers, callers may be missing]');
   return lines;
 }
 

@@ -1,7 +1,8 @@
 // Ledger + counters + symbolized frames -> the report every renderer takes.
 import type { Ledger } from '../aggregate/ledger.js';
-import { type NativeTracer, readCounters } from '../native/binding.js';
+import { type KernelClock, type NativeTracer, readCounters } from '../native/binding.js';
 import { lostEvents } from '../native/layout.js';
+import { bornBeforeTick } from './ticks.js';
 import { type Frame, type Report, REPORT_SCHEMA } from './types.js';
 
 export interface ReportInput {
@@ -11,24 +12,27 @@ export interface ReportInput {
   ledger: Ledger;
   /** Read for its counters; the probes are already off. */
   tracer: NativeTracer;
-  /** Only allocations at least this old count as outstanding (--older-than). */
+  /** Only allocations at least this old when tracing stopped count as outstanding (--older-than). */
   olderThanMs: number;
+  endClock: KernelClock;
   /** A stack's return addresses, innermost first. */
   readStack: (stackId: number) => number[];
   /** Symbolizes many stacks at once, so each object is opened once. */
   resolveStacks: (stacks: number[][]) => Frame[][];
   /** One allocation in this many was kept (1: all); figures are scaled by it. */
   sampleEvery?: number;
+  /** Whether a stack's frames may be missing callers (user mode). */
+  isPartial?: (frames: Frame[]) => boolean;
   /** Slab cache name of a stack, where the kernel gives one. */
   cacheOf?: (stackId: number) => string | undefined;
 }
 
 export function buildReport(input: ReportInput): Report {
-  // BPF timestamps and hrtime are both CLOCK_MONOTONIC.
-  const totals = input.ledger.byStack(Number(process.hrtime.bigint()) - input.olderThanMs * 1e6);
+  const totals = input.ledger.byStack(bornBeforeTick(input.endClock, input.olderThanMs));
   const frames = input.resolveStacks(totals.map((total) => (total.stackId === 0 ? [] : input.readStack(total.stackId))));
   const counters = readCounters(input.tracer);
   const scale = input.sampleEvery ?? 1;
+  const partial = frames.map((stack) => input.isPartial?.(stack) ?? false);
   return {
     schema: REPORT_SCHEMA,
     mode: input.mode,
@@ -43,6 +47,7 @@ export function buildReport(input: ReportInput): Report {
       failedStacks: counters.stackFailures + counters.stacksFull,
       tableFull: counters.allocsFull + counters.stateFailures,
       truncatedStacks: counters.truncated,
+      partialStacks: partial.filter(Boolean).length,
       ...(scale > 1 ? { sampleEvery: scale } : {}),
     },
     stacks: totals.map((total, i) => {
@@ -52,6 +57,7 @@ export function buildReport(input: ReportInput): Report {
         allocations: scale * total.allocations,
         frames: frames[i],
         truncated: total.truncated,
+        partial: partial[i],
         ...(cache === undefined ? {} : { cache }),
       };
     }),

@@ -23,6 +23,9 @@ export interface StackReport {
   frames: Frame[];
   /** The frame-pointer walk reached the depth limit. */
   truncated: boolean;
+  /** The walk passed through, or ended in, code without frame pointers:
+   * callers may be missing (always false in kernel mode). */
+  partial: boolean;
   /** The slab cache the objects came from (kernel mode), when known. */
   cache?: string;
 }
@@ -38,6 +41,8 @@ export interface Totals {
   /** Allocations the live table had no room for (not counted above). */
   tableFull: number;
   truncatedStacks: number;
+  /** Stacks in this report marked partial. */
+  partialStacks: number;
   /** Set when only one allocation in this many was kept: every figure above
    * and per stack is then scaled up by it, an estimate. */
   sampleEvery?: number;

@@ -78,6 +78,13 @@ export class ModuleMap {
     return [...seen];
   }
 
+  /** Executable ranges of files, by address. */
+  code(): { path: string; start: number; end: number }[] {
+    return this.#ranges
+      .filter((mapping) => isFileBacked(mapping) && !mapping.deleted && mapping.perms.includes('x'))
+      .map((mapping) => ({ path: mapping.path as string, start: mapping.start, end: mapping.end }));
+  }
+
   /** The path leakhound opens for a file the target mapped: through the
    * target's root (containers) while that exists, else as named. */
   openPath(pid: number, path: string, exists: (path: string) => boolean = existsSync): string {

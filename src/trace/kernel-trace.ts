@@ -93,6 +93,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: Kernel
     ledger,
     tracer,
     olderThanMs: options.olderThanMs,
+    endClock: result.endClock,
     // Stack frames are full 64-bit addresses; kallsyms works on the low 48 bits.
     readStack: (id) => Array.from(tracer.stack(id), low48),
     resolveStacks: (stacks) => kallsyms.resolveStacks(stacks),

@@ -2,7 +2,7 @@
 // the first of duration, signal or the target's end.
 import type { Ledger } from '../aggregate/ledger.js';
 import { decodeBatch, type EventSink } from '../ingest/decode.js';
-import type { NativeTracer } from '../native/binding.js';
+import type { KernelClock, NativeTracer } from '../native/binding.js';
 import type { StopSignal } from './stop-signal.js';
 import { summaryLine } from './summary-line.js';
 
@@ -29,6 +29,8 @@ export interface PumpResult {
   reason: StopReason;
   durationMs: number;
   events: number;
+  /** The kernel's clocks when tracing stopped: ages (--older-than) count to here. */
+  endClock: KernelClock;
 }
 
 /** Batches one tick may take: a producer faster than the decoder must not
@@ -58,12 +60,13 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
       stopListening();
       const durationMs = performance.now() - started;
       try {
+        const endClock = options.tracer.clock();
         // Probes off first (removing uprobes takes a while: not traced
         // time), then whatever they had already submitted.
         options.tracer.detach();
         events += drainAll(options.tracer, options.ledger);
         options.afterDrain?.();
-        resolve({ reason, durationMs, events });
+        resolve({ reason, durationMs, events, endClock });
       } catch (error) {
         reject(error);
       }

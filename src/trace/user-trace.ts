@@ -3,13 +3,15 @@
 import { Ledger } from '../aggregate/ledger.js';
 import { LeakhoundError } from '../errors.js';
 import { addon, type ExitStatus, type NativeTracer } from '../native/binding.js';
-import { MAX_STACK_DEPTH } from '../native/layout.js';
+import { CODE_RANGES, encodeCodeRanges, MAX_STACK_DEPTH } from '../native/layout.js';
 import { buildReport } from '../report/build.js';
+import { isPartialStack } from '../report/partial.js';
 import type { Report } from '../report/types.js';
 import { ModuleMap } from '../symbolize/module-map.js';
 import { readMaps } from '../symbolize/proc-maps.js';
 import { UserSymbolizer } from '../symbolize/user-symbolizer.js';
 import { chooseAllocator, type ProbeEnvironment, type ProbePoint } from '../target/allocator.js';
+import { FramePointerCensus } from '../target/frame-pointers.js';
 import { chooseProbeSite } from '../target/probe-site.js';
 import { launchHeld } from '../target/launch.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
@@ -71,10 +73,16 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
   let exited: ExitStatus | null = launched?.exitedEarly ?? null;
   let gone = exited !== null;
   const modules = new ModuleMap();
+  const census = new FramePointerCensus({
+    sample: (path, max) => addon().elfFunctionSample(path, max),
+    decode: (path, fileOffset, size) => addon().decodeFunction(path, fileOffset, size),
+  });
+  const keepsFramePointers = (module: string) => census.keeps(modules.openPath(pid, module));
   try {
     if (!gone) {
       modules.add(readTargetMaps(pid));
       const choice = chooseAllocator(modules.executable(), modules.libraries(), probeEnvironment(modules, pid, options), options.allocator);
+      tracer.update('no_frame_pointer_code', 0, encodeCodeRanges(codeWithoutFramePointers(modules, keepsFramePointers, choice.allocator, options)));
       attachAll(tracer, choice.probes, pid);
       options.say(`attached to PID ${pid} (${choice.probes.length} probes on ${choice.allocator}${choice.cxxRuntime ? ` and ${choice.cxxRuntime}` : ''})`);
     }
@@ -119,8 +127,10 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
       ledger,
       tracer,
       olderThanMs: options.olderThanMs,
+      endClock: result.endClock,
       readStack: (id) => Array.from(tracer.stack(id), Number),
       resolveStacks: (stacks) => symbolizer.resolveStacks(stacks),
+      isPartial: (frames) => isPartialStack(frames, keepsFramePointers),
       sampleEvery: options.sampleEvery,
     });
     return { report, reason: result.reason, commandExit: launched ? waitForExit(pid, exited, result.reason) : null };
@@ -139,6 +149,26 @@ function probeEnvironment(modules: ModuleMap, pid: number, options: UserTraceOpt
       return Number.isNaN(site.fileOffset) ? symbol.fileOffset : site.fileOffset;
     },
   };
+}
+
+/**
+ * The target's code without frame pointers, for the walk to stop in rather
+ * than pay for a copy of the stack it cannot trust. The allocator's object
+ * goes first (every main-thread stack ends in it, in glibc), then the
+ * program; what does not fit is walked as code with frame pointers.
+ */
+function codeWithoutFramePointers(modules: ModuleMap, keeps: (module: string) => boolean | null, allocator: string, options: UserTraceOptions) {
+  const rank = (path: string) => (path === allocator ? 0 : path === modules.executable() ? 1 : 2);
+  const ranges = modules
+    .code()
+    .filter((range) => keeps(range.path) === false)
+    .sort((a, b) => rank(a.path) - rank(b.path) || a.start - b.start);
+  if (options.verbose) {
+    const named = [...new Set(ranges.map((range) => range.path))];
+    options.say(`code without frame pointers: ${named.length === 0 ? 'none' : named.join(', ')}`);
+    if (ranges.length > CODE_RANGES.max) options.say(`only the first ${CODE_RANGES.max} of ${ranges.length} such ranges stop the stack walk`);
+  }
+  return ranges;
 }
 
 /** One call per program and object: with uprobe_multi links, one link each. */

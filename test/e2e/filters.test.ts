@@ -1,13 +1,16 @@
 // --min-size/--max-size keep only blocks within the bounds (the bounds are
 // chosen between the fixture's sizes, so inclusive and exclusive readings
-// agree); --top N lists the N largest stacks in the text report.
+// agree); --older-than keeps blocks old enough; --top N lists the N largest
+// stacks in the text report.
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { test } from 'node:test';
 import { requireBpf } from '../helpers/bpf.js';
 import { assertStacksSane } from '../helpers/check-report.js';
 import { runCli } from '../helpers/cli.js';
 import { fixtureBinary, loadExpectation, siteBytes } from '../helpers/expectations.js';
 import { siteFigures } from '../helpers/report.js';
+import { fixtureBinaries } from '../helpers/paths.js';
 import { traceCommand } from '../helpers/trace.js';
 
 const e = loadExpectation('allocators');
@@ -24,6 +27,16 @@ test('filters: --min-size and --max-size bound the block size', { timeout: 30_00
     assert.deepEqual(siteFigures(report, site.symbol), expected, `figures at ${site.symbol}`);
   }
   assertStacksSane(report);
+});
+
+test('filters: --older-than keeps the blocks made long enough before the report', { timeout: 30_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  // The fixture leaks at site_early, sleeps 1.5 s, leaks at site_late and exits.
+  const { report } = await traceCommand(t, [path.join(fixtureBinaries, 'aging')], ['--older-than', '1000']);
+  assert.deepEqual(siteFigures(report, 'site_early'), { bytes: 1000, allocations: 10 });
+  assert.deepEqual(siteFigures(report, 'site_late'), { bytes: 0, allocations: 0 });
+  const { report: all } = await traceCommand(t, [path.join(fixtureBinaries, 'aging')]);
+  assert.deepEqual(siteFigures(all, 'site_late'), { bytes: 1000, allocations: 20 });
 });
 
 test('filters: --top N lists the N largest stacks in the text report', { timeout: 30_000 }, async (t) => {

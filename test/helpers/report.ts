@@ -16,6 +16,7 @@ export interface ReportStack {
   bytes: number;
   allocations: number;
   truncated: boolean;
+  partial: boolean;
   frames: ReportFrame[];
 }
 
@@ -30,6 +31,8 @@ export interface Report {
     allocations: number;
     frees: number;
     lostEvents: number;
+    truncatedStacks: number;
+    partialStacks: number;
   };
   stacks: ReportStack[];
 }

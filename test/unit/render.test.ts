@@ -74,10 +74,11 @@ function twoStackReport(a: number, b: number): Report {
     allocations: 1,
     frames: [userFrame(symbol, null, null, 0, '0x1000')],
     truncated: false,
+    partial: false,
   });
   return {
     ...userReport,
-    totals: { ...userReport.totals, outstandingBytes: a + b, outstandingAllocations: 2, failedStacks: 0, truncatedStacks: 0 },
+    totals: { ...userReport.totals, outstandingBytes: a + b, outstandingAllocations: 2, failedStacks: 0, truncatedStacks: 0, partialStacks: 0 },
     stacks: [stack('alpha', a), stack('beta', b)],
   };
 }
@@ -128,6 +129,7 @@ const stackArb: fc.Arbitrary<StackReport> = fc
     allocations: fc.nat({ max: 1 << 20 }),
     frames: fc.array(frameArb, { maxLength: 8 }),
     truncated: fc.boolean(),
+    partial: fc.boolean(),
     cache: fc.option(hostileName, { nil: undefined }),
   })
   .map(({ cache, ...stack }) => (cache === undefined ? stack : { ...stack, cache }));
@@ -156,6 +158,7 @@ const reportArb: fc.Arbitrary<Report> = fc
       failedStacks: 0,
       tableFull: 0,
       truncatedStacks: stacks.filter((s) => s.truncated).length,
+      partialStacks: stacks.filter((s) => s.partial).length,
     },
     stacks,
   }));
@@ -175,7 +178,7 @@ test('property: folded totals equal the report total, one well-formed line per s
       // No name may split into two frames: each stack alone folds to exactly its depth.
       for (const stack of report.stacks.filter((s) => s.bytes > 0)) {
         const line = renderFolded({ ...report, stacks: [stack] });
-        const depth = Math.max(stack.frames.length, 1) + (stack.truncated ? 1 : 0);
+        const depth = Math.max(stack.frames.length, 1) + (stack.truncated ? 1 : 0) + (stack.partial ? 1 : 0);
         assert.equal(line.slice(0, line.lastIndexOf(' ')).split(';').length, depth, line);
       }
     }),

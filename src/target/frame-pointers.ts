@@ -1,0 +1,73 @@
+// Which of the target's code keeps frame pointers. The BPF walk is exact only
+// through functions that set one up: past one that does not, the saved frame
+// pointer is stale, and the frames after it are a guess. Judged per object
+// from a sample of its functions' first instructions (Capstone's decoding).
+import type { Instruction } from './probe-site.js';
+
+/** A function's bytes in its file. */
+export interface FunctionExtent {
+  fileOffset: number;
+  size: number;
+}
+
+export interface FramePointerEnvironment {
+  /** Functions spread over the object's symbol table; throws when it cannot be read. */
+  sample(path: string, max: number): FunctionExtent[];
+  decode(path: string, fileOffset: number, size: number): Instruction[];
+}
+
+/** Enough functions to tell -fno-omit-frame-pointer builds from the rest: the two differ in nearly every function. */
+const SAMPLE = 64;
+/** `endbr64; push rbp; mov rbp, rsp` is 8 bytes; a little more leaves room for a decoding that runs on. */
+const PROLOGUE_BYTES = 16;
+
+/** `push rbp; mov rbp, rsp` at the entry, after an optional endbr64. */
+export function setsUpFramePointer(instructions: Instruction[]): boolean {
+  const text = instructions.slice(0, 3).map((insn) => `${insn.mnemonic} ${insn.operands}`.trim());
+  const start = text[0] === 'endbr64' ? 1 : 0;
+  return text[start] === 'push rbp' && text[start + 1] === 'mov rbp, rsp';
+}
+
+/**
+ * True when the functions that set up a frame pointer hold at least half of
+ * the sampled code. Weighed by size, because a program built with frame
+ * pointers still links small start-up stubs without them. Null when the
+ * object has no sized function symbols or cannot be read.
+ */
+export function keepsFramePointers(path: string, env: FramePointerEnvironment): boolean | null {
+  let functions: FunctionExtent[];
+  try {
+    functions = env.sample(path, SAMPLE);
+  } catch {
+    return null;
+  }
+  let withFramePointer = 0;
+  let total = 0;
+  for (const fn of functions) {
+    let instructions: Instruction[];
+    try {
+      instructions = env.decode(path, fn.fileOffset, Math.min(fn.size, PROLOGUE_BYTES));
+    } catch {
+      continue;
+    }
+    total += fn.size;
+    if (setsUpFramePointer(instructions)) withFramePointer += fn.size;
+  }
+  return total === 0 ? null : withFramePointer * 2 >= total;
+}
+
+/** Judges each object once. */
+export class FramePointerCensus {
+  readonly #env: FramePointerEnvironment;
+  readonly #verdicts = new Map<string, boolean | null>();
+
+  constructor(env: FramePointerEnvironment) {
+    this.#env = env;
+  }
+
+  /** `path` as leakhound opens it. */
+  keeps(path: string): boolean | null {
+    if (!this.#verdicts.has(path)) this.#verdicts.set(path, keepsFramePointers(path, this.#env));
+    return this.#verdicts.get(path) as boolean | null;
+  }
+}

@@ -1,0 +1,72 @@
+// Telling code with frame pointers from code without, and what that makes of a stack.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { isPartialStack } from '../../src/report/partial.js';
+import type { Frame } from '../../src/report/types.js';
+import { keepsFramePointers, setsUpFramePointer, type FramePointerEnvironment } from '../../src/target/frame-pointers.js';
+import type { Instruction } from '../../src/target/probe-site.js';
+
+const insn = (mnemonic: string, operands = ''): Instruction => ({ offset: 0, size: 1, mnemonic, operands, bytes: new Uint8Array(1), groups: [], writes: [], target: null });
+const withFp = [insn('push', 'rbp'), insn('mov', 'rbp, rsp'), insn('sub', 'rsp, 0x10')];
+const cetWithFp = [insn('endbr64'), ...withFp];
+const withoutFp = [insn('push', 'rbx'), insn('mov', 'rbx, rdi'), insn('call', '0x1000')];
+
+test('a frame pointer is set up by push rbp; mov rbp, rsp, after an optional endbr64', () => {
+  assert.equal(setsUpFramePointer(withFp), true);
+  assert.equal(setsUpFramePointer(cetWithFp), true);
+  assert.equal(setsUpFramePointer(withoutFp), false);
+  assert.equal(setsUpFramePointer([insn('push', 'rbp'), insn('mov', 'rbx, rsp')]), false);
+  assert.equal(setsUpFramePointer([]), false);
+});
+
+function objectOf(functions: { size: number; prologue: Instruction[] }[]): FramePointerEnvironment {
+  return {
+    sample: (_path, max) => functions.slice(0, max).map((f, i) => ({ fileOffset: i * 0x100, size: f.size })),
+    decode: (_path, fileOffset) => functions[fileOffset / 0x100]!.prologue,
+  };
+}
+
+test('an object keeps frame pointers when the functions that set one up hold most of its code', () => {
+  // A program built with frame pointers still links small start-up stubs without them.
+  const program = objectOf([
+    { size: 34, prologue: withoutFp },
+    { size: 41, prologue: withoutFp },
+    { size: 57, prologue: withoutFp },
+    { size: 300, prologue: cetWithFp },
+  ]);
+  assert.equal(keepsFramePointers('/bin/p', program), true);
+  const library = objectOf([
+    { size: 500, prologue: withoutFp },
+    { size: 90, prologue: withFp }, // alloca or a VLA: a frame pointer even at -O2
+    { size: 700, prologue: withoutFp },
+  ]);
+  assert.equal(keepsFramePointers('/lib/l.so', library), false);
+});
+
+test('an object that cannot be read or has no sized functions is unknown', () => {
+  assert.equal(keepsFramePointers('/x', objectOf([])), null);
+  const unreadable: FramePointerEnvironment = {
+    sample: () => {
+      throw new Error('ELF_INVALID');
+    },
+    decode: () => [],
+  };
+  assert.equal(keepsFramePointers('/x', unreadable), null);
+});
+
+const frame = (symbol: string | null, module: string): Frame => ({ address: '0x1', symbol, module, file: null, line: null, offset: 0 });
+const keeps = (module: string) => (module === '/app' ? true : module === '/unknown' ? null : false);
+
+test('a stack is partial past code without frame pointers, but not at the start of a process or thread', () => {
+  const main = [frame('site', '/app'), frame('main', '/app'), frame('__libc_start_call_main', '/libc')];
+  assert.equal(isPartialStack(main, keeps), false);
+  assert.equal(isPartialStack([frame('site', '/app'), frame('start_thread', '/libc'), frame(null, '/libc')], keeps), false);
+  // strdup keeps no frame pointer: its caller is missing from what follows.
+  assert.equal(isPartialStack([frame('strdup', '/libc'), frame('main', '/app'), frame('__libc_start_call_main', '/libc')], keeps), true);
+  // The walk stopped in such code at a function that starts nothing.
+  assert.equal(isPartialStack([frame('site', '/nofp')], keeps), true);
+  // Unnamed, it cannot be judged; unknown objects are not held against a stack.
+  assert.equal(isPartialStack([frame('site', '/app'), frame(null, '/libc')], keeps), false);
+  assert.equal(isPartialStack([frame('f', '/unknown'), frame('g', '/unknown')], keeps), false);
+});
