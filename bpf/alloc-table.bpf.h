@@ -19,7 +19,7 @@ static __always_inline void record_alloc(__u64 addr, __u64 size, __u64 stack_id,
 	struct alloc_info info = {
 		.size = size,
 		.stack_id = stack_id,
-		.ts_ns = bpf_jiffies64(),
+		.ticks = bpf_jiffies64(),
 	};
 
 	if (bpf_map_update_elem(&allocs, &addr, &info, BPF_ANY)) {

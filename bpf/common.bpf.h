@@ -14,7 +14,7 @@ const volatile __u64 max_size = ~0ULL;
 struct alloc_info {
 	__u64 size;
 	__u64 stack_id;
-	__u64 ts_ns;
+	__u64 ticks;
 };
 
 /* Written once per distinct stack, read by user space at report time. */
@@ -67,7 +67,7 @@ static __always_inline void emit(__u32 kind, __u32 flags, __u64 addr,
 	event->addr = addr & LH_ADDR_MASK;
 	event->size = info ? info->size : 0;
 	event->stack_id = info ? info->stack_id : 0;
-	event->ts_ns = info ? info->ts_ns : 0;
+	event->ticks = info ? info->ticks : 0;
 	bpf_ringbuf_submit(event, BPF_RB_NO_WAKEUP);
 }
 
@@ -76,7 +76,7 @@ static __always_inline void emit_alloc(__u64 addr, __u64 size, __u64 stack_id, _
 	struct alloc_info info = {
 		.size = size,
 		.stack_id = stack_id,
-		.ts_ns = bpf_jiffies64(),
+		.ticks = bpf_jiffies64(),
 	};
 
 	emit(LH_EVENT_ALLOC, flags, addr, &info);

@@ -37,7 +37,7 @@ struct lh_event {
 	__u64 addr;
 	__u64 size;
 	__u64 stack_id;
-	__u64 ts_ns;
+	__u64 ticks;	/* jiffies when allocated: see struct lh_clock */
 };
 
 /* The clock BPF stamps records with (jiffies: reading the nanosecond clock

@@ -21,7 +21,7 @@ Napi::Object Layout(Napi::Env env) {
   layout.Set("addr", offsetof(lh_event, addr));
   layout.Set("size", offsetof(lh_event, size));
   layout.Set("stackId", offsetof(lh_event, stack_id));
-  layout.Set("tsNs", offsetof(lh_event, ts_ns));
+  layout.Set("ticks", offsetof(lh_event, ticks));
   layout.Set("maxStackDepth", LH_MAX_STACK_DEPTH);
   layout.Set("counters", static_cast<uint32_t>(LH_CNT__MAX));
   layout.Set("allocFunctions", static_cast<uint32_t>(LH_FN_NEW) + 1);

@@ -52,7 +52,8 @@ if (values['alloc-only']) {
       events,
       outstanding: ledger.live.count,
       heapBytes: after.heapUsed - before.heapUsed,
-      externalBytes: after.external + after.arrayBuffers - before.external - before.arrayBuffers,
+      // `external` already includes `arrayBuffers`: alone, it counts the typed arrays once.
+      externalBytes: after.external - before.external,
       rssBytes: after.rss - before.rss,
     })}\n`,
   );

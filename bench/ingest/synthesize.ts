@@ -70,7 +70,7 @@ export function synthesize(options: SynthOptions): Uint8Array[] {
         put(base, EVENT.size, 8 * Math.round(2 ** (1 + next() * 13)));
         // Cubing skews the choice: a few stacks make most allocations.
         put(base, EVENT.stackId, stackIds[Math.floor(next() ** 3 * options.stacks)]);
-        put(base, EVENT.tsNs, ts);
+        put(base, EVENT.ticks, ts);
       } else {
         let addr: number;
         if (next() < options.unknownFrees) addr = unknown += 16;

@@ -1,5 +1,6 @@
 // sqlite3 as a long-running server: it answers queries written to its stdin,
 // one at a time, each one allocating a few thousand times.
+import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 
 import { lineMatching } from './proc.js';
@@ -33,6 +34,20 @@ export async function requests(server: Server, first: number, count: number): Pr
     await answered;
   }
   return (performance.now() - started) / count;
+}
+
+/** CPU time the process's main thread has had, in ns (the first field of
+ * /proc/PID/schedstat): uprobe traps and BPF programs run on it, a tracer's
+ * reader and the rest of a shared machine do not. */
+function cpuNs(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+}
+
+/** As `requests`, with the server's own CPU ms per request beside the wall ms. */
+export async function timedRequests(server: Server, pid: number, first: number, count: number): Promise<{ wallMs: number; cpuMs: number }> {
+  const cpu0 = cpuNs(pid);
+  const wallMs = await requests(server, first, count);
+  return { wallMs, cpuMs: (cpuNs(pid) - cpu0) / 1e6 / count };
 }
 
 /** Keeps the server answering, request after request, until the returned

@@ -6,14 +6,14 @@ import { fixed, grouped, raw, times } from '../lib/format.js';
 import { attachTraced, launchTraced, startBare, Windows, type Traced, type WindowFigures } from '../lib/live.js';
 import { loopCommand } from '../lib/loop.js';
 import { codeBlock, table, type Section } from '../lib/markdown.js';
-import { requests, SQLITE_SERVER } from '../lib/sqlite-server.js';
+import { requests, SQLITE_SERVER, timedRequests } from '../lib/sqlite-server.js';
 import { median, ratio } from '../lib/stats.js';
 
 /** Windows (>= 100 ms each) dropped after the probes go on, then measured. */
 const SETTLE_WINDOWS = 2;
 
 export async function attachSection(bench: Bench): Promise<Section> {
-  const reps = bench.quick ? 1 : 3;
+  const reps = bench.quick ? 1 : 5;
   return {
     title: 'Attach',
     lines: [...(await loopAttach(bench, reps)), ...(await serverAttach(bench, reps))],
@@ -90,20 +90,21 @@ async function serverAttach(bench: Bench, reps: number): Promise<string[]> {
   const count = bench.quick ? 10 : 40;
   const warmUp = 5;
   const command = SQLITE_SERVER;
-  const modes = { bare: [] as number[], launch: [] as number[], attach: [] as number[] };
+  type Run = { wallMs: number; cpuMs: number };
+  const modes = { bare: [] as Run[], launch: [] as Run[], attach: [] as Run[] };
   const allocationsPerRequest: number[] = [];
   for (let rep = 1; rep <= reps; rep++) {
     bench.progress(`attach: sqlite3 server, rep ${rep}/${reps}, bare`);
     const plain = startBare(command);
     const direct = { stdin: plain.stdin!, stdout: plain.stdout! };
     await requests(direct, 0, warmUp);
-    modes.bare.push(await requests(direct, warmUp, count));
+    modes.bare.push(await timedRequests(direct, plain.pid as number, warmUp, count));
     plain.stdin!.end();
 
     bench.progress(`attach: sqlite3 server, rep ${rep}/${reps}, launch mode`);
     const launched = await launchTraced(command, `${bench.out('server-launch')}.json`);
     await requests(launched, 0, warmUp);
-    modes.launch.push(await requests(launched, warmUp, count));
+    modes.launch.push(await timedRequests(launched, launched.pid, warmUp, count));
     launched.stdin.end();
     const { report } = await launched.done;
     if (report) allocationsPerRequest.push(report.totals.allocations / (warmUp + count));
@@ -114,28 +115,33 @@ async function serverAttach(bench: Bench, reps: number): Promise<string[]> {
     await requests(server, 0, warmUp);
     const attached = await attachTraced(target, `${bench.out('server-pid')}.json`);
     await requests(attached, warmUp, warmUp);
-    modes.attach.push(await requests(attached, 2 * warmUp, count));
+    modes.attach.push(await timedRequests(attached, attached.pid, 2 * warmUp, count));
     attached.stdin.end();
     await attached.done;
   }
-  const bareMs = median(modes.bare);
-  const launchMs = median(modes.launch);
-  const attachMs = median(modes.attach);
+  const wall = (runs: Run[]) => median(runs.map((r) => r.wallMs));
+  const cpu = (runs: Run[]) => median(runs.map((r) => r.cpuMs));
+  const row = (mode: string, runs: Run[], base: Run[] | null) => [
+    mode,
+    fixed(wall(runs), 2),
+    base ? fixed(wall(runs) - wall(base), 2) : '',
+    fixed(cpu(runs), 2),
+    base ? fixed(cpu(runs) - cpu(base), 2) : '',
+    raw(runs.map((r) => r.wallMs), 2),
+    raw(runs.map((r) => r.cpuMs), 2),
+  ];
+  const { bare, launch, attach } = modes;
   return [
     '### sqlite3 serving queries on its stdin',
     '',
-    `A long-running \`sqlite3 -interactive :memory:\` answers queries one at a time (each builds, sorts and sums 500 strings). Each repetition: ${count} requests after ${warmUp} warm-up requests (in attach mode, ${warmUp} more once attached); ms per request. About ${grouped(median(allocationsPerRequest))} allocations per request (leakhound's count in launch mode, start-up included). Median over ${reps} repetitions; bare, launch and attach alternate.`,
+    `A long-running \`sqlite3 -interactive :memory:\` answers queries one at a time (each builds, sorts and sums 500 strings). Each repetition: ${count} requests after ${warmUp} warm-up requests (in attach mode, ${warmUp} more once attached); per request, the wall time and the server's own CPU time (/proc/PID/schedstat: the uprobe traps and BPF programs run on it, leakhound's reader does not). About ${grouped(median(allocationsPerRequest))} allocations per request (leakhound's count in launch mode, start-up included). Median over ${reps} repetitions; bare, launch and attach alternate.`,
     '',
     ...table(
-      ['mode', 'ms/request', 'added over bare', 'raw ms/request'],
-      [
-        ['bare', fixed(bareMs, 2), '', raw(modes.bare, 2)],
-        ['leakhound, launch mode', fixed(launchMs, 2), fixed(launchMs - bareMs, 2), raw(modes.launch, 2)],
-        ['leakhound, attach mode (--pid)', fixed(attachMs, 2), fixed(attachMs - bareMs, 2), raw(modes.attach, 2)],
-      ],
+      ['mode', 'wall ms/request', 'wall added', 'CPU ms/request', 'CPU added', 'raw wall', 'raw CPU'],
+      [row('bare', bare, null), row('leakhound, launch mode', launch, bare), row('leakhound, attach mode (--pid)', attach, bare)],
     ),
     '',
-    `Attach / launch: ${times(ratio(attachMs, launchMs))} per request, ${times(ratio(attachMs - bareMs, launchMs - bareMs))} on the added cost (target: within 5%).`,
+    `Attach / launch: ${times(ratio(cpu(attach), cpu(launch)))} per request in CPU (${times(ratio(cpu(attach) - cpu(bare), cpu(launch) - cpu(bare)))} on the added cost), ${times(ratio(wall(attach), wall(launch)))} in wall time (${times(ratio(wall(attach) - wall(bare), wall(launch) - wall(bare)))} on the added cost). Target: within 5%.`,
     '',
     ...codeBlock([
       'sqlite3 -interactive :memory:   # bare, fed queries on stdin; and under:',

@@ -26,7 +26,7 @@ export class Ledger implements EventSink {
     return this.stackIds.length;
   }
 
-  alloc(addr: number, size: number, stackId: number, tsNs: number, flags: number): void {
+  alloc(addr: number, size: number, stackId: number, ticks: number, flags: number): void {
     // A failed realloc gives its block back: that undoes a free, it is not
     // a new allocation.
     if (flags & EventFlag.restored) {
@@ -41,7 +41,7 @@ export class Ledger implements EventSink {
       this.truncated.push(false);
     }
     if (flags & EventFlag.stackTruncated) this.truncated[index] = true;
-    this.live.add(addr, size, index, tsNs);
+    this.live.add(addr, size, index, ticks);
     this.allocations++;
   }
 
@@ -53,12 +53,12 @@ export class Ledger implements EventSink {
   }
 
   /** Outstanding allocations per stack, largest first; only those allocated
-   * at or before `bornBeforeNs` count (for --older-than). */
-  byStack(bornBeforeNs = Infinity): StackTotal[] {
+   * at or before `bornBeforeTick` count (for --older-than). */
+  byStack(bornBeforeTick = Infinity): StackTotal[] {
     const bytes = new Float64Array(this.stackIds.length);
     const counts = new Float64Array(this.stackIds.length);
-    this.live.forEach((size, stack, tsNs) => {
-      if (tsNs > bornBeforeNs) return;
+    this.live.forEach((size, stack, ticks) => {
+      if (ticks > bornBeforeTick) return;
       bytes[stack] += size;
       counts[stack] += 1;
     });

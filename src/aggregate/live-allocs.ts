@@ -1,95 +1,75 @@
-// The allocations still outstanding, by address. Sizes, times and stacks sit
-// in typed arrays indexed by a slot; the map only holds address -> slot.
+// The allocations still outstanding, by address, and the few blocks a
+// realloc released that may yet come back.
+import { BlockTable } from './block-table.js';
 import { NumberMap } from './number-map.js';
 
 /** Blocks a realloc released, kept until it is clear realloc did not fail:
  * the answer comes microseconds later, so the most recent few suffice. */
 const ASIDE_LIMIT = 4096;
+/** An aside position holding nothing (restored, or set aside again since). */
+const NONE = -1;
 
 export class LiveAllocations {
-  private readonly slotOf = new NumberMap();
-  private sizes = new Float64Array(1024);
-  private times = new Float64Array(1024);
-  private stacks = new Int32Array(1024);
-  private readonly freeSlots: number[] = [];
-  private used = 0;
-  private readonly aside = new NumberMap();
-  private readonly asideAddrs = new Float64Array(ASIDE_LIMIT);
-  private readonly asideSlots = new Int32Array(ASIDE_LIMIT).fill(-1);
+  private readonly blocks = new BlockTable();
+  /** Set-aside blocks in a ring, the oldest overwritten first; `asideAt`
+   * finds an address's position. */
+  private readonly asideAt = new NumberMap();
+  private readonly asideAddrs = new Float64Array(ASIDE_LIMIT).fill(NONE);
+  private readonly asideSizes = new Float64Array(ASIDE_LIMIT);
+  private readonly asideTimes = new Float64Array(ASIDE_LIMIT);
+  private readonly asideStacks = new Int32Array(ASIDE_LIMIT);
   private asideNext = 0;
   bytes = 0;
 
   get count(): number {
-    return this.slotOf.size;
+    return this.blocks.count;
   }
 
-  add(addr: number, size: number, stack: number, tsNs: number): void {
-    let slot = this.slotOf.get(addr);
-    if (slot < 0) {
-      slot = this.freeSlots.pop() ?? this.newSlot();
-      this.slotOf.set(addr, slot);
-    } else {
-      this.bytes -= this.sizes[slot];
-    }
-    this.sizes[slot] = size;
-    this.times[slot] = tsNs;
-    this.stacks[slot] = stack;
-    this.bytes += size;
+  add(addr: number, size: number, stack: number, ticks: number): void {
+    const replaced = this.blocks.put(addr, size, ticks, stack);
+    this.bytes += replaced < 0 ? size : size - replaced;
   }
 
   /** False when the address was not outstanding. */
   remove(addr: number): boolean {
-    const slot = this.slotOf.delete(addr);
-    if (slot < 0) return false;
-    this.bytes -= this.sizes[slot];
-    this.freeSlots.push(slot);
+    const row = this.blocks.find(addr);
+    if (row < 0) return false;
+    this.bytes -= this.blocks.size(row);
+    this.blocks.removeAt(row);
     return true;
   }
 
   /** Like remove, but the block can come back with restore() (realloc may fail). */
   setAside(addr: number): boolean {
-    const slot = this.slotOf.delete(addr);
-    if (slot < 0) return false;
-    this.bytes -= this.sizes[slot];
-    const previous = this.aside.get(addr);
-    if (previous >= 0) this.freeSlots.push(previous);
-    this.aside.set(addr, slot);
+    const row = this.blocks.find(addr);
+    if (row < 0) return false;
+    const next = this.asideNext;
+    // An address set aside again replaces its earlier entry.
+    const previous = this.asideAt.get(addr);
+    if (previous >= 0) this.asideAddrs[previous] = NONE;
     // The oldest block set aside gives way, unless it came back already.
-    const oldest = this.asideSlots[this.asideNext];
-    if (oldest >= 0 && this.aside.get(this.asideAddrs[this.asideNext]) === oldest) {
-      this.aside.delete(this.asideAddrs[this.asideNext]);
-      this.freeSlots.push(oldest);
-    }
-    this.asideAddrs[this.asideNext] = addr;
-    this.asideSlots[this.asideNext] = slot;
-    this.asideNext = (this.asideNext + 1) % ASIDE_LIMIT;
+    if (this.asideAddrs[next] !== NONE) this.asideAt.delete(this.asideAddrs[next]);
+    this.asideAddrs[next] = addr;
+    this.asideSizes[next] = this.blocks.size(row);
+    this.asideTimes[next] = this.blocks.ticks(row);
+    this.asideStacks[next] = this.blocks.stack(row);
+    this.asideAt.set(addr, next);
+    this.asideNext = (next + 1) % ASIDE_LIMIT;
+    this.bytes -= this.asideSizes[next];
+    this.blocks.removeAt(row);
     return true;
   }
 
   /** Brings back a block set aside; false when there is none. */
   restore(addr: number): boolean {
-    const slot = this.aside.delete(addr);
-    if (slot < 0) return false;
-    this.slotOf.set(addr, slot);
-    this.bytes += this.sizes[slot];
+    const at = this.asideAt.delete(addr);
+    if (at < 0) return false;
+    this.asideAddrs[at] = NONE;
+    this.add(addr, this.asideSizes[at], this.asideStacks[at], this.asideTimes[at]);
     return true;
   }
 
-  forEach(visit: (size: number, stack: number, tsNs: number) => void): void {
-    this.slotOf.forEachValue((slot) => visit(this.sizes[slot], this.stacks[slot], this.times[slot]));
-  }
-
-  private newSlot(): number {
-    if (this.used === this.sizes.length) {
-      const grow = <T extends Float64Array | Int32Array>(old: T, make: (n: number) => T): T => {
-        const bigger = make(old.length * 2);
-        bigger.set(old);
-        return bigger;
-      };
-      this.sizes = grow(this.sizes, (n) => new Float64Array(n));
-      this.times = grow(this.times, (n) => new Float64Array(n));
-      this.stacks = grow(this.stacks, (n) => new Int32Array(n));
-    }
-    return this.used++;
+  forEach(visit: (size: number, stack: number, ticks: number) => void): void {
+    this.blocks.forEach(visit);
   }
 }

@@ -4,26 +4,28 @@
 // Open addressing with linear probing and backward-shift deletion: no
 // tombstones, so a table that churns stays fast.
 
+import { slotOf } from './hash.js';
+
 const EMPTY = -1;
-const TWO_32 = 4294967296;
 
 export class NumberMap {
   private keys: Float64Array;
   private values: Int32Array;
   private mask: number;
+  /** 32 - log2(slots), for slotOf. */
+  private shift: number;
   size = 0;
 
   constructor(capacity = 1024) {
-    const slots = 2 ** Math.ceil(Math.log2(Math.max(16, capacity * 2)));
-    this.keys = new Float64Array(slots).fill(EMPTY);
-    this.values = new Int32Array(slots);
-    this.mask = slots - 1;
+    const bits = Math.ceil(Math.log2(Math.max(16, capacity * 2)));
+    this.keys = new Float64Array(1 << bits).fill(EMPTY);
+    this.values = new Int32Array(1 << bits);
+    this.mask = (1 << bits) - 1;
+    this.shift = 32 - bits;
   }
 
   private home(key: number): number {
-    let h = Math.imul((key >>> 0) ^ Math.imul((key / TWO_32) >>> 0, 0x85ebca6b), 0x9e3779b1);
-    h ^= h >>> 15;
-    return h & this.mask;
+    return slotOf(key, this.shift);
   }
 
   /** The value, or -1 when the key is absent. */
@@ -75,15 +77,12 @@ export class NumberMap {
     return value;
   }
 
-  forEachValue(visit: (value: number) => void): void {
-    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] !== EMPTY) visit(this.values[i]);
-  }
-
   private grow(): void {
     const { keys, values } = this;
     this.keys = new Float64Array(keys.length * 2).fill(EMPTY);
     this.values = new Int32Array(keys.length * 2);
     this.mask = this.keys.length - 1;
+    this.shift--;
     this.size = 0;
     for (let i = 0; i < keys.length; i++) if (keys[i] !== EMPTY) this.set(keys[i], values[i]);
   }

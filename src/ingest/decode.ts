@@ -3,7 +3,7 @@
 import { EVENT, EventKind } from '../native/layout.js';
 
 export interface EventSink {
-  alloc(addr: number, size: number, stackId: number, tsNs: number, flags: number): void;
+  alloc(addr: number, size: number, stackId: number, ticks: number, flags: number): void;
   free(addr: number, flags: number): void;
 }
 
@@ -14,7 +14,7 @@ const FLAGS = EVENT.flags / 4;
 const ADDR = EVENT.addr / 4;
 const SIZE = EVENT.size / 4;
 const STACK = EVENT.stackId / 4;
-const TS = EVENT.tsNs / 4;
+const TICKS = EVENT.ticks / 4;
 const ALLOC = EventKind.alloc;
 const HI = 2 ** 32;
 
@@ -32,7 +32,7 @@ export function decodeBatch(batch: Uint8Array, sink: EventSink): number {
         addr,
         words[base + SIZE] + words[base + SIZE + 1] * HI,
         words[base + STACK] + words[base + STACK + 1] * HI,
-        words[base + TS] + words[base + TS + 1] * HI,
+        words[base + TICKS] + words[base + TICKS + 1] * HI,
         words[base + FLAGS],
       );
     } else {

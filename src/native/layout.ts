@@ -8,7 +8,7 @@ export const EVENT = {
   addr: 8,
   size: 16,
   stackId: 24,
-  tsNs: 32,
+  ticks: 32,
 } as const;
 
 export const EventKind = { alloc: 1, free: 2 } as const;
@@ -49,7 +49,7 @@ export interface AddonLayout {
   addr: number;
   size: number;
   stackId: number;
-  tsNs: number;
+  ticks: number;
   maxStackDepth: number;
   counters: number;
   allocFunctions: number;
@@ -83,7 +83,7 @@ export function layoutMismatches(addon: AddonLayout): string[] {
     addr: EVENT.addr,
     size: EVENT.size,
     stackId: EVENT.stackId,
-    tsNs: EVENT.tsNs,
+    ticks: EVENT.ticks,
     maxStackDepth: MAX_STACK_DEPTH,
     counters: COUNTERS.length,
     allocFunctions: Object.keys(AllocFn).length,

@@ -12,7 +12,7 @@ interface Record {
   addr: number;
   size?: number;
   stackId?: number;
-  tsNs?: number;
+  ticks?: number;
 }
 
 function batch(records: Record[]): Buffer {
@@ -24,12 +24,12 @@ function batch(records: Record[]): Buffer {
     out.writeBigUInt64LE(BigInt(r.addr), base + EVENT.addr);
     out.writeBigUInt64LE(BigInt(r.size ?? 0), base + EVENT.size);
     out.writeBigUInt64LE(BigInt(r.stackId ?? 0), base + EVENT.stackId);
-    out.writeBigUInt64LE(BigInt(r.tsNs ?? 0), base + EVENT.tsNs);
+    out.writeBigUInt64LE(BigInt(r.ticks ?? 0), base + EVENT.ticks);
   });
   return out;
 }
 
-const alloc = (addr: number, size: number, stackId: number, tsNs = 1, flags = 0): Record => ({ kind: EventKind.alloc, addr, size, stackId, tsNs, flags });
+const alloc = (addr: number, size: number, stackId: number, ticks = 1, flags = 0): Record => ({ kind: EventKind.alloc, addr, size, stackId, ticks, flags });
 const free = (addr: number, flags = 0): Record => ({ kind: EventKind.free, addr, flags });
 
 test('addresses, sizes and stack ids above 32 bits decode exactly', () => {

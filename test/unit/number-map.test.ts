@@ -14,7 +14,7 @@ const operation = fc.oneof(
 
 test('behaves as a Map for sets, deletes and lookups, through growth', () => {
   fc.assert(
-    fc.property(fc.array(operation, { maxLength: 3000 }), (operations) => {
+    fc.property(fc.array(operation, { maxLength: 3000, size: 'large' }), (operations) => {
       const ours = new NumberMap(4);
       const reference = new Map<number, number>();
       for (const step of operations) {
@@ -28,9 +28,6 @@ test('behaves as a Map for sets, deletes and lookups, through growth', () => {
         assert.equal(ours.size, reference.size);
       }
       for (const [k, v] of reference) assert.equal(ours.get(k), v);
-      const values: number[] = [];
-      ours.forEachValue((v) => values.push(v));
-      assert.deepEqual(values.sort(), [...reference.values()].sort());
     }),
     { numRuns: 200 },
   );
