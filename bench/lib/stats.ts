@@ -1,11 +1,19 @@
 // The few statistics the benchmarks report: medians of repeated runs and
 // ratios between medians taken in the same run.
 
+/** Of the finite values (a failed run leaves NaN in its place). */
 export function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** The median of a[i] / b[i]: runs made next to each other share the
+ * machine's mood, which on a shared VM drifts by tens of percent within
+ * minutes; the ratio of two medians mixes moods. */
+export function pairedRatio(a: number[], b: number[]): number {
+  return median(a.map((value, i) => ratio(value, b[i])));
 }
 
 /** a / b, or NaN when either is missing or b is not positive. */

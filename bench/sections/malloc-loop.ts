@@ -7,7 +7,7 @@ import { fixed, raw, times } from '../lib/format.js';
 import { loopCommand, runLoop, threadLines } from '../lib/loop.js';
 import { codeBlock, table, type Section } from '../lib/markdown.js';
 import { failureLines, finished, lineMatching, run, sleep } from '../lib/proc.js';
-import { median, ratio } from '../lib/stats.js';
+import { median, pairedRatio, ratio } from '../lib/stats.js';
 import { shownCommand, TOOLS, type ToolId } from '../lib/tools.js';
 
 interface Variant {
@@ -34,7 +34,7 @@ interface Cell {
 }
 
 export async function mallocLoopSection(bench: Bench): Promise<Section> {
-  const reps = bench.quick ? 1 : 5;
+  const reps = bench.quick ? 1 : 7;
   // Every tool gets the same time, not the same count: per-pair costs span
   // four orders of magnitude, and a warm-up is amortized alike.
   const loopMs = bench.quick ? 200 : 700;
@@ -56,7 +56,10 @@ export async function mallocLoopSection(bench: Bench): Promise<Section> {
           cell(variant, id).wall.push(result.nsPerPair[0]);
           cell(variant, id).cpu.push(result.cpuNsPerPair[0]);
         } catch (error) {
-          // One failed run leaves a gap, not a lost section.
+          // One failed run leaves a gap, not a lost section; NaN keeps the
+          // repetitions aligned for the paired ratios.
+          cell(variant, id).wall.push(NaN);
+          cell(variant, id).cpu.push(NaN);
           failures.push(`rep ${rep}, ${variant.name}, ${TOOLS[id].label}: ${(error as Error).message.slice(0, 400)}`);
         }
       }
@@ -102,11 +105,11 @@ export async function mallocLoopSection(bench: Bench): Promise<Section> {
       ];
     });
     const leakhound = cell(variant, 'leakhound');
-    const cpuRatio = ratio(median(leakhound.cpu), median(floor.cpu));
-    const wallRatio = ratio(median(leakhound.wall), median(floor.wall));
+    const cpuRatio = pairedRatio(leakhound.cpu, floor.cpu);
+    const wallRatio = pairedRatio(leakhound.wall, floor.wall);
     leakhoundCpu.push({ frames: frames.count, ns: median(leakhound.cpu) - median(floor.cpu) });
     verdicts.push(
-      `${variant.name}: leakhound ${times(cpuRatio)} the floor in CPU, ${times(wallRatio)} in wall time (target at most 1.30x: ${cpuRatio <= 1.3 && wallRatio <= 1.3 ? 'met' : cpuRatio <= 1.3 ? 'met in CPU only' : 'NOT met'}); frames in leakhound's stack of the loop's allocations: ${frames.text}`,
+      `${variant.name}: leakhound ${times(cpuRatio)} the floor in CPU, ${times(wallRatio)} in wall time, medians of the ${reps} paired ratios (each leakhound run over the floor run just before it; ratios per repetition in CPU: ${leakhound.cpu.map((v, i) => times(ratio(v, floor.cpu[i]))).join(', ')}) (target at most 1.30x: ${cpuRatio <= 1.3 && wallRatio <= 1.3 ? 'met' : cpuRatio <= 1.3 ? 'met in CPU only' : 'NOT met'}); frames in leakhound's stack of the loop's allocations: ${frames.text}`,
     );
     lines.push(
       `### ${variant.name} (malloc-loop -d ${variant.depth})`,

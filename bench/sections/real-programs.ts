@@ -32,7 +32,7 @@ interface Runs {
 }
 
 export async function realProgramsSection(bench: Bench): Promise<Section> {
-  const reps = bench.quick ? 1 : 3;
+  const reps = bench.quick ? 1 : 5;
   const workloads = await prepareWorkloads(bench);
   const runs = new Map<string, Runs>();
   const failures: string[] = [];

@@ -5,7 +5,7 @@
 // Open addressing with linear probing and backward-shift deletion, as in
 // NumberMap: no tombstones, so heavy churn neither lengthens probes nor
 // forces rehashes.
-import { slotOf } from './hash.js';
+import { slotOf, tableBits } from './hash.js';
 
 /** Doubles per row: key, size, birth time, stack index. 32 bytes, so
  * whatever the array's 16-byte alignment a row's key and size share a cache
@@ -27,7 +27,7 @@ export class BlockTable {
   count = 0;
 
   constructor(capacity = 1024) {
-    const bits = Math.ceil(Math.log2(Math.max(16, capacity * 2)));
+    const bits = tableBits(capacity);
     this.rows = new Float64Array((1 << bits) * ROW);
     this.mask = (1 << bits) - 1;
     this.shift = 32 - bits;

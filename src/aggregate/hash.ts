@@ -2,6 +2,11 @@
 
 const INV_TWO_32 = 1 / 2 ** 32;
 
+/** log2 of the slots a table of `capacity` keys starts with: at most half full. */
+export function tableBits(capacity: number): number {
+  return Math.ceil(Math.log2(Math.max(16, capacity * 2)));
+}
+
 /** Fibonacci hashing: the top `32 - shift` bits of the product pick a slot,
  * and every input bit reaches them (16-byte alignment does not cluster).
  * The high word is mixed in apart; dividing by 2^32 is exact either way,

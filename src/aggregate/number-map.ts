@@ -4,7 +4,7 @@
 // Open addressing with linear probing and backward-shift deletion: no
 // tombstones, so a table that churns stays fast.
 
-import { slotOf } from './hash.js';
+import { slotOf, tableBits } from './hash.js';
 
 const EMPTY = -1;
 
@@ -17,7 +17,7 @@ export class NumberMap {
   size = 0;
 
   constructor(capacity = 1024) {
-    const bits = Math.ceil(Math.log2(Math.max(16, capacity * 2)));
+    const bits = tableBits(capacity);
     this.keys = new Float64Array(1 << bits).fill(EMPTY);
     this.values = new Int32Array(1 << bits);
     this.mask = (1 << bits) - 1;
