@@ -8,7 +8,7 @@ import { buildReport } from '../report/build.js';
 import { isPartialStack } from '../report/partial.js';
 import type { Report } from '../report/types.js';
 import { ModuleMap } from '../symbolize/module-map.js';
-import { readMaps } from '../symbolize/proc-maps.js';
+import { type Mapping, readMaps } from '../symbolize/proc-maps.js';
 import { UserSymbolizer } from '../symbolize/user-symbolizer.js';
 import { chooseAllocator, type ProbeEnvironment, type ProbePoint } from '../target/allocator.js';
 import { FramePointerCensus } from '../target/frame-pointers.js';
@@ -78,11 +78,23 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
     decode: (path, fileOffset, size) => addon().decodeFunction(path, fileOffset, size),
   });
   const keepsFramePointers = (module: string) => census.keeps(modules.openPath(pid, module));
+  // The walk's list follows the target's maps: an exec (a launched wrapper
+  // such as setarch) or a dlopen brings other code.
+  let allocator = '';
+  let published = '';
+  const publishCode = (snapshot: Mapping[], verbose: boolean) => {
+    const value = encodeCodeRanges(codeWithoutFramePointers(snapshot, keepsFramePointers, allocator, verbose ? options.say : null));
+    if (value.toString('hex') === published) return;
+    published = value.toString('hex');
+    tracer.update('no_frame_pointer_code', 0, value);
+  };
   try {
     if (!gone) {
-      modules.add(readTargetMaps(pid));
+      const snapshot = readTargetMaps(pid);
+      modules.add(snapshot);
       const choice = chooseAllocator(modules.executable(), modules.libraries(), probeEnvironment(modules, pid, options), options.allocator);
-      tracer.update('no_frame_pointer_code', 0, encodeCodeRanges(codeWithoutFramePointers(modules, keepsFramePointers, choice.allocator, options)));
+      allocator = choice.allocator;
+      publishCode(snapshot, options.verbose);
       attachAll(tracer, choice.probes, pid);
       options.say(`attached to PID ${pid} (${choice.probes.length} probes on ${choice.allocator}${choice.cxxRuntime ? ` and ${choice.cxxRuntime}` : ''})`);
     }
@@ -113,7 +125,9 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
       if (ledger.stackCount === stacksSeen || gone) return;
       stacksSeen = ledger.stackCount;
       const snapshot = tryReadMaps(pid);
-      if (snapshot) modules.add(snapshot);
+      if (!snapshot) return;
+      modules.add(snapshot);
+      publishCode(snapshot, false);
     },
     say: options.say,
   });
@@ -157,16 +171,18 @@ function probeEnvironment(modules: ModuleMap, pid: number, options: UserTraceOpt
  * goes first (every main-thread stack ends in it, in glibc), then the
  * program; what does not fit is walked as code with frame pointers.
  */
-function codeWithoutFramePointers(modules: ModuleMap, keeps: (module: string) => boolean | null, allocator: string, options: UserTraceOptions) {
-  const rank = (path: string) => (path === allocator ? 0 : path === modules.executable() ? 1 : 2);
-  const ranges = modules
+function codeWithoutFramePointers(snapshot: Mapping[], keeps: (module: string) => boolean | null, allocator: string, say: ((line: string) => void) | null) {
+  const current = new ModuleMap();
+  current.add(snapshot);
+  const rank = (path: string) => (path === allocator ? 0 : path === current.executable() ? 1 : 2);
+  const ranges = current
     .code()
     .filter((range) => keeps(range.path) === false)
     .sort((a, b) => rank(a.path) - rank(b.path) || a.start - b.start);
-  if (options.verbose) {
+  if (say) {
     const named = [...new Set(ranges.map((range) => range.path))];
-    options.say(`code without frame pointers: ${named.length === 0 ? 'none' : named.join(', ')}`);
-    if (ranges.length > CODE_RANGES.max) options.say(`only the first ${CODE_RANGES.max} of ${ranges.length} such ranges stop the stack walk`);
+    say(`code without frame pointers: ${named.length === 0 ? 'none' : named.join(', ')}`);
+    if (ranges.length > CODE_RANGES.max) say(`only the first ${CODE_RANGES.max} of ${ranges.length} such ranges stop the stack walk`);
   }
   return ranges;
 }
