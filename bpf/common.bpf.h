@@ -116,12 +116,27 @@ static __always_inline __u64 intern_stack(__u64 hash, const struct lh_stack *sta
 	return store_stack(id, stack);
 }
 
-/* Run by user space (BPF_PROG_TEST_RUN), never attached. */
-SEC("syscall")
-int read_clock(struct lh_clock *clock)
+/* Both clocks as read_clock last read them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lh_clock);
+} clock_reading SEC(".maps");
+
+/* Run by user space (BPF_PROG_TEST_RUN), never attached. A raw_tp program,
+ * not a "syscall" one: while a sleepable program was loaded, taking the
+ * uprobe links down took 1.8 s instead of 0.1 s here. */
+SEC("raw_tp")
+int read_clock(void *ctx)
 {
-	clock->ticks = bpf_jiffies64();
-	clock->ns = bpf_ktime_get_ns();
+	__u32 zero = 0;
+	struct lh_clock *clock = bpf_map_lookup_elem(&clock_reading, &zero);
+
+	if (clock) {
+		clock->ticks = bpf_jiffies64();
+		clock->ns = bpf_ktime_get_ns();
+	}
 	return 0;
 }
 

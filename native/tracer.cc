@@ -174,20 +174,20 @@ Napi::Value Tracer::MissedRuns(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(missed));
 }
 
-// clock(): {ticks, ns}, the kernel's tick count and monotonic nanoseconds
-// read together by the object's read_clock program.
+// clock(): {ticks, ns}, the kernel's tick count and monotonic nanoseconds,
+// read together by the object's read_clock program into clock_reading.
 Napi::Value Tracer::Clock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!loaded_.obj) throw_error(env, "CLOSED", "tracer is closed");
   bpf_program* program = bpf_object__find_program_by_name(loaded_.obj, "read_clock");
   if (!program) throw_error(env, "EINVAL", "the BPF object has no read_clock program");
-  lh_clock clock = {};
-  // A syscall program's context is copied back over ctx_in.
   LIBBPF_OPTS(bpf_test_run_opts, opts);
-  opts.ctx_in = &clock;
-  opts.ctx_size_in = sizeof(clock);
   int err = bpf_prog_test_run_opts(bpf_program__fd(program), &opts);
-  if (err) throw_error(env, "READ_FAILED", "cannot read the kernel's clocks", -err);
+  bpf_map* reading = bpf_object__find_map_by_name(loaded_.obj, "clock_reading");
+  lh_clock clock = {};
+  uint32_t zero = 0;
+  if (!err && reading) err = bpf_map__lookup_elem(reading, &zero, sizeof(zero), &clock, sizeof(clock), 0);
+  if (err || !reading) throw_error(env, "READ_FAILED", "cannot read the kernel's clocks", err ? -err : ENOENT);
   Napi::Object out = Napi::Object::New(env);
   out.Set("ticks", static_cast<double>(clock.ticks));
   out.Set("ns", static_cast<double>(clock.ns));
