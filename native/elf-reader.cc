@@ -65,6 +65,17 @@ const char* type_name(ElfType type) {
   return "other";
 }
 
+// Runs a read of an ELF file; a malformed or unreadable file becomes a
+// JavaScript error with code ELF_INVALID.
+template <typename Read>
+auto reading_elf(Napi::Env env, Read read) -> decltype(read()) {
+  try {
+    return read();
+  } catch (const ElfError& error) {
+    throw_error(env, "ELF_INVALID", error.what(), error.err());
+  }
+}
+
 Napi::Array symbol_array(Napi::Env env, const std::vector<FunctionSymbol>& symbols) {
   Napi::Array out = Napi::Array::New(env, symbols.size());
   for (uint32_t i = 0; i < symbols.size(); ++i) {
@@ -82,11 +93,7 @@ Napi::Value ElfSymbols(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = string_argument(info, 0, "path");
   std::vector<std::string> names = string_list(info, 1, "names");
-  try {
-    return symbol_array(env, find_function_symbols(path, names));
-  } catch (const ElfError& error) {
-    throw_error(env, "ELF_INVALID", error.what(), error.err());
-  }
+  return symbol_array(env, reading_elf(env, [&] { return find_function_symbols(path, names); }));
 }
 
 // elfFunctionSample(path, max): functions spread over the symbol table, for
@@ -96,22 +103,13 @@ Napi::Value ElfFunctionSample(const Napi::CallbackInfo& info) {
   std::string path = string_argument(info, 0, "path");
   if (!info[1].IsNumber()) throw Napi::TypeError::New(env, "max must be a number");
   size_t max = static_cast<size_t>(std::clamp(info[1].As<Napi::Number>().DoubleValue(), 0.0, 65536.0));
-  try {
-    return symbol_array(env, sample_function_symbols(path, max));
-  } catch (const ElfError& error) {
-    throw_error(env, "ELF_INVALID", error.what(), error.err());
-  }
+  return symbol_array(env, reading_elf(env, [&] { return sample_function_symbols(path, max); }));
 }
 
 Napi::Value ElfInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = string_argument(info, 0, "path");
-  ElfSummary summary;
-  try {
-    summary = read_elf_summary(path);
-  } catch (const ElfError& error) {
-    throw_error(env, "ELF_INVALID", error.what(), error.err());
-  }
+  ElfSummary summary = reading_elf(env, [&] { return read_elf_summary(path); });
   Napi::Object out = Napi::Object::New(env);
   out.Set("type", type_name(summary.type));
   out.Set("interpreter", string_or_null(env, summary.interpreter));

@@ -59,8 +59,10 @@ export interface AddonLayout {
 
 export const MAX_STACK_DEPTH = 64;
 
+const MAX_CODE_RANGES = 16;
+
 /** struct lh_code_ranges: count, padding, then every start and every end. */
-export const CODE_RANGES = { max: 16, size: 8 + 16 * 16 } as const;
+export const CODE_RANGES = { max: MAX_CODE_RANGES, size: 8 + 2 * 8 * MAX_CODE_RANGES } as const;
 
 /** A value for the no_frame_pointer_code map; ranges past the maximum are left out. */
 export function encodeCodeRanges(ranges: { start: number; end: number }[]): Buffer {

@@ -148,19 +148,30 @@ test('kernel: objects closed while tracing are no longer outstanding', { timeout
   await finish(fixture);
 });
 
+interface Holder {
+  fixture: ChildProcess;
+  kind: Kind;
+}
+
+/** Traces with a filter while both fixtures hold their objects: all of
+ * `kept`'s are outstanding and none of `dropped`'s (`why` says why not). */
+async function assertFilter(t: TestContext, args: string[], kept: Holder, dropped: Holder, why: string): Promise<void> {
+  const trace = await startTrace(t, args);
+  await Promise.all([advance(kept.fixture, 'holding'), advance(dropped.fixture, 'holding')]);
+  const report = await stopTrace(trace);
+  assert.ok(outstanding(report, kept.kind) >= N, `${kept.kind}: ${outstanding(report, kept.kind)}`);
+  assert.equal(outstanding(report, dropped.kind), 0, why);
+  for (const { fixture } of [kept, dropped]) {
+    await advance(fixture, 'closed');
+    await finish(fixture);
+  }
+}
+
 test('kernel: --pid keeps that process and drops the others', { timeout: 60_000 }, async (t) => {
   if (!requireBpf(t)) return;
   const target = await startFixture(t, ['eventfd']);
   const other = await startFixture(t, ['pipe']);
-  const trace = await startTrace(t, ['--pid', String(target.pid), '--attach', 'tracepoint']);
-  await Promise.all([advance(target, 'holding'), advance(other, 'holding')]);
-  const report = await stopTrace(trace);
-  assert.ok(outstanding(report, 'eventfd') >= N, `eventfd: ${outstanding(report, 'eventfd')}`);
-  assert.equal(outstanding(report, 'pipe'), 0, 'the other process made every pipe');
-  for (const fixture of [target, other]) {
-    await advance(fixture, 'closed');
-    await finish(fixture);
-  }
+  await assertFilter(t, ['--pid', String(target.pid), '--attach', 'tracepoint'], { fixture: target, kind: 'eventfd' }, { fixture: other, kind: 'pipe' }, 'the other process made every pipe');
 });
 
 test('kernel: --comm keeps tasks of that name', { timeout: 60_000 }, async (t) => {
@@ -169,15 +180,7 @@ test('kernel: --comm keeps tasks of that name', { timeout: 60_000 }, async (t) =
   copyFileSync(FIXTURE, renamed);
   const named = await startFixture(t, ['pipe'], renamed);
   const other = await startFixture(t, ['eventfd']);
-  const trace = await startTrace(t, ['--comm', 'lh-comm-probe']);
-  await Promise.all([advance(named, 'holding'), advance(other, 'holding')]);
-  const report = await stopTrace(trace);
-  assert.ok(outstanding(report, 'pipe') >= N, `pipe: ${outstanding(report, 'pipe')}`);
-  assert.equal(outstanding(report, 'eventfd'), 0, 'eventfds came from another command');
-  for (const fixture of [named, other]) {
-    await advance(fixture, 'closed');
-    await finish(fixture);
-  }
+  await assertFilter(t, ['--comm', 'lh-comm-probe'], { fixture: named, kind: 'pipe' }, { fixture: other, kind: 'eventfd' }, 'eventfds came from another command');
 });
 
 /** The cgroup v2 mount, from this process's mount table. */
@@ -202,15 +205,7 @@ test('kernel: --cgroup keeps tasks in that cgroup or below it', { timeout: 60_00
     rmdirSync(child);
     rmdirSync(parent);
   });
-  const trace = await startTrace(t, ['--cgroup', parent]);
-  await Promise.all([advance(inside, 'holding'), advance(outside, 'holding')]);
-  const report = await stopTrace(trace);
-  assert.ok(outstanding(report, 'socket') >= N, `socket: ${outstanding(report, 'socket')}`);
-  assert.equal(outstanding(report, 'eventfd'), 0, 'eventfds came from outside the cgroup');
-  for (const fixture of [inside, outside]) {
-    await advance(fixture, 'closed');
-    await finish(fixture);
-  }
+  await assertFilter(t, ['--cgroup', parent], { fixture: inside, kind: 'socket' }, { fixture: outside, kind: 'eventfd' }, 'eventfds came from outside the cgroup');
 });
 
 /** Refused before anything is loaded: one line, a non-zero exit, no report. */
