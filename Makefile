@@ -69,7 +69,7 @@ demo: build mounts
 # The benchmarks' tools and workloads (Debian packages), their programs, then
 # the suite itself (6-10 minutes here; BENCH_ARGS=--quick for a check); results in bench/RESULTS.md.
 bench: build mounts
-	@missing=$$(for p in bpftrace heaptrack valgrind sqlite3 python3 xz-utils gcc; do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	@missing=$$(for p in bpftrace heaptrack valgrind sqlite3 python3 perl gcc; do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages for the benchmarks:" $$missing; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \

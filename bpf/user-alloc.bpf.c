@@ -182,7 +182,9 @@ static __always_inline bool take_frame(struct walk *walk)
 }
 
 /* One step of the walk, under bpf_loop (the verifier checks one step, not
- * 64): a frame from the copy in hand, after a new copy if need be. */
+ * 64): a frame from the copy in hand, after a new copy if need be, then more
+ * while the copy holds them. (Written as one loop in which only the first
+ * pass may copy, it took the verifier 2.9 s instead of 0.5 s.) */
 static long walk_step(__u32 i, struct walk *walk)
 {
 	__u64 fp = walk->fp;
@@ -197,7 +199,6 @@ static long walk_step(__u32 i, struct walk *walk)
 		return 1;
 	if (!take_frame(walk))
 		return 1;
-	/* More frames per step where the copy holds them: fewer steps. */
 	for (int more = 0; more < FRAMES_PER_STEP - 1; more++) {
 		if (!plausible_frame(walk, walk->fp) || !window_covers(walk, walk->fp))
 			return 0;

@@ -4,12 +4,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -31,9 +33,13 @@ std::vector<char*> pointers(std::vector<std::string>& values) {
   return out;
 }
 
-// Exit status as a shell reports it: the code, or 128 + the signal.
-Napi::Value exit_status(Napi::Env env, int status) {
+int64_t microseconds(const timeval& t) { return int64_t{t.tv_sec} * 1000000 + t.tv_usec; }
+
+// Exit status as a shell reports it (the code, or 128 + the signal), and the
+// CPU time the command used: its own and that of the children it waited for.
+Napi::Value exit_status(Napi::Env env, int status, const rusage& usage) {
   Napi::Object out = Napi::Object::New(env);
+  out.Set("cpuMs", (microseconds(usage.ru_utime) + microseconds(usage.ru_stime)) / 1e3);
   if (WIFSIGNALED(status)) {
     out.Set("code", 128 + WTERMSIG(status));
     out.Set("signal", WTERMSIG(status));
@@ -125,9 +131,10 @@ Napi::Value RunToTlsSetup(const Napi::CallbackInfo& info) {
       throw_error(env, "SPAWN_FAILED", "cannot resume the command", errno);
     signal_to_deliver = 0;
     int status;
-    if (waitpid(pid, &status, 0) != pid) throw_error(env, "SPAWN_FAILED", "cannot wait for the command", errno);
+    rusage usage;
+    if (wait4(pid, &status, 0, &usage) != pid) throw_error(env, "SPAWN_FAILED", "cannot wait for the command", errno);
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
-      Napi::Object out = exit_status(env, status).As<Napi::Object>();
+      Napi::Object out = exit_status(env, status, usage).As<Napi::Object>();
       out.Set("state", "exited");
       return out;
     }
@@ -170,11 +177,12 @@ Napi::Value Reap(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   pid_t pid = info[0].As<Napi::Number>().Int32Value();
   int status;
-  pid_t done = waitpid(pid, &status, WNOHANG);
+  rusage usage;
+  pid_t done = wait4(pid, &status, WNOHANG, &usage);
   if (done == 0) return env.Null();
   if (done < 0) throw_error(env, "ECHILD", "cannot wait for process " + std::to_string(pid), errno);
   if (WIFSTOPPED(status) || WIFCONTINUED(status)) return env.Null();
-  return exit_status(env, status);
+  return exit_status(env, status, usage);
 }
 
 }  // namespace

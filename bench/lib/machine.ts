@@ -21,7 +21,7 @@ export async function describeMachine(): Promise<string[]> {
     `- machine: kernel ${release()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}`,
     `- leakhound: commit ${commit}${dirty}`,
     `- tools: ${await firstLine(['bpftrace', '--version'])}; ${await firstLine(['heaptrack', '--version'])}; ${await firstLine(['valgrind', '--version'])}`,
-    `- workloads: ${await firstLine(['/usr/bin/python3', '--version'])}; sqlite3 ${(await firstLine(['sqlite3', '--version'])).split(' ')[0]}; ${await firstLine(['gcc', '--version'])}; ${await firstLine(['xz', '--version'])}`,
+    `- workloads: ${await firstLine(['/usr/bin/python3', '--version'])}; sqlite3 ${(await firstLine(['sqlite3', '--version'])).split(' ')[0]}; ${await firstLine(['gcc', '--version'])}; ${await firstLine(['perl', '-e', 'print "perl $^V"'])}`,
     `- load average at the start: ${loadAverage()}`,
   ];
 }

@@ -24,17 +24,11 @@ export async function prepareWorkloads(bench: Bench): Promise<Workload[]> {
   // cc1 itself, not the gcc driver: the driver forks cc1, and a traced
   // process's children are not traced (nor run under valgrind by default).
   await runOk(['gcc', '-E', source, '-o', preprocessed], 60_000);
-  const text = path.join(bench.scratch, 'words.txt');
-  writeFileSync(text, wordsText(2_500_000));
   return [
     { name: 'python3', kind: 'interpreter', command: ['/usr/bin/python3', path.join(benchSources, 'programs/alloc-heavy.py'), '25'] },
     { name: 'sqlite3', kind: 'database engine', command: ['/usr/bin/sqlite3', ':memory:', `.read ${path.join(benchSources, 'programs/workload.sql')}`] },
     { name: 'cc1', kind: 'compiler', command: [cc1, '-quiet', '-O2', '-fpreprocessed', preprocessed, '-o', path.join(bench.scratch, 'compile-me.s')] },
-    // One block per thread: with more blocks than threads, how many output
-    // buffers xz keeps depends on thread timing (one 512 KiB block more or
-    // less at exit from run to run, under valgrind too). -k -f: the input
-    // stays and each run overwrites the same output file.
-    { name: 'xz -T2', kind: 'multi-threaded', command: ['/usr/bin/xz', '-T2', '-2', '--block-size=1280KiB', '-k', '-f', text] },
+    { name: 'perl threads', kind: 'multi-threaded', command: ['/usr/bin/perl', path.join(benchSources, 'programs/threads.pl'), '40000'] },
   ];
 }
 
@@ -78,17 +72,3 @@ function compilerInput(count: number): string {
   return lines.join('\n');
 }
 
-/** About `bytes` of text from a fixed vocabulary: compressible, like logs. */
-function wordsText(bytes: number): string {
-  let seed = 12345;
-  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
-  const vocabulary = Array.from({ length: 3000 }, () => Array.from({ length: 2 + (next() % 8) }, () => String.fromCharCode(97 + (next() % 16))).join(''));
-  const lines: string[] = [];
-  let size = 0;
-  while (size < bytes) {
-    const line = Array.from({ length: 12 }, () => vocabulary[next() % vocabulary.length]).join(' ');
-    lines.push(line);
-    size += line.length + 1;
-  }
-  return `${lines.join('\n')}\n`;
-}

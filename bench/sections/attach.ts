@@ -7,7 +7,7 @@ import { attachTraced, launchTraced, startBare, Windows, type Traced, type Windo
 import { loopCommand } from '../lib/loop.js';
 import { codeBlock, table, type Section } from '../lib/markdown.js';
 import { requests, SQLITE_SERVER, timedRequests } from '../lib/sqlite-server.js';
-import { median, ratio } from '../lib/stats.js';
+import { median, pairedRatio, ratio } from '../lib/stats.js';
 
 /** Both modes run the target with address randomization off: where its
  * stack lies against page boundaries decides whether the walk's one copy of
@@ -19,7 +19,8 @@ const FIXED_LAYOUT = ['setarch', '-R'];
 const SETTLE_WINDOWS = 2;
 
 export async function attachSection(bench: Bench): Promise<Section> {
-  const reps = bench.quick ? 1 : 5;
+  // Repetitions are cheap here and single ones swing by 10% on this VM.
+  const reps = bench.quick ? 1 : 9;
   return {
     title: 'Attach',
     lines: [...(await loopAttach(bench, reps)), ...(await serverAttach(bench, reps))],
@@ -75,14 +76,14 @@ async function loopAttach(bench: Bench, reps: number): Promise<string[]> {
   return [
     '### Malloc loop (23 frames), endless form',
     '',
-    `Each repetition: ns/pair as the median of ${windows} windows of at least 100 ms, after ${SETTLE_WINDOWS} windows are dropped once the probes are on; wall time and the loop thread's CPU time. "bare" is the same process before leakhound attaches. Median over ${reps} repetitions, launch and attach alternating.`,
+    `Each repetition: ns/pair as the median of ${windows} windows of at least 100 ms, after ${SETTLE_WINDOWS} windows are dropped once the probes are on; wall time and the loop thread's CPU time. "bare" is the same process before leakhound attaches. Median over ${reps} repetitions, launch and attach alternating. The verdict is the median of each repetition's attach / launch ratio (the two runs are next to each other, so they share the machine's mood).`,
     '',
     ...table(
       ['mode', 'wall ns/pair', 'wall added', 'CPU ns/pair', 'CPU added', 'raw wall', 'raw CPU'],
       [row('bare (before attaching)', bare, null), row('leakhound, launch mode', launch, b), row('leakhound, attach mode (--pid)', attach, b)],
     ),
     '',
-    `Attach / launch: ${times(ratio(a.cpu, l.cpu))} per pair in CPU (${times(ratio(a.cpu - b.cpu, l.cpu - b.cpu))} on the added cost), ${times(ratio(a.wall, l.wall))} in wall time (${times(ratio(a.wall - b.wall, l.wall - b.wall))} on the added cost). Target: within 5%, i.e. 0.95x-1.05x.`,
+    `Attach / launch, per pair in CPU: **${times(pairedRatio(attach.map((r) => r.cpu), launch.map((r) => r.cpu)))}** (median of paired ratios; ${times(ratio(a.cpu, l.cpu))} as a ratio of medians, ${times(ratio(a.cpu - b.cpu, l.cpu - b.cpu))} on the added cost); in wall time ${times(pairedRatio(attach.map((r) => r.wall), launch.map((r) => r.wall)))} (${times(ratio(a.wall - b.wall, l.wall - b.wall))} on the added cost). Target: within 5%, i.e. 0.95x-1.05x.`,
     '',
     ...codeBlock([
       `node dist/src/cli/main.js trace --json $OUT -- setarch -R .output/bench/malloc-loop -W -d 19`,
@@ -140,14 +141,14 @@ async function serverAttach(bench: Bench, reps: number): Promise<string[]> {
   return [
     '### sqlite3 serving queries on its stdin',
     '',
-    `A long-running \`sqlite3 -interactive :memory:\` answers queries one at a time (each builds, sorts and sums 500 strings). Each repetition: ${count} requests after ${warmUp} warm-up requests (in attach mode, ${warmUp} more once attached); per request, the wall time and the server's own CPU time (/proc/PID/schedstat: the uprobe traps and BPF programs run on it, leakhound's reader does not). About ${grouped(median(allocationsPerRequest))} allocations per request (leakhound's count in launch mode, start-up included). Median over ${reps} repetitions; bare, launch and attach alternate.`,
+    `A long-running \`sqlite3 -interactive :memory:\` answers queries one at a time (each builds, sorts and sums 500 strings). Each repetition: ${count} requests after ${warmUp} warm-up requests (in attach mode, ${warmUp} more once attached); per request, the wall time and the server's own CPU time (/proc/PID/schedstat: the uprobe traps and BPF programs run on it, leakhound's reader does not). About ${grouped(median(allocationsPerRequest))} allocations per request (leakhound's count in launch mode, start-up included). Median over ${reps} repetitions; bare, launch and attach alternate. The verdict is the median of each repetition's attach / launch ratio.`,
     '',
     ...table(
       ['mode', 'wall ms/request', 'wall added', 'CPU ms/request', 'CPU added', 'raw wall', 'raw CPU'],
       [row('bare', bare, null), row('leakhound, launch mode', launch, bare), row('leakhound, attach mode (--pid)', attach, bare)],
     ),
     '',
-    `Attach / launch: ${times(ratio(cpu(attach), cpu(launch)))} per request in CPU (${times(ratio(cpu(attach) - cpu(bare), cpu(launch) - cpu(bare)))} on the added cost), ${times(ratio(wall(attach), wall(launch)))} in wall time (${times(ratio(wall(attach) - wall(bare), wall(launch) - wall(bare)))} on the added cost). Target: within 5%.`,
+    `Attach / launch, per request in CPU: **${times(pairedRatio(attach.map((r) => r.cpuMs), launch.map((r) => r.cpuMs)))}** (median of paired ratios; ${times(ratio(cpu(attach), cpu(launch)))} as a ratio of medians, ${times(ratio(cpu(attach) - cpu(bare), cpu(launch) - cpu(bare)))} on the added cost); in wall time ${times(pairedRatio(attach.map((r) => r.wallMs), launch.map((r) => r.wallMs)))} (${times(ratio(wall(attach) - wall(bare), wall(launch) - wall(bare)))} on the added cost). Target: within 5%.`,
     '',
     ...codeBlock([
       'setarch -R sqlite3 -interactive :memory:   # bare, fed queries on stdin; and under:',

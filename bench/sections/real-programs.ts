@@ -1,32 +1,48 @@
 // Issue 10, "Real programs": wall time of Debian programs bare and under each
 // tool, each tool's fixed start-up (measured on /bin/true) shown apart and
-// taken off; leakhound's added time against the floor's; leakhound's
-// in-use-at-exit totals against valgrind's.
+// taken off; leakhound's added time against the floor's, in the programs' own
+// CPU time; leakhound's in-use-at-exit totals against valgrind's.
+import { readFileSync } from 'node:fs';
+
 import type { Report } from '../../src/report/types.js';
 import type { Bench } from '../lib/bench.js';
 import { grouped, ms, raw, times } from '../lib/format.js';
 import { readReport } from '../lib/loop.js';
 import { codeBlock, table, type Section } from '../lib/markdown.js';
 import { failureLines, lastLine, run } from '../lib/proc.js';
-import { median, ratio } from '../lib/stats.js';
+import { median, pairedRatio, ratio } from '../lib/stats.js';
 import { shownCommand, TOOLS, type ToolId } from '../lib/tools.js';
 import { readHeapSummary, type HeapSummary } from '../lib/valgrind-log.js';
 import { prepareWorkloads, type Workload } from '../lib/workloads.js';
 
 const TOOL_IDS: ToolId[] = ['bare', 'floor', 'leakhound', 'heaptrack', 'valgrind'];
 const STARTUP: Workload = { name: '/bin/true', kind: 'start-up', command: ['/bin/true'] };
-// Python's string hashing is seeded at random: fix it, so every run of the
-// interpreter does the same allocations.
-const ENV = { ...process.env, PYTHONHASHSEED: '0' };
+// Python's and Perl's hashing are seeded at random: fix them, so every run of
+// an interpreter does the same allocations.
+const ENV = { ...process.env, PYTHONHASHSEED: '0', PERL_HASH_SEED: '0', PERL_PERTURB_KEYS: '0' };
 // Address randomization off for the tool and all it starts: GCC's allocations
 // depend on where mmap puts its GC pages (one 32 KiB block more or less from
 // one run to the next), so only a fixed layout makes runs repeat exactly.
 const FIXED_LAYOUT = ['setarch', '-R'];
 
+/** The bare command under bash, which writes the CPU time of the children it
+ * waited for (`times`, to the millisecond) to `file`. leakhound and the floor
+ * report the same figure for the command they launch (wait4's rusage). */
+const withCpuTime = (command: string[], file: string) => ['bash', '-c', 'out=$1; shift; "$@"; s=$?; times > "$out"; exit $s', 'bash', file, ...command];
+
+/** bash's `times`: its own user and system time, then its children's (`0m1.234s 0m0.056s`). */
+function childCpuMs(file: string): number {
+  const line = readFileSync(file, 'utf8').trim().split('\n')[1] ?? '';
+  const parts = [...line.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60_000 + Number(m[2]) * 1000);
+  return parts.length === 2 ? parts[0] + parts[1] : NaN;
+}
+
 interface Runs {
   wallMs: number[];
   /** leakhound's and the floor's own measure: release of the command to its exit seen. */
   tracedMs: number[];
+  /** The command's own CPU time (bare, floor, leakhound), one per repetition, NaN where a run failed. */
+  cpuMs: number[];
   reports: Report[];
   heaps: HeapSummary[];
 }
@@ -38,7 +54,7 @@ export async function realProgramsSection(bench: Bench): Promise<Section> {
   const failures: string[] = [];
   const at = (w: Workload, id: ToolId) => {
     const k = `${w.name}/${id}`;
-    if (!runs.has(k)) runs.set(k, { wallMs: [], tracedMs: [], reports: [], heaps: [] });
+    if (!runs.has(k)) runs.set(k, { wallMs: [], tracedMs: [], cpuMs: [], reports: [], heaps: [] });
     return runs.get(k) as Runs;
   };
 
@@ -47,16 +63,19 @@ export async function realProgramsSection(bench: Bench): Promise<Section> {
       for (const id of TOOL_IDS) {
         bench.progress(`real programs: rep ${rep}/${reps}, ${workload.name} under ${TOOLS[id].label}`);
         const out = bench.out(`real-${id}`);
-        const result = await run([...FIXED_LAYOUT, ...TOOLS[id].wrap(workload.command, out)], 600_000, { env: ENV });
+        const wrapped = TOOLS[id].wrap(workload.command, out);
+        const result = await run([...FIXED_LAYOUT, ...(id === 'bare' ? withCpuTime(wrapped, `${out}.times`) : wrapped)], 600_000, { env: ENV });
+        const cell = at(workload, id);
         if (result.code !== 0) {
           // One failed run leaves a gap, not a lost section.
           failures.push(`rep ${rep}, ${workload.name} under ${TOOLS[id].label}: exit ${result.code ?? result.signal}: ${lastLine(result.stderr)}`);
+          cell.cpuMs.push(NaN);
           continue;
         }
-        const cell = at(workload, id);
         cell.wallMs.push(result.wallMs);
         const report = readReport(`${out}.json`);
         if (report) cell.tracedMs.push(report.durationMs);
+        cell.cpuMs.push(id === 'bare' ? childCpuMs(`${out}.times`) : (report?.target.cpuMs ?? NaN));
         if (report && id === 'leakhound') cell.reports.push(report);
         const heap = id === 'valgrind' ? readHeapSummary(`${out}.valgrind`) : null;
         if (heap) cell.heaps.push(heap);
@@ -86,37 +105,40 @@ export async function realProgramsSection(bench: Bench): Promise<Section> {
       ...codeBlock([shownCommand(TOOLS.bare, workload.command)]),
       '',
       ...table(
-        ['tool', 'median wall', 'net of start-up', 'net vs bare', 'traced duration (own measure)', 'raw wall (ms)', 'raw traced (ms)'],
+        ['tool', 'median wall', 'net of start-up', 'net vs bare', 'traced duration (own measure)', 'command\'s CPU', 'raw wall (ms)', 'raw traced (ms)', 'raw CPU (ms)'],
         TOOL_IDS.map((id) => {
           const cell = at(workload, id);
-          return [TOOLS[id].label, ms(median(cell.wallMs)), ms(net(id)), times(ratio(net(id), bareNet)), ms(median(cell.tracedMs)), raw(cell.wallMs, 0), raw(cell.tracedMs, 0)];
+          return [TOOLS[id].label, ms(median(cell.wallMs)), ms(net(id)), times(ratio(net(id), bareNet)), ms(median(cell.tracedMs)), ms(median(cell.cpuMs)), raw(cell.wallMs, 0), raw(cell.tracedMs, 0), raw(cell.cpuMs, 0)];
         }),
       ),
       '',
     );
     const floorAdded = median(at(workload, 'floor').tracedMs) - bareNet;
     const leakhoundAdded = median(at(workload, 'leakhound').tracedMs) - bareNet;
+    // Each repetition's tools ran one after the other: pair them.
+    const cpuAdded = (id: ToolId) => at(workload, id).cpuMs.map((cpu, i) => cpu - at(workload, 'bare').cpuMs[i]);
     const calls = at(workload, 'leakhound').reports[0]?.totals;
     const events = calls ? calls.allocations + calls.frees : NaN;
     summary.push([
       workload.name,
-      ms(bareNet),
-      ms(floorAdded),
-      ms(leakhoundAdded),
+      ms(median(at(workload, 'bare').cpuMs)),
+      ms(median(cpuAdded('floor'))),
+      ms(median(cpuAdded('leakhound'))),
+      `**${times(pairedRatio(cpuAdded('leakhound'), cpuAdded('floor')))}**`,
       times(ratio(leakhoundAdded, floorAdded)),
       ms(net('heaptrack') - bareNet),
       ms(net('valgrind') - bareNet),
       grouped(events),
-      grouped((leakhoundAdded * 1e6) / events),
+      grouped((median(cpuAdded('leakhound')) * 1e6) / events),
     ]);
     exactness.push(compareWithValgrind(workload, at(workload, 'leakhound'), at(workload, 'valgrind')));
   }
   lines.push(
     '### Added time',
     '',
-    'Added = the tool\'s time on the program (traced duration for the floor and leakhound, net wall time for the others) minus the bare net time. Target: leakhound\'s added time at most 1.3x the floor\'s.',
+    'Target: leakhound\'s added time at most 1.3x the floor\'s. The verdict is in the command\'s own CPU time (user + system, the threads and the children it waited for; the uprobe traps and BPF programs run on the command\'s threads): bare from bash\'s `times`, under the floor and leakhound from the `target.cpuMs` of their reports (wait4). Added CPU = the tool\'s minus bare\'s in the same repetition; the ratio is the median over repetitions of leakhound\'s added CPU over the floor\'s. Beside it, the older measure in wall time: the traced duration (checked every 50 ms) minus the bare net wall time, medians. heaptrack and valgrind: net wall time minus bare\'s.',
     '',
-    ...table(['program', 'bare (net)', 'floor added', 'leakhound added', 'leakhound / floor', 'heaptrack added', 'valgrind added', 'allocator calls seen by leakhound', 'leakhound ns per call'], summary),
+    ...table(['program', 'bare CPU', 'floor added CPU', 'leakhound added CPU', 'leakhound / floor (CPU)', 'leakhound / floor (wall)', 'heaptrack added', 'valgrind added', 'allocator calls seen by leakhound', 'leakhound ns per call'], summary),
     '',
     '### In use at exit: leakhound against valgrind',
     '',
@@ -125,7 +147,7 @@ export async function realProgramsSection(bench: Bench): Promise<Section> {
     ...table(['program', 'leakhound: bytes in blocks', 'valgrind: bytes in blocks', 'equal', 'difference (first runs, when not equal)', 'leakhound: allocations / frees', 'valgrind: allocs / frees'], exactness),
     '',
     ...failureLines(failures),
-    'Commands (`$OUT` a scratch prefix; each run as `setarch -R` + the command, PYTHONHASHSEED=0 in the environment):',
+    'Commands (`$OUT` a scratch prefix; each run as `setarch -R` + the command, PYTHONHASHSEED=0 PERL_HASH_SEED=0 PERL_PERTURB_KEYS=0 in the environment; bare inside `bash -c \'out=$1; shift; "$@"; s=$?; times > "$out"; exit $s\' bash $OUT.times COMMAND...` for its CPU time):',
     '',
     ...codeBlock(TOOL_IDS.map((id) => shownCommand(TOOLS[id], ['COMMAND...']))),
     '',

@@ -53,6 +53,8 @@ export interface ExitStatus {
   /** As a shell reports it: the exit code, or 128 + the signal. */
   code: number;
   signal: number | null;
+  /** CPU time (user + system) of the command and of the children it waited for. */
+  cpuMs: number;
 }
 
 export type RunToTlsResult =

@@ -9,12 +9,12 @@ function quoteCommand(argv: string[]): string {
   return argv.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)).join(' ');
 }
 
-/** `user mode, pid 4242, ./leaky --count 10 (exit code 0), traced 12.5 s` */
+/** `user mode, pid 4242, ./leaky --count 10 (exit code 0, CPU 1.3 s), traced 12.5 s` */
 export function describeRun(report: Report): string {
-  const { pid, command, exitCode } = report.target;
+  const { pid, command, exitCode, cpuMs } = report.target;
   const parts = [`${report.mode} mode`];
   if (pid !== null) parts.push(`pid ${pid}`);
-  if (command !== null) parts.push(quoteCommand(command) + (exitCode === null ? '' : ` (exit code ${exitCode})`));
+  if (command !== null) parts.push(quoteCommand(command) + (exitCode === null ? '' : ` (exit code ${exitCode}, CPU ${formatDuration(cpuMs ?? 0)})`));
   if (pid === null && command === null) parts.push(report.mode === 'kernel' ? 'whole system' : 'unknown target');
   parts.push(`traced ${formatDuration(report.durationMs)}`);
   return parts.join(', ');

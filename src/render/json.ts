@@ -32,7 +32,7 @@ export function renderJson(report: Report): string {
   const json: Report = {
     schema: REPORT_SCHEMA,
     mode: report.mode,
-    target: { pid: target.pid, command: target.command, exitCode: target.exitCode },
+    target: { pid: target.pid, command: target.command, exitCode: target.exitCode, cpuMs: target.cpuMs },
     durationMs: report.durationMs,
     totals: {
       outstandingBytes: totals.outstandingBytes,

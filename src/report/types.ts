@@ -55,6 +55,9 @@ export interface Report {
     pid: number | null;
     command: string[] | null;
     exitCode: number | null;
+    /** A launched command's CPU time (user + system, its waited-for children
+     * included) when it exited before the report; null otherwise. */
+    cpuMs: number | null;
   };
   durationMs: number;
   totals: Totals;

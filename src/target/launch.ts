@@ -37,6 +37,6 @@ export function launchHeld(command: string[]): HeldCommand {
   const env = Object.entries(process.env).map(([key, value]) => `${key}=${value}`);
   const pid = addon().spawnStopped(path, command, env);
   const result = addon().runToTlsSetup(pid, MAX_LOADER_SYSCALLS);
-  if (result.state === 'exited') return { pid, exitedEarly: { code: result.code, signal: result.signal } };
+  if (result.state === 'exited') return { pid, exitedEarly: { code: result.code, signal: result.signal, cpuMs: result.cpuMs } };
   return { pid, exitedEarly: null };
 }

@@ -88,7 +88,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: Kernel
   const kallsyms = Kallsyms.load();
   const report = buildReport({
     mode: 'kernel',
-    target: { pid: options.pid, command: null, exitCode: null },
+    target: { pid: options.pid, command: null, exitCode: null, cpuMs: null },
     durationMs: result.durationMs,
     ledger,
     tracer,

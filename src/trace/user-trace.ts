@@ -136,7 +136,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
   try {
     const report = buildReport({
       mode: 'user',
-      target: { pid, command: options.command, exitCode: launched && exited ? exited.code : null },
+      target: { pid, command: options.command, exitCode: launched && exited ? exited.code : null, cpuMs: launched && exited ? exited.cpuMs : null },
       durationMs: result.durationMs,
       ledger,
       tracer,

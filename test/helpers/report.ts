@@ -23,7 +23,7 @@ export interface ReportStack {
 export interface Report {
   schema: string;
   mode: string;
-  target: { pid: number; command: string[] | null; exitCode: number | null };
+  target: { pid: number; command: string[] | null; exitCode: number | null; cpuMs: number | null };
   durationMs: number;
   totals: {
     outstandingBytes: number;
@@ -31,6 +31,7 @@ export interface Report {
     allocations: number;
     frees: number;
     lostEvents: number;
+    failedStacks: number;
     truncatedStacks: number;
     partialStacks: number;
   };

@@ -140,14 +140,15 @@ const reportArb: fc.Arbitrary<Report> = fc
     pid: fc.option(fc.nat()),
     command: fc.option(fc.array(hostileName, { minLength: 1, maxLength: 3 })),
     exitCode: fc.option(fc.integer({ min: -1, max: 255 })),
+    cpuMs: fc.option(fc.nat({ max: 1e8 })),
     durationMs: fc.nat({ max: 1e8 }),
     lostEvents: fc.nat({ max: 10 }),
     stacks: fc.array(stackArb, { maxLength: 12 }),
   })
-  .map(({ mode, pid, command, exitCode, durationMs, lostEvents, stacks }) => ({
+  .map(({ mode, pid, command, exitCode, cpuMs, durationMs, lostEvents, stacks }) => ({
     schema: REPORT_SCHEMA,
     mode,
-    target: { pid, command, exitCode },
+    target: { pid, command, exitCode, cpuMs },
     durationMs,
     totals: {
       outstandingBytes: stacks.reduce((sum, s) => sum + s.bytes, 0),
