@@ -31,6 +31,7 @@ export interface Report {
     allocations: number;
     frees: number;
     lostEvents: number;
+    failedStacks: number;
     truncatedStacks: number;
     partialStacks: number;
   };
