@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <set>
 #include <string_view>
 
@@ -31,58 +32,66 @@ bool table_fits(uint64_t offset, uint64_t count, uint64_t entsize, uint64_t file
   return count <= (file_size - offset) / entsize;
 }
 
-// The fd and the libelf handle over it, released together.
-class ElfFile {
+// A regular file open for reading, and its size when opened.
+class RegularFile {
  public:
-  explicit ElfFile(const std::string& path) {
-    static const bool libelf_ready = elf_version(EV_CURRENT) != EV_NONE;
-    if (!libelf_ready) throw ElfError(invalid(path, "libelf refused EV_CURRENT"), 0);
+  explicit RegularFile(const std::string& path) {
     // O_NONBLOCK: a FIFO planted where a library was expected must not hang us.
     fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
     int err = fd_ < 0 || fstat(fd_, &st) != 0 ? errno : 0;
-    if (err) fail(path, "", err);
-    if (!S_ISREG(st.st_mode)) fail(path, "not a regular file", 0);
+    if (err || !S_ISREG(st.st_mode)) {
+      if (fd_ >= 0) close(fd_);
+      throw ElfError(invalid(path, err ? "" : "not a regular file"), err);
+    }
+    size_ = st.st_size;
+  }
+  ~RegularFile() { close(fd_); }
+  RegularFile(const RegularFile&) = delete;
+  RegularFile& operator=(const RegularFile&) = delete;
+
+  int fd() const { return fd_; }
+  uint64_t size() const { return size_; }
+
+ private:
+  int fd_;
+  uint64_t size_ = 0;
+};
+
+// The file and the libelf handle over it, released together.
+class ElfFile {
+ public:
+  explicit ElfFile(const std::string& path) : file_(path) {
+    static const bool libelf_ready = elf_version(EV_CURRENT) != EV_NONE;
+    if (!libelf_ready) fail(path, "libelf refused EV_CURRENT");
     // Read rather than mmap: a file truncated under us fails a read instead
     // of raising SIGBUS.
-    elf_ = elf_begin(fd_, ELF_C_READ, nullptr);
-    if (!elf_ || elf_kind(elf_) != ELF_K_ELF) fail(path, "not an ELF file", 0);
-    if (!gelf_getehdr(elf_, &ehdr_)) fail(path, elf_errmsg(-1), 0);
+    elf_.reset(elf_begin(file_.fd(), ELF_C_READ, nullptr));
+    if (!elf_ || elf_kind(elf()) != ELF_K_ELF) fail(path, "not an ELF file");
+    if (!gelf_getehdr(elf(), &ehdr_)) fail(path, elf_errmsg(-1));
     // libelf quietly shortens header tables that run past the end of the
     // file; the counts the header claims tell a truncated file. (Counts
     // too large for the header are in the first section header: the file
     // must at least hold that one.)
     uint64_t shnum = ehdr_.e_shnum == 0 && ehdr_.e_shoff != 0 ? 1 : ehdr_.e_shnum;
     uint64_t phnum = ehdr_.e_phnum == PN_XNUM ? 1 : ehdr_.e_phnum;
-    if (!table_fits(ehdr_.e_shoff, shnum, gelf_fsize(elf_, ELF_T_SHDR, 1, EV_CURRENT), st.st_size) ||
-        !table_fits(ehdr_.e_phoff, phnum, gelf_fsize(elf_, ELF_T_PHDR, 1, EV_CURRENT), st.st_size))
-      fail(path, "truncated or corrupt header tables", 0);
-    size_ = st.st_size;
+    if (!table_fits(ehdr_.e_shoff, shnum, gelf_fsize(elf(), ELF_T_SHDR, 1, EV_CURRENT), size()) ||
+        !table_fits(ehdr_.e_phoff, phnum, gelf_fsize(elf(), ELF_T_PHDR, 1, EV_CURRENT), size()))
+      fail(path, "truncated or corrupt header tables");
   }
-  ~ElfFile() { release(); }
-  ElfFile(const ElfFile&) = delete;
-  ElfFile& operator=(const ElfFile&) = delete;
 
-  Elf* elf() const { return elf_; }
+  Elf* elf() const { return elf_.get(); }
   const GElf_Ehdr& ehdr() const { return ehdr_; }
-  uint64_t size() const { return size_; }
+  uint64_t size() const { return file_.size(); }
 
  private:
-  [[noreturn]] void fail(const std::string& path, const std::string& why, int err) {
-    release();
-    throw ElfError(invalid(path, why), err);
-  }
-  void release() {
-    if (elf_) elf_end(elf_);
-    if (fd_ >= 0) close(fd_);
-    elf_ = nullptr;
-    fd_ = -1;
+  [[noreturn]] static void fail(const std::string& path, const std::string& why) {
+    throw ElfError(invalid(path, why), 0);
   }
 
-  int fd_ = -1;
-  Elf* elf_ = nullptr;
+  RegularFile file_;
+  std::unique_ptr<Elf, decltype(&elf_end)> elf_{nullptr, elf_end};  // ended before file_ closes
   GElf_Ehdr ehdr_{};
-  uint64_t size_ = 0;
 };
 
 struct SymbolTable {
@@ -296,6 +305,27 @@ ElfSummary read_elf_summary(const std::string& path) {
   }
   summary.build_id = build_id_hex(elf);
   return summary;
+}
+
+std::vector<ExtentBytes> read_extents(const std::string& path, const std::vector<FileExtent>& extents) {
+  RegularFile file(path);
+  std::vector<ExtentBytes> out(extents.size());
+  for (size_t i = 0; i < extents.size(); ++i) {
+    const FileExtent& extent = extents[i];
+    ExtentBytes& read = out[i];
+    // Extents come from the file's own symbols: nothing past its end is asked for.
+    if (extent.offset > file.size() || extent.size > file.size() - extent.offset) {
+      read.outside = true;
+      continue;
+    }
+    read.bytes.resize(extent.size);
+    ssize_t n = pread(file.fd(), read.bytes.data(), read.bytes.size(), static_cast<off_t>(extent.offset));
+    if (n == static_cast<ssize_t>(extent.size)) continue;
+    read.err = n < 0 ? errno : 0;
+    read.outside = n >= 0;  // short: the file shrank since it was opened
+    read.bytes.clear();
+  }
+  return out;
 }
 
 }  // namespace leakhound

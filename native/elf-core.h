@@ -58,6 +58,24 @@ std::vector<FunctionSymbol> sample_function_symbols(const std::string& path, siz
 // Throws ElfError.
 ElfSummary read_elf_summary(const std::string& path);
 
+// [offset, offset + size) of a file.
+struct FileExtent {
+  uint64_t offset;
+  uint64_t size;
+};
+
+// One extent's bytes, or why there are none.
+struct ExtentBytes {
+  std::vector<uint8_t> bytes;
+  bool outside = false;  // the extent does not lie wholly within the file
+  int err = 0;           // errno of a failed read
+};
+
+// Each extent's bytes, in order, from one open of the file; an extent that
+// cannot be read fails alone. Any file, ELF or not, as long as it is a
+// regular one. Throws ElfError when it cannot be opened.
+std::vector<ExtentBytes> read_extents(const std::string& path, const std::vector<FileExtent>& extents);
+
 // PT_LOADs clipped to the file's `file_size` bytes; empty when the program
 // headers cannot be read.
 std::vector<LoadSegment> load_segments(Elf* elf, uint64_t file_size);

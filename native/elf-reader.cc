@@ -3,28 +3,13 @@
 #include "elf-reader.h"
 
 #include <algorithm>
-#include <cmath>
 
+#include "arguments.h"
 #include "elf-core.h"
-#include "errors.h"
 #include "module-symbolizer.h"
 
 namespace leakhound {
 namespace {
-
-constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
-
-std::string string_argument(const Napi::CallbackInfo& info, size_t index, const char* name) {
-  if (!info[index].IsString())
-    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a string");
-  return info[index].As<Napi::String>().Utf8Value();
-}
-
-Napi::Array array_argument(const Napi::CallbackInfo& info, size_t index, const char* name) {
-  if (!info[index].IsArray())
-    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be an array");
-  return info[index].As<Napi::Array>();
-}
 
 std::vector<std::string> string_list(const Napi::CallbackInfo& info, size_t index, const char* name) {
   Napi::Array array = array_argument(info, index, name);
@@ -41,14 +26,8 @@ std::vector<std::string> string_list(const Napi::CallbackInfo& info, size_t inde
 std::vector<uint64_t> offset_list(const Napi::CallbackInfo& info, size_t index, const char* name) {
   Napi::Array array = array_argument(info, index, name);
   std::vector<uint64_t> offsets;
-  for (uint32_t i = 0; i < array.Length(); ++i) {
-    Napi::Value item = array.Get(i);
-    double value = item.IsNumber() ? item.As<Napi::Number>().DoubleValue() : -1;
-    if (!(value >= 0 && value <= kMaxSafeInteger && std::floor(value) == value))
-      throw Napi::RangeError::New(info.Env(),
-                                  std::string(name) + " must hold only non-negative integers");
-    offsets.push_back(static_cast<uint64_t>(value));
-  }
+  for (uint32_t i = 0; i < array.Length(); ++i)
+    offsets.push_back(non_negative_integer(info.Env(), array.Get(i), std::string(name) + "[" + std::to_string(i) + "]"));
   return offsets;
 }
 
@@ -63,17 +42,6 @@ const char* type_name(ElfType type) {
     case ElfType::other: break;
   }
   return "other";
-}
-
-// Runs a read of an ELF file; a malformed or unreadable file becomes a
-// JavaScript error with code ELF_INVALID.
-template <typename Read>
-auto reading_elf(Napi::Env env, Read read) -> decltype(read()) {
-  try {
-    return read();
-  } catch (const ElfError& error) {
-    throw_error(env, "ELF_INVALID", error.what(), error.err());
-  }
 }
 
 Napi::Array symbol_array(Napi::Env env, const std::vector<FunctionSymbol>& symbols) {

@@ -1,5 +1,6 @@
-// x86-64 instructions of a function, decoded by Capstone, so TypeScript can
-// choose probe addresses the kernel emulates instead of single-stepping.
+// x86-64 instructions of functions, decoded by Capstone, so TypeScript can
+// choose probe addresses the kernel emulates instead of single-stepping, and
+// tell the objects that keep frame pointers by their functions' prologues.
 #pragma once
 
 #include <napi.h>

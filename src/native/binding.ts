@@ -69,9 +69,30 @@ export interface ProcessControlAddon {
   reap(pid: number): ExitStatus | null;
 }
 
+/** [fileOffset, fileOffset + size) of a file. */
+export interface FileExtent {
+  fileOffset: number;
+  size: number;
+}
+
+/** Why one extent of a decodeFunctions call was not decoded; the others were. */
+export interface DecodeFailure {
+  /** OUTSIDE_FILE: the extent does not lie wholly within the file. READ_FAILED: reading it failed (`errno`). */
+  code: 'OUTSIDE_FILE' | 'READ_FAILED';
+  errno?: number;
+}
+
 export interface InstructionDecoderAddon {
-  /** Capstone's decoding of [fileOffset, fileOffset + size) of an object. */
+  /** Capstone's decoding of [fileOffset, fileOffset + size) of an object, at
+   * most its first 64 KiB. Throws code ELF_INVALID for a missing or
+   * unreadable file (or not a regular one), OUTSIDE_FILE or READ_FAILED as a
+   * DecodeFailure names them. */
   decodeFunction(path: string, fileOffset: number, size: number): Instruction[];
+  /** decodeFunction of each extent, in order, from one open of the file: an
+   * extent that cannot be read gives a DecodeFailure instead. At most 4096
+   * extents of 64 KiB in all (RangeError beyond). Throws code ELF_INVALID for
+   * a missing or unreadable file. */
+  decodeFunctions(path: string, extents: FileExtent[]): (Instruction[] | DecodeFailure)[];
 }
 
 export interface Addon extends ProcessControlAddon, ElfReaderAddon, InstructionDecoderAddon {

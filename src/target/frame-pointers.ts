@@ -2,18 +2,15 @@
 // through functions that set one up: past one that does not, the saved frame
 // pointer is stale, and the frames after it are a guess. Judged per object
 // from a sample of its functions' first instructions (Capstone's decoding).
+import type { DecodeFailure, FileExtent } from '../native/binding.js';
 import type { Instruction } from './probe-site.js';
-
-/** A function's bytes in its file. */
-export interface FunctionExtent {
-  fileOffset: number;
-  size: number;
-}
 
 export interface FramePointerEnvironment {
   /** Functions spread over the object's symbol table; throws when it cannot be read. */
-  sample(path: string, max: number): FunctionExtent[];
-  decode(path: string, fileOffset: number, size: number): Instruction[];
+  sample(path: string, max: number): FileExtent[];
+  /** Each extent's instructions, in order, or a failure for that extent
+   * alone; throws when the file cannot be read. */
+  decode(path: string, extents: FileExtent[]): (Instruction[] | DecodeFailure)[];
 }
 
 /** Enough functions to tell -fno-omit-frame-pointer builds from the rest: the two differ in nearly every function. */
@@ -32,26 +29,27 @@ export function setsUpFramePointer(instructions: Instruction[]): boolean {
  * True when the functions that set up a frame pointer hold at least half of
  * the sampled code. Weighed by size, because a program built with frame
  * pointers still links small start-up stubs without them. Null when the
- * object has no sized function symbols or cannot be read.
+ * object cannot be read, or has no sized function whose bytes are in the file.
  */
 export function keepsFramePointers(path: string, env: FramePointerEnvironment): boolean | null {
-  let functions: FunctionExtent[];
+  let functions: FileExtent[];
+  let prologues: (Instruction[] | DecodeFailure)[];
   try {
     functions = env.sample(path, SAMPLE);
+    if (functions.length === 0) return null;
+    prologues = env.decode(path, functions.map((fn) => ({ fileOffset: fn.fileOffset, size: Math.min(fn.size, PROLOGUE_BYTES) })));
   } catch {
     return null;
   }
   let withFramePointer = 0;
   let total = 0;
-  for (const fn of functions) {
-    let instructions: Instruction[];
-    try {
-      instructions = env.decode(path, fn.fileOffset, Math.min(fn.size, PROLOGUE_BYTES));
-    } catch {
-      continue;
-    }
+  for (const [i, fn] of functions.entries()) {
+    const prologue = prologues[i];
+    // A function whose bytes could not be read (its symbol points past the
+    // end of the file) says nothing of how the rest was built.
+    if (!Array.isArray(prologue)) continue;
     total += fn.size;
-    if (setsUpFramePointer(instructions)) withFramePointer += fn.size;
+    if (setsUpFramePointer(prologue)) withFramePointer += fn.size;
   }
   return total === 0 ? null : withFramePointer * 2 >= total;
 }

@@ -75,7 +75,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
   const modules = new ModuleMap();
   const census = new FramePointerCensus({
     sample: (path, max) => addon().elfFunctionSample(path, max),
-    decode: (path, fileOffset, size) => addon().decodeFunction(path, fileOffset, size),
+    decode: (path, extents) => addon().decodeFunctions(path, extents),
   });
   const keepsFramePointers = (module: string) => census.keeps(modules.openPath(pid, module));
   // The walk's list follows the target's maps: an exec (a launched wrapper

@@ -2,9 +2,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import type { DecodeFailure, FileExtent } from '../../src/native/binding.js';
 import { isPartialStack } from '../../src/report/partial.js';
 import type { Frame } from '../../src/report/types.js';
-import { keepsFramePointers, setsUpFramePointer, type FramePointerEnvironment } from '../../src/target/frame-pointers.js';
+import { FramePointerCensus, keepsFramePointers, setsUpFramePointer, type FramePointerEnvironment } from '../../src/target/frame-pointers.js';
 import type { Instruction } from '../../src/target/probe-site.js';
 
 const insn = (mnemonic: string, operands = ''): Instruction => ({ offset: 0, size: 1, mnemonic, operands, bytes: new Uint8Array(1), groups: [], writes: [], target: null });
@@ -20,10 +21,24 @@ test('a frame pointer is set up by push rbp; mov rbp, rsp, after an optional end
   assert.equal(setsUpFramePointer([]), false);
 });
 
-function objectOf(functions: { size: number; prologue: Instruction[] }[]): FramePointerEnvironment {
+interface FakeFunction {
+  size: number;
+  prologue: Instruction[];
+  /** Its symbol points past the end of the file. */
+  outside?: boolean;
+}
+
+/** An object of `functions`, each at 0x100 * its index; `decodes` records each decode call's extents. */
+function objectOf(functions: FakeFunction[], decodes: FileExtent[][] = []): FramePointerEnvironment {
   return {
     sample: (_path, max) => functions.slice(0, max).map((f, i) => ({ fileOffset: i * 0x100, size: f.size })),
-    decode: (_path, fileOffset) => functions[fileOffset / 0x100]!.prologue,
+    decode: (_path, extents) => {
+      decodes.push(extents);
+      return extents.map(({ fileOffset }): Instruction[] | DecodeFailure => {
+        const fn = functions[fileOffset / 0x100]!;
+        return fn.outside ? { code: 'OUTSIDE_FILE' } : fn.prologue;
+      });
+    },
   };
 }
 
@@ -44,8 +59,36 @@ test('an object keeps frame pointers when the functions that set one up hold mos
   assert.equal(keepsFramePointers('/lib/l.so', library), false);
 });
 
+test('one decode per object, of at most the first 16 bytes of each of at most 64 sampled functions', () => {
+  const decodes: FileExtent[][] = [];
+  const functions = Array.from({ length: 100 }, (_, i) => ({ size: i % 2 ? 8 : 400, prologue: withFp }));
+  const census = new FramePointerCensus(objectOf(functions, decodes));
+  assert.equal(census.keeps('/lib/l.so'), true);
+  assert.equal(census.keeps('/lib/l.so'), true);
+  assert.equal(decodes.length, 1);
+  assert.equal(decodes[0].length, 64);
+  assert.deepEqual(decodes[0].slice(0, 3), [
+    { fileOffset: 0, size: 16 },
+    { fileOffset: 0x100, size: 8 },
+    { fileOffset: 0x200, size: 16 },
+  ]);
+});
+
+test('a function whose bytes are outside the file is left out; the rest still decide', () => {
+  // Without the broken symbol's weight, the code that sets up a frame pointer is most of it.
+  const program = objectOf([
+    { size: 5000, prologue: withoutFp, outside: true },
+    { size: 100, prologue: withoutFp },
+    { size: 300, prologue: withFp },
+  ]);
+  assert.equal(keepsFramePointers('/bin/p', program), true);
+  assert.equal(keepsFramePointers('/bin/p', objectOf([{ size: 100, prologue: withFp, outside: true }])), null);
+});
+
 test('an object that cannot be read or has no sized functions is unknown', () => {
-  assert.equal(keepsFramePointers('/x', objectOf([])), null);
+  const decodes: FileExtent[][] = [];
+  assert.equal(keepsFramePointers('/x', objectOf([], decodes)), null);
+  assert.equal(decodes.length, 0, 'nothing to decode: the file is not opened again');
   const unreadable: FramePointerEnvironment = {
     sample: () => {
       throw new Error('ELF_INVALID');
@@ -53,6 +96,14 @@ test('an object that cannot be read or has no sized functions is unknown', () =>
     decode: () => [],
   };
   assert.equal(keepsFramePointers('/x', unreadable), null);
+  // Gone between the sample and the decode.
+  const vanished: FramePointerEnvironment = {
+    sample: objectOf([{ size: 100, prologue: withFp }]).sample,
+    decode: () => {
+      throw new Error('ELF_INVALID');
+    },
+  };
+  assert.equal(keepsFramePointers('/x', vanished), null);
 });
 
 const frame = (symbol: string | null, module: string): Frame => ({ address: '0x1', symbol, module, file: null, line: null, offset: 0 });
