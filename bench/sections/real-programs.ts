@@ -47,8 +47,13 @@ interface Runs {
   heaps: HeapSummary[];
 }
 
+/** The verdict's tools run often: one run's added CPU swings by 10-25% here.
+ * heaptrack and valgrind, slow and only shown beside them, run less. */
+const VERDICT_TOOLS: ToolId[] = ['bare', 'floor', 'leakhound'];
+const SLOW_TOOL_REPS = 3;
+
 export async function realProgramsSection(bench: Bench): Promise<Section> {
-  const reps = bench.quick ? 1 : 5;
+  const reps = bench.quick ? 1 : 9;
   const workloads = await prepareWorkloads(bench);
   const runs = new Map<string, Runs>();
   const failures: string[] = [];
@@ -60,7 +65,7 @@ export async function realProgramsSection(bench: Bench): Promise<Section> {
 
   for (let rep = 1; rep <= reps; rep++) {
     for (const workload of [STARTUP, ...workloads]) {
-      for (const id of TOOL_IDS) {
+      for (const id of TOOL_IDS.filter((tool) => VERDICT_TOOLS.includes(tool) || rep <= SLOW_TOOL_REPS)) {
         bench.progress(`real programs: rep ${rep}/${reps}, ${workload.name} under ${TOOLS[id].label}`);
         const out = bench.out(`real-${id}`);
         const wrapped = TOOLS[id].wrap(workload.command, out);
@@ -85,7 +90,7 @@ export async function realProgramsSection(bench: Bench): Promise<Section> {
 
   const startup = (id: ToolId) => median(at(STARTUP, id).wallMs);
   const lines = [
-    `Wall time of the whole tool command (spawn to exit), median of ${reps} alternating repetitions. "Net" takes off the same tool's median on /bin/true: its fixed start-up (for leakhound: loading and attaching the BPF programs, detaching them, writing the report). Every command runs under \`setarch -R\` (see "In use at exit").`,
+    `Wall time of the whole tool command (spawn to exit), median of ${reps} alternating repetitions (heaptrack and valgrind: the first ${Math.min(reps, SLOW_TOOL_REPS)}). "Net" takes off the same tool's median on /bin/true: its fixed start-up (for leakhound: loading and attaching the BPF programs, detaching them, writing the report). Every command runs under \`setarch -R\` (see "In use at exit").`,
     '',
     'leakhound and the floor also time the traced command themselves (the report\'s durationMs: from releasing the command to seeing it exit, checked every 50 ms, so up to 50 ms late); their added time below uses that, as the start-up they subtract from wall time is large and noisy here.',
     '',
