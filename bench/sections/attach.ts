@@ -19,11 +19,9 @@ const FIXED_LAYOUT = ['setarch', '-R'];
 const SETTLE_WINDOWS = 2;
 
 export async function attachSection(bench: Bench): Promise<Section> {
-  // Repetitions are cheap here and single ones swing by 10% on this VM.
-  const reps = bench.quick ? 1 : 9;
   return {
     title: 'Attach',
-    lines: [...(await loopAttach(bench, reps)), ...(await serverAttach(bench, reps))],
+    lines: [...(await loopAttach(bench)), ...(await serverAttach(bench))],
   };
 }
 
@@ -38,9 +36,13 @@ function medians(windows: WindowFigures[]): WindowFigures {
   return { wall: median(windows.map((w) => w.wall)), cpu: median(windows.map((w) => w.cpu)) };
 }
 
-async function loopAttach(bench: Bench, reps: number): Promise<string[]> {
+// Repetitions are cheap here, and single ones swing by 10% on this VM.
+async function loopAttach(bench: Bench): Promise<string[]> {
+  const reps = bench.quick ? 1 : 15;
   const windows = bench.quick ? 4 : 10;
-  const command = [...FIXED_LAYOUT, ...loopCommand(['-W', '-d', '19'])];
+  // Each loop on a core of its own, the cores swapped every repetition: the
+  // two vCPUs of this guest do not always run at the same speed.
+  const command = (cpu: number) => ['taskset', '-c', String(cpu), ...FIXED_LAYOUT, ...loopCommand(['-W', '-d', '19'])];
   const launch: WindowFigures[] = [];
   const attach: WindowFigures[] = [];
   const bare: WindowFigures[] = [];
@@ -50,10 +52,11 @@ async function loopAttach(bench: Bench, reps: number): Promise<string[]> {
     // one after the other, and an attach/launch ratio of two runs mixes two
     // moods.
     bench.progress(`attach: malloc loop, rep ${rep}/${reps}, bare, then launch and attach modes side by side`);
-    const target = startBare(command);
+    const attachCpu = rep % 2;
+    const target = startBare(command(attachCpu));
     const seen = new Windows(target.stdout!);
     bare.push(medians(await seen.after(1, windows / 2)));
-    const launched = await launchTraced(command, `${bench.out('attach-launch')}.json`);
+    const launched = await launchTraced(command(1 - attachCpu), `${bench.out('attach-launch')}.json`);
     const launchedSeen = new Windows(launched.stdout);
     const attached = await attachTraced(target, `${bench.out('attach-pid')}.json`);
     const [launchWindows, attachWindows] = await Promise.all([
@@ -82,7 +85,7 @@ async function loopAttach(bench: Bench, reps: number): Promise<string[]> {
   return [
     '### Malloc loop (23 frames), endless form',
     '',
-    `Each repetition runs the two modes at the same time, one loop per core: a loop launched under one leakhound and a loop another leakhound attached to with --pid, each measured as the median of ${windows} windows of at least 100 ms over the same seconds, after ${SETTLE_WINDOWS} windows are dropped once both are traced; wall time and the loop thread's CPU time. "bare" is the attach-mode process before anything else starts, alone on the machine. The verdict is the median over ${reps} repetitions of each repetition's attach / launch ratio.`,
+    `Each repetition runs the two modes at the same time, one loop pinned to each core (taskset; the cores swap every repetition): a loop launched under one leakhound and a loop another leakhound attached to with --pid, each measured as the median of ${windows} windows of at least 100 ms over the same seconds, after ${SETTLE_WINDOWS} windows are dropped once both are traced; wall time and the loop thread's CPU time. "bare" is the attach-mode process before anything else starts, alone on the machine. The verdict is the median over ${reps} repetitions of each repetition's attach / launch ratio.`,
     '',
     ...table(
       ['mode', 'wall ns/pair', 'wall added', 'CPU ns/pair', 'CPU added', 'raw wall', 'raw CPU'],
@@ -92,14 +95,15 @@ async function loopAttach(bench: Bench, reps: number): Promise<string[]> {
     `Attach / launch, per pair in CPU: **${times(pairedRatio(attach.map((r) => r.cpu), launch.map((r) => r.cpu)))}** (median of paired ratios; ${times(ratio(a.cpu, l.cpu))} as a ratio of medians, ${times(ratio(a.cpu - b.cpu, l.cpu - b.cpu))} on the added cost); in wall time ${times(pairedRatio(attach.map((r) => r.wall), launch.map((r) => r.wall)))} (${times(ratio(a.wall - b.wall, l.wall - b.wall))} on the added cost). Target: within 5%, i.e. 0.95x-1.05x.`,
     '',
     ...codeBlock([
-      `node dist/src/cli/main.js trace --json $OUT -- setarch -R .output/bench/malloc-loop -W -d 19`,
-      `setarch -R .output/bench/malloc-loop -W -d 19 & node dist/src/cli/main.js trace --json $OUT --pid $!`,
+      `node dist/src/cli/main.js trace --json $OUT -- taskset -c 0 setarch -R .output/bench/malloc-loop -W -d 19   # at the same time as:`,
+      `taskset -c 1 setarch -R .output/bench/malloc-loop -W -d 19 & node dist/src/cli/main.js trace --json $OUT --pid $!`,
     ]),
     '',
   ];
 }
 
-async function serverAttach(bench: Bench, reps: number): Promise<string[]> {
+async function serverAttach(bench: Bench): Promise<string[]> {
+  const reps = bench.quick ? 1 : 9;
   const count = bench.quick ? 10 : 40;
   const warmUp = 5;
   const command = [...FIXED_LAYOUT, ...SQLITE_SERVER];

@@ -53,7 +53,7 @@ const VERDICT_TOOLS: ToolId[] = ['bare', 'floor', 'leakhound'];
 const SLOW_TOOL_REPS = 3;
 
 export async function realProgramsSection(bench: Bench): Promise<Section> {
-  const reps = bench.quick ? 1 : 9;
+  const reps = bench.quick ? 1 : 10;
   const workloads = await prepareWorkloads(bench);
   const runs = new Map<string, Runs>();
   const failures: string[] = [];
@@ -65,7 +65,11 @@ export async function realProgramsSection(bench: Bench): Promise<Section> {
 
   for (let rep = 1; rep <= reps; rep++) {
     for (const workload of [STARTUP, ...workloads]) {
-      for (const id of TOOL_IDS.filter((tool) => VERDICT_TOOLS.includes(tool) || rep <= SLOW_TOOL_REPS)) {
+      // Every other repetition runs the tools in reverse (bare, floor,
+      // leakhound, then leakhound, floor, bare): over a pair of repetitions
+      // a steady drift of the machine's speed weighs on each tool alike.
+      const order = rep % 2 ? TOOL_IDS : [...TOOL_IDS].reverse();
+      for (const id of order.filter((tool) => VERDICT_TOOLS.includes(tool) || rep <= SLOW_TOOL_REPS)) {
         bench.progress(`real programs: rep ${rep}/${reps}, ${workload.name} under ${TOOLS[id].label}`);
         const out = bench.out(`real-${id}`);
         const wrapped = TOOLS[id].wrap(workload.command, out);
@@ -120,7 +124,6 @@ export async function realProgramsSection(bench: Bench): Promise<Section> {
     );
     const floorAdded = median(at(workload, 'floor').tracedMs) - bareNet;
     const leakhoundAdded = median(at(workload, 'leakhound').tracedMs) - bareNet;
-    // Each repetition's tools ran one after the other: pair them.
     const cpuAdded = (id: ToolId) => at(workload, id).cpuMs.map((cpu, i) => cpu - at(workload, 'bare').cpuMs[i]);
     const calls = at(workload, 'leakhound').reports[0]?.totals;
     const events = calls ? calls.allocations + calls.frees : NaN;
@@ -129,7 +132,7 @@ export async function realProgramsSection(bench: Bench): Promise<Section> {
       ms(median(at(workload, 'bare').cpuMs)),
       ms(median(cpuAdded('floor'))),
       ms(median(cpuAdded('leakhound'))),
-      `**${times(pairedRatio(cpuAdded('leakhound'), cpuAdded('floor')))}**`,
+      `**${times(pairedRatio(pairSums(cpuAdded('leakhound')), pairSums(cpuAdded('floor'))))}**`,
       times(ratio(leakhoundAdded, floorAdded)),
       ms(net('heaptrack') - bareNet),
       ms(net('valgrind') - bareNet),
@@ -141,7 +144,7 @@ export async function realProgramsSection(bench: Bench): Promise<Section> {
   lines.push(
     '### Added time',
     '',
-    'Target: leakhound\'s added time at most 1.3x the floor\'s. The verdict is in the command\'s own CPU time (user + system, the threads and the children it waited for; the uprobe traps and BPF programs run on the command\'s threads): bare from bash\'s `times`, under the floor and leakhound from the `target.cpuMs` of their reports (wait4). Added CPU = the tool\'s minus bare\'s in the same repetition; the ratio is the median over repetitions of leakhound\'s added CPU over the floor\'s. Beside it, the older measure in wall time: the traced duration (checked every 50 ms) minus the bare net wall time, medians. heaptrack and valgrind: net wall time minus bare\'s.',
+    'Target: leakhound\'s added time at most 1.3x the floor\'s. The verdict is in the command\'s own CPU time (user + system, the threads and the children it waited for; the uprobe traps and BPF programs run on the command\'s threads): bare from bash\'s `times`, under the floor and leakhound from the `target.cpuMs` of their reports (wait4). Added CPU = the tool\'s minus bare\'s in the same repetition; repetitions go in pairs, the second running the tools in reverse order, and the ratio is the median over pairs of leakhound\'s added CPU over the floor\'s, each summed over its pair. Beside it, the older measure in wall time: the traced duration (checked every 50 ms) minus the bare net wall time, medians. heaptrack and valgrind: net wall time minus bare\'s.',
     '',
     ...table(['program', 'bare CPU', 'floor added CPU', 'leakhound added CPU', 'leakhound / floor (CPU)', 'leakhound / floor (wall)', 'heaptrack added', 'valgrind added', 'allocator calls seen by leakhound', 'leakhound ns per call'], summary),
     '',
@@ -158,6 +161,13 @@ export async function realProgramsSection(bench: Bench): Promise<Section> {
     '',
   );
   return { title: 'Real programs', lines };
+}
+
+/** Sums of repetitions 1+2, 3+4, ...: each pair ran the tools forwards, then backwards. */
+function pairSums(values: number[]): number[] {
+  const sums: number[] = [];
+  for (let i = 0; i < values.length; i += 2) sums.push(values[i] + (values[i + 1] ?? 0));
+  return sums;
 }
 
 function distinct(values: string[]): string {
