@@ -34,7 +34,8 @@ interface Cell {
 }
 
 export async function mallocLoopSection(bench: Bench): Promise<Section> {
-  const reps = bench.quick ? 1 : 7;
+  // Single paired ratios swing by 0.1-0.3x on this VM: enough of them for a steady median.
+  const reps = bench.quick ? 1 : 11;
   // Every tool gets the same time, not the same count: per-pair costs span
   // four orders of magnitude, and a warm-up is amortized alike.
   const loopMs = bench.quick ? 200 : 700;
