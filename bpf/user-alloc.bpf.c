@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* Uprobes on the malloc family of one process. Entry programs note what was
- * asked for and capture the caller's stack; one return program records what
- * came back. Only the outermost allocator call of a thread counts:
+/* Uprobes on the malloc family of one process. The entry program notes what
+ * was asked for; the return program captures the caller's stack and records
+ * what came back. At return the kernel has put the caller's address in the
+ * IP already, so the first frame costs no read of user memory, and where the
+ * frame-pointer register cannot hold a frame (code built without frame
+ * pointers uses it for anything) the stack costs none at all. Only the outermost allocator call of a thread counts:
  * realloc(NULL, n), memalign and operator new all call malloc again.
  * Every allocation and every free goes to user space, which matches them:
  * a table here would cost a hash update and delete per pair. */
@@ -55,11 +58,10 @@ struct call_state {
 	__u64 size;
 	__u64 out_ptr;	    /* posix_memalign's memptr */
 	__u64 old_ptr;	    /* realloc's block, released at entry */
-	__u64 stack_id;
 	__u64 last_stack_id; /* the thread's previous stack: loops repeat theirs */
 	__u64 stack_end;     /* end of the stack mapping SP was last found in */
 	__u32 window;        /* bytes a copy may take here: see copy_window */
-	__u32 reach;         /* bytes above SP recent walks read: see note_reach */
+	__u32 reach;         /* bytes recent walks read from their first frame: see note_reach */
 	/* Per thread, not per CPU: a uprobe program can be preempted, and
 	 * another thread's walk on the same CPU would overwrite the copy. */
 	struct walk_scratch scratch;
@@ -91,12 +93,13 @@ struct walk {
 	const struct lh_code_ranges *no_fp;
 	__u64 sp;
 	__u64 fp;
-	__u64 low;
+	__u64 low;	/* the lowest address the next frame record may lie at */
 	__u64 hash;
 	__u64 base;	/* user address of window[0] */
 	__u64 valid;	/* bytes of the window that hold a copy */
 	__u64 end;	/* no copy reaches past this */
 	__u64 last_ret;	/* the frame whose saved frame pointer is followed next */
+	__u64 first;	/* the first frame record, where the first copy starts */
 	__u64 top;	/* end of the highest frame record read */
 	__u32 depth;
 	bool truncated;
@@ -147,7 +150,7 @@ static __always_inline bool copy_window(struct walk *walk, __u64 from, __u32 nee
  * thread's stack: the walk never reads anything else. */
 static __always_inline bool plausible_frame(const struct walk *walk, __u64 fp)
 {
-	return !(fp & 7) && fp > walk->low && fp <= walk->sp + STACK_SPAN;
+	return !(fp & 7) && fp >= walk->low && fp <= walk->sp + STACK_SPAN;
 }
 
 /* The frame record at `fp` (saved frame pointer, return address) is in the copy. */
@@ -175,7 +178,7 @@ static __always_inline bool take_frame(struct walk *walk)
 	scratch->stack.ips[at] = ret;
 	walk->last_ret = ret;
 	walk->hash = hash_step(walk->hash, ret);
-	walk->low = fp;
+	walk->low = fp + 16; /* records do not overlap */
 	walk->fp = next;
 	walk->depth = at + 1;
 	return true;
@@ -243,9 +246,9 @@ static __always_inline __u64 stack_end(struct call_state *call, __u64 sp)
  * between shallow and deep keeps copying for the deep ones in one go. */
 static __always_inline void note_reach(struct call_state *call, const struct walk *walk)
 {
-	__u64 reach = walk->top - walk->sp;
+	__u64 reach = walk->top - walk->first;
 
-	if (walk->top <= walk->sp || reach > WINDOW)
+	if (walk->top <= walk->first || reach > WINDOW)
 		reach = WINDOW;
 	if (reach >= call->reach)
 		call->reach = reach;
@@ -253,6 +256,8 @@ static __always_inline void note_reach(struct call_state *call, const struct wal
 		call->reach -= (call->reach - reach) / 8;
 }
 
+/* At the allocator's return: the caller's address is the IP, its frame
+ * record is where the frame-pointer register points. */
 static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_state *call)
 {
 	__u32 zero = 0;
@@ -262,24 +267,27 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_stat
 		.no_fp = bpf_map_lookup_elem(&no_frame_pointer_code, &zero),
 		.sp = PT_REGS_SP(ctx),
 		.fp = PT_REGS_FP(ctx),
+		.low = PT_REGS_SP(ctx),
+		.last_ret = PT_REGS_IP(ctx),
 		.depth = 1,
 	};
 	__u64 id;
 
-	walk.end = stack_end(call, walk.sp);
-	/* The first window starts at SP: the return address and, usually, the
-	 * first frames with it. */
-	if (!copy_window(&walk, walk.sp, sizeof(__u64), call->reach ? call->reach + REACH_SLACK : WINDOW)) {
-		count(LH_CNT_STACK_FAILURES);
-		return 0;
-	}
-	walk.last_ret = *(__u64 *)walk.scratch->window;
 	walk.scratch->stack.ips[0] = walk.last_ret;
-	walk.low = walk.sp;
-	walk.top = walk.sp + sizeof(__u64);
 	walk.hash = hash_step(0, walk.last_ret);
-	bpf_loop(LH_MAX_STACK_DEPTH, walk_step, &walk, 0);
-	note_reach(call, &walk);
+	/* The first copy is taken even where the caller keeps no frame
+	 * pointer: a function that leaves the register alone (most of libc's
+	 * helpers) still holds its own caller's chain in it. */
+	if (plausible_frame(&walk, walk.fp)) {
+		walk.end = stack_end(call, walk.sp);
+		walk.first = walk.fp;
+		if (copy_window(&walk, walk.fp, 16, call->reach ? call->reach + REACH_SLACK : WINDOW)) {
+			bpf_loop(LH_MAX_STACK_DEPTH, walk_step, &walk, 0);
+			note_reach(call, &walk);
+		} else {
+			count(LH_CNT_STACK_FAILURES);
+		}
+	}
 	if (walk.truncated) {
 		call->flags |= LH_FLAG_STACK_TRUNCATED;
 		count(LH_CNT_TRUNCATED);
@@ -319,15 +327,12 @@ static __always_inline int alloc_enter_fn(struct pt_regs *ctx, __u32 fn, __u64 s
 	call->out_ptr = out_ptr;
 	call->old_ptr = old_ptr;
 	call->flags = 0;
-	call->stack_id = 0;
 	call->wanted = size_wanted(size) && (sample_every <= 1 || bpf_get_prandom_u32() % sample_every == 0);
 	/* Release realloc's block now, not at return: once realloc has freed it,
 	 * another thread may be handed the same address. User space keeps it
 	 * aside in case realloc fails. */
 	if (old_ptr)
 		emit_free(old_ptr, LH_FLAG_REALLOC);
-	if (call->wanted)
-		call->stack_id = capture_stack(ctx, call);
 	return 0;
 }
 
@@ -385,8 +390,11 @@ int BPF_KRETPROBE(alloc_exit, void *ret)
 			addr = 0; /* non-zero return: an error code, no block */
 	}
 	if (addr) {
-		if (call->wanted)
-			emit_alloc(addr, call->size, call->stack_id, call->flags);
+		if (call->wanted) {
+			__u64 stack_id = capture_stack(ctx, call);
+
+			emit_alloc(addr, call->size, stack_id, call->flags);
+		}
 	} else if (call->old_ptr && call->size) {
 		/* realloc failed and kept the old block (realloc(p, 0) freed it). */
 		emit_alloc(call->old_ptr, 0, 0, LH_FLAG_RESTORED);
