@@ -4,8 +4,9 @@
  * what came back. At return the kernel has put the caller's address in the
  * IP already, so the first frame costs no read of user memory, and where the
  * frame-pointer register cannot hold a frame (code built without frame
- * pointers uses it for anything) the stack costs none at all. Only the outermost allocator call of a thread counts:
- * realloc(NULL, n), memalign and operator new all call malloc again.
+ * pointers uses it for anything) the stack costs none at all.
+ * Only the outermost allocator call of a thread counts: realloc(NULL, n),
+ * memalign and operator new all call malloc again.
  * Every allocation and every free goes to user space, which matches them:
  * a table here would cost a hash update and delete per pair. */
 #include "vmlinux.h"

@@ -52,8 +52,9 @@ export function startBare(command: string[]): ChildProcess {
   return spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'ignore'] });
 }
 
-export interface WindowFigures {
-  /** Wall and thread-CPU ns per pair over one window. */
+/** Wall and CPU time per unit of work: ns per pair over one window of the
+ * malloc loop, ms per request of the sqlite3 server. */
+export interface Timing {
   wall: number;
   cpu: number;
 }
@@ -63,7 +64,7 @@ export interface WindowFigures {
  * order; `after(n, count)` waits for `count` windows past the first `n`.
  */
 export class Windows {
-  private readonly values: WindowFigures[] = [];
+  private readonly values: Timing[] = [];
   private readonly waiters: (() => void)[] = [];
 
   constructor(stream: Readable) {
@@ -79,7 +80,7 @@ export class Windows {
     return this.values.length;
   }
 
-  async after(skip: number, count: number, timeoutMs = 120_000): Promise<WindowFigures[]> {
+  async after(skip: number, count: number, timeoutMs = 120_000): Promise<Timing[]> {
     const deadline = performance.now() + timeoutMs;
     while (this.values.length < skip + count) {
       if (performance.now() > deadline) throw new Error(`only ${this.values.length} windows within ${timeoutMs} ms`);

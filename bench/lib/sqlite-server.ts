@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 
+import type { Timing } from './live.js';
 import { lineMatching } from './proc.js';
 
 /** -interactive: the shell flushes its output before each prompt, so every
@@ -43,11 +44,11 @@ function cpuNs(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
 }
 
-/** As `requests`, with the server's own CPU ms per request beside the wall ms. */
-export async function timedRequests(server: Server, pid: number, first: number, count: number): Promise<{ wallMs: number; cpuMs: number }> {
+/** As `requests`: wall and the server's own CPU ms per request. */
+export async function timedRequests(server: Server, pid: number, first: number, count: number): Promise<Timing> {
   const cpu0 = cpuNs(pid);
-  const wallMs = await requests(server, first, count);
-  return { wallMs, cpuMs: (cpuNs(pid) - cpu0) / 1e6 / count };
+  const wall = await requests(server, first, count);
+  return { wall, cpu: (cpuNs(pid) - cpu0) / 1e6 / count };
 }
 
 /** Keeps the server answering, request after request, until the returned

@@ -3,7 +3,7 @@
 // malloc loop in its endless form and sqlite3 answering queries as a server.
 import type { Bench } from '../lib/bench.js';
 import { fixed, grouped, raw, times } from '../lib/format.js';
-import { attachTraced, launchTraced, startBare, Windows, type Traced, type WindowFigures } from '../lib/live.js';
+import { attachTraced, launchTraced, startBare, Windows, type Timing, type Traced } from '../lib/live.js';
 import { loopCommand } from '../lib/loop.js';
 import { codeBlock, table, type Section } from '../lib/markdown.js';
 import { requests, SQLITE_SERVER, timedRequests } from '../lib/sqlite-server.js';
@@ -31,9 +31,32 @@ async function stop(traced: Traced): Promise<void> {
   await traced.done;
 }
 
-/** Medians of a run of windows: wall and CPU ns per pair. */
-function medians(windows: WindowFigures[]): WindowFigures {
-  return { wall: median(windows.map((w) => w.wall)), cpu: median(windows.map((w) => w.cpu)) };
+/** Medians of a run of figures: wall and CPU time per pair or per request. */
+function medians(runs: Timing[]): Timing {
+  return { wall: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)) };
+}
+
+/** A mode's row: its medians, what they add over bare's, and every repetition. */
+function modeRow(mode: string, runs: Timing[], bare: Timing[] | null, digits: number): string[] {
+  const m = medians(runs);
+  const b = bare && medians(bare);
+  return [
+    mode,
+    fixed(m.wall, digits),
+    b ? fixed(m.wall - b.wall, digits) : '',
+    fixed(m.cpu, digits),
+    b ? fixed(m.cpu - b.cpu, digits) : '',
+    raw(runs.map((r) => r.wall), digits),
+    raw(runs.map((r) => r.cpu), digits),
+  ];
+}
+
+/** The verdict: each repetition's attach / launch ratio, their median; beside
+ * it the ratio of medians and the ratio of the costs added over bare. */
+function verdict(bare: Timing[], launch: Timing[], attach: Timing[], per: string): string {
+  const [b, l, a] = [bare, launch, attach].map(medians);
+  const paired = (of: keyof Timing) => times(pairedRatio(attach.map((r) => r[of]), launch.map((r) => r[of])));
+  return `Attach / launch, per ${per} in CPU: **${paired('cpu')}** (median of paired ratios; ${times(ratio(a.cpu, l.cpu))} as a ratio of medians, ${times(ratio(a.cpu - b.cpu, l.cpu - b.cpu))} on the added cost); in wall time ${paired('wall')} (${times(ratio(a.wall - b.wall, l.wall - b.wall))} on the added cost). Target: within 5%, i.e. 0.95x-1.05x.`;
 }
 
 // Repetitions are cheap here, and single ones swing by 10% on this VM.
@@ -43,9 +66,9 @@ async function loopAttach(bench: Bench): Promise<string[]> {
   // Each loop on a core of its own, the cores swapped every repetition: the
   // two vCPUs of this guest do not always run at the same speed.
   const command = (cpu: number) => ['taskset', '-c', String(cpu), ...FIXED_LAYOUT, ...loopCommand(['-W', '-d', '19'])];
-  const launch: WindowFigures[] = [];
-  const attach: WindowFigures[] = [];
-  const bare: WindowFigures[] = [];
+  const launch: Timing[] = [];
+  const attach: Timing[] = [];
+  const bare: Timing[] = [];
   for (let rep = 1; rep <= reps; rep++) {
     // Both modes run at once, one loop per core, and are measured over the
     // same seconds: on this VM the speed drifts by 10-20% between runs made
@@ -67,21 +90,6 @@ async function loopAttach(bench: Bench): Promise<string[]> {
     attach.push(medians(attachWindows));
     await Promise.all([stop(launched), stop(attached)]);
   }
-  const row = (mode: string, runs: WindowFigures[], base: WindowFigures | null) => {
-    const m = medians(runs);
-    return [
-      mode,
-      fixed(m.wall),
-      base ? fixed(m.wall - base.wall) : '',
-      fixed(m.cpu),
-      base ? fixed(m.cpu - base.cpu) : '',
-      raw(runs.map((r) => r.wall)),
-      raw(runs.map((r) => r.cpu)),
-    ];
-  };
-  const b = medians(bare);
-  const l = medians(launch);
-  const a = medians(attach);
   return [
     '### Malloc loop (23 frames), endless form',
     '',
@@ -89,10 +97,10 @@ async function loopAttach(bench: Bench): Promise<string[]> {
     '',
     ...table(
       ['mode', 'wall ns/pair', 'wall added', 'CPU ns/pair', 'CPU added', 'raw wall', 'raw CPU'],
-      [row('bare (before attaching)', bare, null), row('leakhound, launch mode', launch, b), row('leakhound, attach mode (--pid)', attach, b)],
+      [modeRow('bare (before attaching)', bare, null, 1), modeRow('leakhound, launch mode', launch, bare, 1), modeRow('leakhound, attach mode (--pid)', attach, bare, 1)],
     ),
     '',
-    `Attach / launch, per pair in CPU: **${times(pairedRatio(attach.map((r) => r.cpu), launch.map((r) => r.cpu)))}** (median of paired ratios; ${times(ratio(a.cpu, l.cpu))} as a ratio of medians, ${times(ratio(a.cpu - b.cpu, l.cpu - b.cpu))} on the added cost); in wall time ${times(pairedRatio(attach.map((r) => r.wall), launch.map((r) => r.wall)))} (${times(ratio(a.wall - b.wall, l.wall - b.wall))} on the added cost). Target: within 5%, i.e. 0.95x-1.05x.`,
+    verdict(bare, launch, attach, 'pair'),
     '',
     ...codeBlock([
       `node dist/src/cli/main.js trace --json $OUT -- taskset -c 0 setarch -R .output/bench/malloc-loop -W -d 19   # at the same time as:`,
@@ -107,8 +115,7 @@ async function serverAttach(bench: Bench): Promise<string[]> {
   const count = bench.quick ? 10 : 40;
   const warmUp = 5;
   const command = [...FIXED_LAYOUT, ...SQLITE_SERVER];
-  type Run = { wallMs: number; cpuMs: number };
-  const modes = { bare: [] as Run[], launch: [] as Run[], attach: [] as Run[] };
+  const modes = { bare: [] as Timing[], launch: [] as Timing[], attach: [] as Timing[] };
   const allocationsPerRequest: number[] = [];
   for (let rep = 1; rep <= reps; rep++) {
     bench.progress(`attach: sqlite3 server, rep ${rep}/${reps}, bare`);
@@ -136,17 +143,6 @@ async function serverAttach(bench: Bench): Promise<string[]> {
     attached.stdin.end();
     await attached.done;
   }
-  const wall = (runs: Run[]) => median(runs.map((r) => r.wallMs));
-  const cpu = (runs: Run[]) => median(runs.map((r) => r.cpuMs));
-  const row = (mode: string, runs: Run[], base: Run[] | null) => [
-    mode,
-    fixed(wall(runs), 2),
-    base ? fixed(wall(runs) - wall(base), 2) : '',
-    fixed(cpu(runs), 2),
-    base ? fixed(cpu(runs) - cpu(base), 2) : '',
-    raw(runs.map((r) => r.wallMs), 2),
-    raw(runs.map((r) => r.cpuMs), 2),
-  ];
   const { bare, launch, attach } = modes;
   return [
     '### sqlite3 serving queries on its stdin',
@@ -155,10 +151,10 @@ async function serverAttach(bench: Bench): Promise<string[]> {
     '',
     ...table(
       ['mode', 'wall ms/request', 'wall added', 'CPU ms/request', 'CPU added', 'raw wall', 'raw CPU'],
-      [row('bare', bare, null), row('leakhound, launch mode', launch, bare), row('leakhound, attach mode (--pid)', attach, bare)],
+      [modeRow('bare', bare, null, 2), modeRow('leakhound, launch mode', launch, bare, 2), modeRow('leakhound, attach mode (--pid)', attach, bare, 2)],
     ),
     '',
-    `Attach / launch, per request in CPU: **${times(pairedRatio(attach.map((r) => r.cpuMs), launch.map((r) => r.cpuMs)))}** (median of paired ratios; ${times(ratio(cpu(attach), cpu(launch)))} as a ratio of medians, ${times(ratio(cpu(attach) - cpu(bare), cpu(launch) - cpu(bare)))} on the added cost); in wall time ${times(pairedRatio(attach.map((r) => r.wallMs), launch.map((r) => r.wallMs)))} (${times(ratio(wall(attach) - wall(bare), wall(launch) - wall(bare)))} on the added cost). Target: within 5%.`,
+    verdict(bare, launch, attach, 'request'),
     '',
     ...codeBlock([
       'setarch -R sqlite3 -interactive :memory:   # bare, fed queries on stdin; and under:',

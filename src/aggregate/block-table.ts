@@ -5,7 +5,7 @@
 // Open addressing with linear probing and backward-shift deletion, as in
 // NumberMap: no tombstones, so heavy churn neither lengthens probes nor
 // forces rehashes.
-import { slotOf, tableBits } from './hash.js';
+import { fillsHole, slotOf, tableBits } from './hash.js';
 
 /** Doubles per row: key, size, birth time, stack index. 32 bytes, so
  * whatever the array's 16-byte alignment a row's key and size share a cache
@@ -81,9 +81,7 @@ export class BlockTable {
     let i = row;
     // Pull later rows of the same probe run back over the hole.
     for (let j = (i + 1) & mask; rows[j * ROW] !== EMPTY; j = (j + 1) & mask) {
-      const want = slotOf(rows[j * ROW], this.shift);
-      const movable = i <= j ? want <= i || want > j : want <= i && want > j;
-      if (movable) {
+      if (fillsHole(i, j, slotOf(rows[j * ROW], this.shift))) {
         rows[i * ROW] = rows[j * ROW];
         rows[i * ROW + SIZE] = rows[j * ROW + SIZE];
         rows[i * ROW + TICKS] = rows[j * ROW + TICKS];

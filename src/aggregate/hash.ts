@@ -14,3 +14,10 @@ export function tableBits(capacity: number): number {
 export function slotOf(key: number, shift: number): number {
   return Math.imul((key >>> 0) ^ Math.imul((key * INV_TWO_32) >>> 0, 0x85ebca6b), 0x9e3779b1) >>> shift;
 }
+
+/** Backward-shift deletion: whether the entry at slot `at`, whose home slot
+ * is `home`, may move back into the hole at `hole` without leaving its probe
+ * run (which may wrap past the table's end). */
+export function fillsHole(hole: number, at: number, home: number): boolean {
+  return hole <= at ? home <= hole || home > at : home <= hole && home > at;
+}

@@ -4,7 +4,7 @@
 // Open addressing with linear probing and backward-shift deletion: no
 // tombstones, so a table that churns stays fast.
 
-import { slotOf, tableBits } from './hash.js';
+import { fillsHole, slotOf, tableBits } from './hash.js';
 
 const EMPTY = -1;
 
@@ -64,9 +64,7 @@ export class NumberMap {
     const value = this.values[i];
     // Pull later entries of the same probe run back over the hole.
     for (let j = (i + 1) & this.mask; this.keys[j] !== EMPTY; j = (j + 1) & this.mask) {
-      const want = this.home(this.keys[j]);
-      const movable = i <= j ? want <= i || want > j : want <= i && want > j;
-      if (movable) {
+      if (fillsHole(i, j, this.home(this.keys[j]))) {
         this.keys[i] = this.keys[j];
         this.values[i] = this.values[j];
         i = j;

@@ -14,7 +14,8 @@ export function describeRun(report: Report): string {
   const { pid, command, exitCode, cpuMs } = report.target;
   const parts = [`${report.mode} mode`];
   if (pid !== null) parts.push(`pid ${pid}`);
-  if (command !== null) parts.push(quoteCommand(command) + (exitCode === null ? '' : ` (exit code ${exitCode}, CPU ${formatDuration(cpuMs ?? 0)})`));
+  const cpu = cpuMs === null ? '' : `, CPU ${formatDuration(cpuMs)}`;
+  if (command !== null) parts.push(quoteCommand(command) + (exitCode === null ? '' : ` (exit code ${exitCode}${cpu})`));
   if (pid === null && command === null) parts.push(report.mode === 'kernel' ? 'whole system' : 'unknown target');
   parts.push(`traced ${formatDuration(report.durationMs)}`);
   return parts.join(', ');

@@ -81,11 +81,11 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
   // The walk's list follows the target's maps: an exec (a launched wrapper
   // such as setarch) or a dlopen brings other code.
   let allocator = '';
-  let published = '';
+  let published: Buffer | null = null;
   const publishCode = (snapshot: Mapping[], verbose: boolean) => {
     const value = encodeCodeRanges(codeWithoutFramePointers(snapshot, keepsFramePointers, allocator, verbose ? options.say : null));
-    if (value.toString('hex') === published) return;
-    published = value.toString('hex');
+    if (published?.equals(value)) return;
+    published = value;
     tracer.update('no_frame_pointer_code', 0, value);
   };
   try {
