@@ -20,8 +20,17 @@ const addr = fc.oneof(
   fc.integer({ min: 0, max: 200 }).map((n) => 0xffff_8880_0000 + 8 * n),
   fc.constantFrom(0, 8, 2 ** 48 - 16),
 );
+// Jiffies on a 64-bit kernel pass 2^32 five minutes after boot; a row keeps
+// only the low 32 bits, so births spread over most of that span.
+const JIFFIES = 2 ** 32 + 123_456;
 const operation = fc.oneof(
-  fc.record({ op: fc.constant('put' as const), addr, size: fc.nat(2 ** 40), ticks: fc.nat(), stack: fc.nat(100_000) }),
+  fc.record({
+    op: fc.constant('put' as const),
+    addr,
+    size: fc.nat(2 ** 40),
+    ticks: fc.nat(2 ** 32 - 1).map((n) => JIFFIES + n),
+    stack: fc.nat(2 ** 32 - 1),
+  }),
   fc.record({ op: fc.constant('remove' as const), addr }),
 );
 
@@ -75,4 +84,18 @@ test('address 0 is a block like any other, and an empty table finds nothing', ()
   table.removeAt(table.find(0));
   assert.equal(table.find(0), -1);
   assert.equal(table.count, 0);
+});
+
+test('births are read back exactly up to 2^32 ticks before the latest, and the bits of a row never pass as a double', () => {
+  const table = new BlockTable();
+  // 0x7ff8_0000 in the ticks word and all-ones in the stack word spell a
+  // NaN in the row's third double: a move through growth must keep them.
+  const oldest = JIFFIES + 0x7ff8_0000;
+  const latest = oldest + 2 ** 32 - 1;
+  table.put(16, 1, oldest, 2 ** 32 - 1);
+  for (let i = 1; i < 5000; i++) table.put(16 + 16 * i, 1, oldest + i, i);
+  table.put(8, 1, latest, 3);
+  assert.deepEqual(rowOf(table, 16), { size: 1, ticks: oldest, stack: 2 ** 32 - 1 });
+  assert.deepEqual(rowOf(table, 16 + 16 * 4999), { size: 1, ticks: oldest + 4999, stack: 4999 });
+  assert.deepEqual(rowOf(table, 8), { size: 1, ticks: latest, stack: 3 });
 });
