@@ -52,18 +52,6 @@ struct lh_stack {
 	__u64 ips[LH_MAX_STACK_DEPTH];
 };
 
-/* Code built without frame pointers, as address ranges of the target. A
- * return address in such code says the frame pointer after it is stale: the
- * walk follows it only while the stack copy in hand covers it. */
-#define LH_MAX_CODE_RANGES 16
-
-struct lh_code_ranges {
-	__u32 count;
-	__u32 pad;
-	__u64 start[LH_MAX_CODE_RANGES];
-	__u64 end[LH_MAX_CODE_RANGES];
-};
-
 /* The allocator functions the user-space program knows; the value passed to
  * the entry program tells it how to read the arguments. */
 enum lh_alloc_fn {

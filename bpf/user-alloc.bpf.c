@@ -2,9 +2,9 @@
 /* Uprobes on the malloc family of one process. The entry program notes what
  * was asked for; the return program captures the caller's stack and records
  * what came back. At return the kernel has put the caller's address in the
- * IP already, so the first frame costs no read of user memory, and where the
- * frame-pointer register cannot hold a frame (code built without frame
- * pointers uses it for anything) the stack costs none at all.
+ * IP already, and the frame-pointer register points at the caller's frame
+ * record: the walk reads the records through the kernel's direct map (see
+ * user-memory.bpf.h), without a copy of the stack.
  * Only the outermost allocator call of a thread counts: realloc(NULL, n),
  * memalign and operator new all call malloc again.
  * Every allocation and every free goes to user space, which matches them:
@@ -13,6 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "common.bpf.h"
+#include "user-memory.bpf.h"
 
 const volatile __u32 stack_depth = LH_MAX_STACK_DEPTH;
 const volatile __u64 page_size = 4096;
@@ -28,28 +29,8 @@ const volatile __u32 sample_every = 1;
  * it; anything else is not a frame of this thread's stack. */
 #define STACK_SPAN (8ULL << 20)
 
-/* The walk copies the stack a window at a time and reads frames from the
- * copy. Reaching user memory has a fixed price (~0.2 us on this kind of
- * guest) and each KiB adds a little (8 KiB ~0.13 us more than 16 bytes), so
- * a thread's first copy takes up to 8 KiB, never past the end of its stack
- * where a read would fault, and later ones take what its walks have been
- * reaching: the same call sites repeat the same stacks. */
-#define WINDOW 8192
-/* Room a copy leaves above what the last walks reached: callers at other
- * depths of the same thread mostly fit in it. */
-#define REACH_SLACK 256
-/* Where the stack's end is not known: a span that is there above SP. */
-#define SAFE_SPAN 1024
-/* Frames one bpf_loop step takes where the copy holds them: a step is a
- * call, and four frames per call cost ~40% less per frame than one. The
- * verifier's work grows fast with it: load takes 0.1 s at 1, 0.6 s at 4,
- * and 8 does not load. */
-#define FRAMES_PER_STEP 4
-
-struct walk_scratch {
-	struct lh_stack stack;
-	__u8 window[WINDOW + 16]; /* slack: a frame read at any masked offset fits */
-};
+/* Stack pages a thread keeps the translation of (a power of two). */
+#define STACK_PAGES 4
 
 struct call_state {
 	__u32 depth;	    /* nesting of traced allocator calls */
@@ -60,21 +41,17 @@ struct call_state {
 	__u64 out_ptr;	    /* posix_memalign's memptr */
 	__u64 old_ptr;	    /* realloc's block, released at entry */
 	__u64 last_stack_id; /* the thread's previous stack: loops repeat theirs */
-	__u64 stack_end;     /* end of the stack mapping SP was last found in */
-	__u32 window;        /* bytes a copy may take here: see copy_window */
-	__u32 reach;         /* bytes recent walks read from their first frame: see note_reach */
+	__u64 mm;	     /* the address space the pages below are of */
+	/* The stack's recent pages, by page number: a page whose entry still
+	 * holds the same costs one read instead of a walk of the tables. */
+	struct stack_page {
+		__u64 page;
+		struct page_entry entry;
+	} pages[STACK_PAGES];
 	/* Per thread, not per CPU: a uprobe program can be preempted, and
-	 * another thread's walk on the same CPU would overwrite the copy. */
-	struct walk_scratch scratch;
+	 * another thread's walk on the same CPU would overwrite it. */
+	struct lh_stack stack;
 };
-
-/* Set by user space before attach: the target's code without frame pointers. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct lh_code_ranges);
-} no_frame_pointer_code SEC(".maps");
 
 /* Lives and dies with the thread: no table of dead thread ids to fill up. */
 struct {
@@ -84,68 +61,25 @@ struct {
 	__type(value, struct call_state);
 } calls SEC(".maps");
 
-/* Walk the frame-pointer chain from the probed function's entry: the return
- * address sits at SP, the caller's frame at FP. Every step is checked to stay
- * aligned, rising and on this thread's stack, so the walk never faults. The
- * steps run under bpf_loop, so the verifier checks one step, not 64. */
+/* Walk the frame-pointer chain: each record holds the caller's frame pointer
+ * and the return address into it. Every step is checked to stay aligned,
+ * rising and on this thread's stack, and every read is of a page the
+ * thread's page tables say is there. */
 struct walk {
-	struct walk_scratch *scratch;
-	__u32 *window;	/* the thread's copy size */
-	const struct lh_code_ranges *no_fp;
+	struct call_state *call;
+	struct lh_stack *stack;
+	__u64 pgd;	/* the page tables, once a page needs them; 0 before */
+	__u64 base;	/* the direct map's */
 	__u64 sp;
 	__u64 fp;
 	__u64 low;	/* the lowest address the next frame record may lie at */
 	__u64 hash;
-	__u64 base;	/* user address of window[0] */
-	__u64 valid;	/* bytes of the window that hold a copy */
-	__u64 end;	/* no copy reaches past this */
-	__u64 last_ret;	/* the frame whose saved frame pointer is followed next */
-	__u64 first;	/* the first frame record, where the first copy starts */
-	__u64 top;	/* end of the highest frame record read */
+	__u64 page;	/* the user page of the last record read */
+	__u64 page_at;	/* its kernel address; 0: not present */
 	__u32 depth;
+	__u32 limit;
 	bool truncated;
 };
-
-static __always_inline bool in_code_without_fp(const struct lh_code_ranges *code, __u64 ip)
-{
-	for (__u32 i = 0; i < LH_MAX_CODE_RANGES; i++) {
-		if (i >= code->count)
-			return false;
-		if (ip >= code->start[i] && ip < code->end[i])
-			return true;
-	}
-	return false;
-}
-
-/* Copies the stack from `from` on, up to `cap` bytes, the thread's window or
- * the stack's end, and at least the `need` bytes wanted now; if that fails,
- * only those. A copy fails whole when it meets a page never touched (a big
- * frame can skip one), and a failure costs a fault: the thread's window is
- * halved so that it stops meeting the hole. */
-static __always_inline bool copy_window(struct walk *walk, __u64 from, __u32 need, __u32 cap)
-{
-	__u64 size = walk->end > from ? walk->end - from : 0;
-	__u32 window = *walk->window;
-
-	if (window > WINDOW || window < SAFE_SPAN)
-		window = WINDOW;
-	if (cap < window)
-		window = cap;
-	if (size > window)
-		size = window;
-	if (size < need)
-		size = need;
-	if (size > WINDOW) /* for the verifier: it loses the bound above */
-		size = WINDOW;
-	walk->base = from;
-	walk->valid = size;
-	if (!bpf_probe_read_user(walk->scratch->window, size, (void *)from))
-		return true;
-	if (size > SAFE_SPAN)
-		*walk->window = size / 2 < SAFE_SPAN ? SAFE_SPAN : size / 2;
-	walk->valid = need;
-	return !bpf_probe_read_user(walk->scratch->window, need, (void *)from);
-}
 
 /* A frame pointer must be aligned, above the last frame and on this
  * thread's stack: the walk never reads anything else. */
@@ -154,58 +88,60 @@ static __always_inline bool plausible_frame(const struct walk *walk, __u64 fp)
 	return !(fp & 7) && fp >= walk->low && fp <= walk->sp + STACK_SPAN;
 }
 
-/* The frame record at `fp` (saved frame pointer, return address) is in the copy. */
-static __always_inline bool window_covers(const struct walk *walk, __u64 fp)
+/* The kernel address of a page of the thread's stack; 0 if not present. */
+static __always_inline __u64 page_address(struct walk *walk, __u64 page)
 {
-	return fp >= walk->base && fp - walk->base + 16 <= walk->valid;
+	struct stack_page *slot = &walk->call->pages[(page >> 12) & (STACK_PAGES - 1)];
+
+	if (slot->page == page && slot->entry.at && load_word(slot->entry.at) == slot->entry.value)
+		return walk->base + (slot->entry.value & PTE_PHYS);
+	if (!walk->pgd)
+		walk->pgd = page_table_of(walk->call->mm);
+	slot->page = page;
+	return kernel_address(walk->pgd, walk->base, page, &slot->entry);
 }
 
-/* Takes the frame at walk->fp from the copy; false where the stack ends. */
+/* A frame record: the caller's frame pointer, then the return address. */
+#define RECORD_SIZE 16
+
+/* Takes the frame at walk->fp; false where the stack ends. A record that
+ * straddles two pages ends it too: the ABI aligns records to 16 bytes, so
+ * only code that breaks it can lay one there. */
 static __always_inline bool take_frame(struct walk *walk)
 {
-	struct walk_scratch *scratch = walk->scratch;
-	__u64 fp = walk->fp, off = (fp - walk->base) & (WINDOW - 1);
-	__u64 next = *(__u64 *)(scratch->window + off);
-	__u64 ret = *(__u64 *)(scratch->window + off + 8);
+	__u64 fp = walk->fp, record, ret;
 	__u32 at = walk->depth;
 
-	walk->top = fp + 16;
+	if (!plausible_frame(walk, fp) || (fp & USER_PAGE) > USER_PAGE + 1 - RECORD_SIZE)
+		return false;
+	if ((fp & ~USER_PAGE) != walk->page) {
+		walk->page = fp & ~USER_PAGE;
+		walk->page_at = page_address(walk, walk->page);
+	}
+	if (!walk->page_at)
+		return false;
+	record = walk->page_at + (fp & USER_PAGE);
+	ret = load_word(record + 8);
 	if (!ret)
 		return false;
-	if (at >= stack_depth || at >= LH_MAX_STACK_DEPTH) {
+	if (at >= walk->limit) {
 		walk->truncated = true;
 		return false;
 	}
-	scratch->stack.ips[at] = ret;
-	walk->last_ret = ret;
+	walk->stack->ips[at & (LH_MAX_STACK_DEPTH - 1)] = ret;
 	walk->hash = hash_step(walk->hash, ret);
-	walk->low = fp + 16; /* records do not overlap */
-	walk->fp = next;
+	walk->low = fp + RECORD_SIZE; /* records do not overlap */
+	walk->fp = load_word(record);
 	walk->depth = at + 1;
 	return true;
 }
 
-/* One step of the walk, under bpf_loop (the verifier checks one step, not
- * 64): a frame from the copy in hand, after a new copy if need be, then more
- * while the copy holds them. (Written as one loop in which only the first
- * pass may copy, it took the verifier 2.9 s instead of 0.5 s.) */
+/* Frames one bpf_loop step takes: a step is a call. */
+#define FRAMES_PER_STEP 4
+
 static long walk_step(__u32 i, struct walk *walk)
 {
-	__u64 fp = walk->fp;
-
-	if (!plausible_frame(walk, fp))
-		return 1;
-	/* Past code without frame pointers the chain is a guess: not worth
-	 * another copy, which costs more than the rest of the walk. */
-	if (!window_covers(walk, fp) &&
-	    ((walk->no_fp && in_code_without_fp(walk->no_fp, walk->last_ret)) ||
-	     !copy_window(walk, fp, 16, WINDOW)))
-		return 1;
-	if (!take_frame(walk))
-		return 1;
-	for (int more = 0; more < FRAMES_PER_STEP - 1; more++) {
-		if (!plausible_frame(walk, walk->fp) || !window_covers(walk, walk->fp))
-			return 0;
+	for (int frame = 0; frame < FRAMES_PER_STEP; frame++) {
 		if (!take_frame(walk))
 			return 1;
 	}
@@ -218,77 +154,40 @@ static long clear_step(__u32 i, struct walk *walk)
 
 	if (at >= LH_MAX_STACK_DEPTH)
 		return 1;
-	walk->scratch->stack.ips[at] = 0;
+	walk->stack->ips[at] = 0;
 	return 0;
-}
-
-static long note_end(struct task_struct *task, struct vm_area_struct *vma, __u64 *end)
-{
-	*end = vma->vm_end;
-	return 0;
-}
-
-/* The end of the mapping SP lies in, found once per thread (a stack does not
- * move) and again only when SP leaves it: another stack, such as a
- * coroutine's or a signal stack. */
-static __always_inline __u64 stack_end(struct call_state *call, __u64 sp)
-{
-	__u64 end = 0;
-
-	if (sp >= call->stack_end || call->stack_end - sp > STACK_SPAN) {
-		bpf_find_vma(bpf_get_current_task_btf(), sp, note_end, &end, 0);
-		call->stack_end = end;
-	}
-	return call->stack_end ? call->stack_end : sp + SAFE_SPAN;
-}
-
-/* How far the next first copy should reach: at once as far as this walk
- * read, but only slowly back down, so that a thread whose stacks alternate
- * between shallow and deep keeps copying for the deep ones in one go. */
-static __always_inline void note_reach(struct call_state *call, const struct walk *walk)
-{
-	__u64 reach = walk->top - walk->first;
-
-	if (walk->top <= walk->first || reach > WINDOW)
-		reach = WINDOW;
-	if (reach >= call->reach)
-		call->reach = reach;
-	else
-		call->reach -= (call->reach - reach) / 8;
 }
 
 /* At the allocator's return: the caller's address is the IP, its frame
- * record is where the frame-pointer register points. */
+ * record is where the frame-pointer register points. Where the caller keeps
+ * no frame pointer the register holds anything, and the checks of the walk
+ * mostly stop it at once; a function that leaves the register alone (most
+ * of libc's helpers) still holds its own caller's chain in it. */
 static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_state *call)
 {
-	__u32 zero = 0;
 	struct walk walk = {
-		.scratch = &call->scratch,
-		.window = &call->window,
-		.no_fp = bpf_map_lookup_elem(&no_frame_pointer_code, &zero),
+		.call = call,
+		.stack = &call->stack,
+		.base = direct_map_base,
 		.sp = PT_REGS_SP(ctx),
 		.fp = PT_REGS_FP(ctx),
 		.low = PT_REGS_SP(ctx),
-		.last_ret = PT_REGS_IP(ctx),
 		.depth = 1,
+		.limit = stack_depth < LH_MAX_STACK_DEPTH ? stack_depth : LH_MAX_STACK_DEPTH,
 	};
-	__u64 id;
+	__u64 id, ip = PT_REGS_IP(ctx), mm = current_mm();
 
-	walk.scratch->stack.ips[0] = walk.last_ret;
-	walk.hash = hash_step(0, walk.last_ret);
-	/* The first copy is taken even where the caller keeps no frame
-	 * pointer: a function that leaves the register alone (most of libc's
-	 * helpers) still holds its own caller's chain in it. */
-	if (plausible_frame(&walk, walk.fp)) {
-		walk.end = stack_end(call, walk.sp);
-		walk.first = walk.fp;
-		if (copy_window(&walk, walk.fp, 16, call->reach ? call->reach + REACH_SLACK : WINDOW)) {
-			bpf_loop(LH_MAX_STACK_DEPTH, walk_step, &walk, 0);
-			note_reach(call, &walk);
-		} else {
-			count(LH_CNT_STACK_FAILURES);
-		}
+	/* After an exec the thread has other page tables. */
+	if (mm != call->mm) {
+		__builtin_memset(call->pages, 0, sizeof(call->pages));
+		call->mm = mm;
 	}
+	walk.stack->ips[0] = ip;
+	walk.hash = hash_step(0, ip);
+	if (mm && walk.base)
+		bpf_loop(LH_MAX_STACK_DEPTH, walk_step, &walk, 0);
+	else
+		count(LH_CNT_STACK_FAILURES);
 	if (walk.truncated) {
 		call->flags |= LH_FLAG_STACK_TRUNCATED;
 		count(LH_CNT_TRUNCATED);
@@ -296,9 +195,9 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_stat
 	id = stack_id_of(walk.hash);
 	if (id == call->last_stack_id || bpf_map_lookup_elem(&stacks, &id))
 		return call->last_stack_id = id;
-	/* New stack: the scratch buffer still holds a longer one's tail. */
+	/* New stack: the buffer still holds a longer one's tail. */
 	bpf_loop(LH_MAX_STACK_DEPTH, clear_step, &walk, 0);
-	return call->last_stack_id = store_stack(id, &walk.scratch->stack);
+	return call->last_stack_id = store_stack(id, walk.stack);
 }
 
 static __always_inline struct call_state *call_state(bool create)

@@ -25,8 +25,6 @@ Napi::Object Layout(Napi::Env env) {
   layout.Set("maxStackDepth", LH_MAX_STACK_DEPTH);
   layout.Set("counters", static_cast<uint32_t>(LH_CNT__MAX));
   layout.Set("allocFunctions", static_cast<uint32_t>(LH_FN_NEW) + 1);
-  layout.Set("codeRanges", LH_MAX_CODE_RANGES);
-  layout.Set("codeRangesSize", sizeof(lh_code_ranges));
   return layout;
 }
 

@@ -42,8 +42,8 @@ Napi::Function Tracer::Define(Napi::Env env) {
                          InstanceMethod<&Tracer::MissedRuns>("missedRuns"),
                          InstanceMethod<&Tracer::Stack>("stack"),
                          InstanceMethod<&Tracer::Clock>("clock"),
+                         InstanceMethod<&Tracer::Run>("run"),
                          InstanceMethod<&Tracer::Lookup>("lookup"),
-                         InstanceMethod<&Tracer::Update>("update"),
                          InstanceMethod<&Tracer::Detach>("detach"),
                          InstanceMethod<&Tracer::Close>("close"),
                      });
@@ -174,20 +174,35 @@ Napi::Value Tracer::MissedRuns(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(missed));
 }
 
+// Runs one of the object's never-attached programs once (BPF_PROG_TEST_RUN)
+// and returns what it returned.
+uint32_t Tracer::run_program(Napi::Env env, const char* name) {
+  if (!loaded_.obj) throw_error(env, "CLOSED", "tracer is closed");
+  bpf_program* program = bpf_object__find_program_by_name(loaded_.obj, name);
+  if (!program) throw_error(env, "EINVAL", std::string("the BPF object has no ") + name + " program");
+  LIBBPF_OPTS(bpf_test_run_opts, opts);
+  int err = bpf_prog_test_run_opts(bpf_program__fd(program), &opts);
+  if (err) throw_error(env, "RUN_FAILED", std::string("cannot run the BPF program ") + name, -err);
+  return opts.retval;
+}
+
+// run(name): the program's return value.
+Napi::Value Tracer::Run(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "run(name): name must be a string");
+  return Napi::Number::New(env, run_program(env, info[0].As<Napi::String>().Utf8Value().c_str()));
+}
+
 // clock(): {ticks, ns}, the kernel's tick count and monotonic nanoseconds,
 // read together by the object's read_clock program into clock_reading.
 Napi::Value Tracer::Clock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!loaded_.obj) throw_error(env, "CLOSED", "tracer is closed");
-  bpf_program* program = bpf_object__find_program_by_name(loaded_.obj, "read_clock");
-  if (!program) throw_error(env, "EINVAL", "the BPF object has no read_clock program");
-  LIBBPF_OPTS(bpf_test_run_opts, opts);
-  int err = bpf_prog_test_run_opts(bpf_program__fd(program), &opts);
+  run_program(env, "read_clock");
   bpf_map* reading = bpf_object__find_map_by_name(loaded_.obj, "clock_reading");
   lh_clock clock = {};
   uint32_t zero = 0;
-  if (!err && reading) err = bpf_map__lookup_elem(reading, &zero, sizeof(zero), &clock, sizeof(clock), 0);
-  if (err || !reading) throw_error(env, "READ_FAILED", "cannot read the kernel's clocks", err ? -err : ENOENT);
+  int err = reading ? bpf_map__lookup_elem(reading, &zero, sizeof(zero), &clock, sizeof(clock), 0) : -ENOENT;
+  if (err) throw_error(env, "READ_FAILED", "cannot read the kernel's clocks", -err);
   Napi::Object out = Napi::Object::New(env);
   out.Set("ticks", static_cast<double>(clock.ticks));
   out.Set("ns", static_cast<double>(clock.ns));
@@ -240,22 +255,6 @@ Napi::Value Tracer::Lookup(const Napi::CallbackInfo& info) {
   if (err == -ENOENT) return env.Null();
   if (err) throw_error(env, "READ_FAILED", "cannot read BPF map '" + std::string(bpf_map__name(key.map)) + "'", -err);
   return Napi::Buffer<uint8_t>::Copy(env, value.data(), value.size());
-}
-
-// update(mapName, key, value): writes a whole value (a Buffer of the map's
-// value size) under a numeric key. Not for per-CPU maps.
-Napi::Value Tracer::Update(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!loaded_.obj) throw_error(env, "CLOSED", "tracer is closed");
-  MapKey key = map_key(env, loaded_.obj, info);
-  std::string name = bpf_map__name(key.map);
-  if (!info[2].IsBuffer()) throw Napi::TypeError::New(env, "value must be a Buffer");
-  Napi::Buffer<uint8_t> value = info[2].As<Napi::Buffer<uint8_t>>();
-  if (value.Length() != bpf_map__value_size(key.map))
-    throw_error(env, "EINVAL", "a value of BPF map '" + name + "' is " + std::to_string(bpf_map__value_size(key.map)) + " bytes");
-  int err = bpf_map__update_elem(key.map, key.data(), key.size, value.Data(), value.Length(), BPF_ANY);
-  if (err) throw_error(env, "WRITE_FAILED", "cannot write BPF map '" + name + "'", -err);
-  return env.Undefined();
 }
 
 Napi::Value Tracer::Detach(const Napi::CallbackInfo& info) {

@@ -26,13 +26,15 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Napi::Value MissedRuns(const Napi::CallbackInfo& info);
   Napi::Value Stack(const Napi::CallbackInfo& info);
   Napi::Value Clock(const Napi::CallbackInfo& info);
+  Napi::Value Run(const Napi::CallbackInfo& info);
   Napi::Value Lookup(const Napi::CallbackInfo& info);
-  Napi::Value Update(const Napi::CallbackInfo& info);
   Napi::Value Detach(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   bpf_program* Program(Napi::Env env, const std::string& name);
   void Release();
+
+  uint32_t run_program(Napi::Env env, const char* name);
 
   LoadedObject loaded_;
   BpfSession session_;

@@ -36,14 +36,14 @@ export interface NativeTracer {
   counters(): number[];
   /** Runs of our programs the kernel skipped (another BPF program was running on that CPU). */
   missedRuns(): number;
+  /** Runs one of the object's unattached programs once; returns its return value. */
+  run(program: string): number;
   /** The kernel's tick count and CLOCK_MONOTONIC, read together. */
   clock(): KernelClock;
   /** A stack's return addresses, innermost first; empty when unknown. */
   stack(id: number): BigUint64Array;
   /** The value under a numeric key of a (not per-CPU) BPF map, or null. */
   lookup(mapName: string, key: number): Buffer | null;
-  /** Writes a whole value (of the map's value size) under a numeric key. */
-  update(mapName: string, key: number, value: Buffer): void;
   /** Takes every probe off; the maps stay readable until close(). */
   detach(): void;
   close(): void;

@@ -53,28 +53,9 @@ export interface AddonLayout {
   maxStackDepth: number;
   counters: number;
   allocFunctions: number;
-  codeRanges: number;
-  codeRangesSize: number;
 }
 
 export const MAX_STACK_DEPTH = 64;
-
-const MAX_CODE_RANGES = 16;
-
-/** struct lh_code_ranges: count, padding, then every start and every end. */
-export const CODE_RANGES = { max: MAX_CODE_RANGES, size: 8 + 2 * 8 * MAX_CODE_RANGES } as const;
-
-/** A value for the no_frame_pointer_code map; ranges past the maximum are left out. */
-export function encodeCodeRanges(ranges: { start: number; end: number }[]): Buffer {
-  const kept = ranges.slice(0, CODE_RANGES.max);
-  const value = Buffer.alloc(CODE_RANGES.size);
-  value.writeUInt32LE(kept.length, 0);
-  kept.forEach((range, i) => {
-    value.writeBigUInt64LE(BigInt(range.start), 8 + 8 * i);
-    value.writeBigUInt64LE(BigInt(range.end), 8 + 8 * (CODE_RANGES.max + i));
-  });
-  return value;
-}
 
 /** Every mismatch between the addon's layout and ours, as readable lines. */
 export function layoutMismatches(addon: AddonLayout): string[] {
@@ -89,8 +70,6 @@ export function layoutMismatches(addon: AddonLayout): string[] {
     maxStackDepth: MAX_STACK_DEPTH,
     counters: COUNTERS.length,
     allocFunctions: Object.keys(AllocFn).length,
-    codeRanges: CODE_RANGES.max,
-    codeRangesSize: CODE_RANGES.size,
   };
   return (Object.keys(ours) as (keyof AddonLayout)[])
     .filter((key) => ours[key] !== addon[key])

@@ -3,7 +3,7 @@
 import { Ledger } from '../aggregate/ledger.js';
 import { LeakhoundError } from '../errors.js';
 import { addon, type ExitStatus, type NativeTracer } from '../native/binding.js';
-import { CODE_RANGES, encodeCodeRanges, MAX_STACK_DEPTH } from '../native/layout.js';
+import { MAX_STACK_DEPTH } from '../native/layout.js';
 import { buildReport } from '../report/build.js';
 import { isPartialStack } from '../report/partial.js';
 import type { Report } from '../report/types.js';
@@ -16,6 +16,7 @@ import { chooseProbeSite } from '../target/probe-site.js';
 import { launchHeld } from '../target/launch.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
 import { POLL_MS, pump, type StopReason } from './pump.js';
+import { readMemoryLayout } from './memory-layout.js';
 import { StopSignal } from './stop-signal.js';
 
 export interface UserTraceOptions {
@@ -50,15 +51,28 @@ export async function traceUser(options: UserTraceOptions): Promise<UserTraceRes
   checkPrivileges();
   checkBtf();
   const stop = new StopSignal();
+  const memory = readMemoryLayout();
   // Load before touching any process: a load failure leaves nothing behind.
   const tracer = new (addon().Tracer)('user', {
-    knobs: { min_size: options.minSize, max_size: options.maxSize, stack_depth: options.stackDepth, page_size: 4096, floor_only: options.floorOnly ? 1 : 0, sample_every: options.sampleEvery ?? 1 },
+    knobs: {
+      min_size: options.minSize,
+      max_size: options.maxSize,
+      stack_depth: options.stackDepth,
+      page_size: 4096,
+      floor_only: options.floorOnly ? 1 : 0,
+      sample_every: options.sampleEvery ?? 1,
+      phys_end: memory.physEnd,
+      paging_levels: memory.pagingLevels,
+    },
     maxEntries: { stacks: options.maxStacks, events: options.ringBytes },
     batchBytes: 4 << 20,
     // Set to 0 to test the one-link-per-probe path older kernels take.
     uprobeMulti: process.env.LEAKHOUND_UPROBE_MULTI !== '0',
   });
   try {
+    if (!options.floorOnly && tracer.run('find_direct_map') !== 0) {
+      options.say('warning: cannot find the kernel\'s direct map, through which the stack walk reads user memory: stacks will hold the allocator\'s caller only (counted as stack failures)');
+    }
     return await traceWith(tracer, stop, options);
   } finally {
     stop.dispose();
@@ -78,23 +92,12 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
     decode: (path, extents) => addon().decodeFunctions(path, extents),
   });
   const keepsFramePointers = (module: string) => census.keeps(modules.openPath(pid, module));
-  // The walk's list follows the target's maps: an exec (a launched wrapper
-  // such as setarch) or a dlopen brings other code.
-  let allocator = '';
-  let published: Buffer | null = null;
-  const publishCode = (snapshot: Mapping[], verbose: boolean) => {
-    const value = encodeCodeRanges(codeWithoutFramePointers(snapshot, keepsFramePointers, allocator, verbose ? options.say : null));
-    if (published?.equals(value)) return;
-    published = value;
-    tracer.update('no_frame_pointer_code', 0, value);
-  };
   try {
     if (!gone) {
       const snapshot = readTargetMaps(pid);
       modules.add(snapshot);
       const choice = chooseAllocator(modules.executable(), modules.libraries(), probeEnvironment(modules, pid, options), options.allocator);
-      allocator = choice.allocator;
-      publishCode(snapshot, options.verbose);
+      if (options.verbose) options.say(`code without frame pointers: ${modulesWithoutFramePointers(snapshot, keepsFramePointers)}`);
       attachAll(tracer, choice.probes, pid);
       options.say(`attached to PID ${pid} (${choice.probes.length} probes on ${choice.allocator}${choice.cxxRuntime ? ` and ${choice.cxxRuntime}` : ''})`);
     }
@@ -127,7 +130,6 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
       const snapshot = tryReadMaps(pid);
       if (!snapshot) return;
       modules.add(snapshot);
-      publishCode(snapshot, false);
     },
     say: options.say,
   });
@@ -165,26 +167,13 @@ function probeEnvironment(modules: ModuleMap, pid: number, options: UserTraceOpt
   };
 }
 
-/**
- * The target's code without frame pointers, for the walk to stop in rather
- * than pay for a copy of the stack it cannot trust. The allocator's object
- * goes first (every main-thread stack ends in it, in glibc), then the
- * program; what does not fit is walked as code with frame pointers.
- */
-function codeWithoutFramePointers(snapshot: Mapping[], keeps: (module: string) => boolean | null, allocator: string, say: ((line: string) => void) | null) {
+/** The target's objects built without frame pointers, named for --verbose:
+ * the walk goes on through them, and their stacks are marked partial. */
+function modulesWithoutFramePointers(snapshot: Mapping[], keeps: (module: string) => boolean | null): string {
   const current = new ModuleMap();
   current.add(snapshot);
-  const rank = (path: string) => (path === allocator ? 0 : path === current.executable() ? 1 : 2);
-  const ranges = current
-    .code()
-    .filter((range) => keeps(range.path) === false)
-    .sort((a, b) => rank(a.path) - rank(b.path) || a.start - b.start);
-  if (say) {
-    const named = [...new Set(ranges.map((range) => range.path))];
-    say(`code without frame pointers: ${named.length === 0 ? 'none' : named.join(', ')}`);
-    if (ranges.length > CODE_RANGES.max) say(`only the first ${CODE_RANGES.max} of ${ranges.length} such ranges stop the stack walk`);
-  }
-  return ranges;
+  const named = [...new Set(current.code().map((range) => range.path))].filter((path) => keeps(path) === false);
+  return named.length === 0 ? 'none' : named.join(', ');
 }
 
 /** One call per program and object: with uprobe_multi links, one link each. */
