@@ -102,7 +102,9 @@ struct direct_map_search {
 /* The page-table page is in the direct map, at base + its physical address,
  * and the base is 1 GiB aligned: so its physical address shares the low 30
  * bits with its kernel address, and only the GiB is unknown. The right GiB
- * is the one through which the page tables lead back to the page itself. */
+ * is the one through which the page tables lead back to the page itself.
+ * A wrong guess reads within phys_end of the true base: RAM, or the unmapped
+ * space around the direct map (KASLR pads it by 10 TiB), which reads as 0. */
 static long try_gib(__u32 gib, struct direct_map_search *search)
 {
 	__u64 phys = (search->pgd & ((1ULL << 30) - 1)) + ((__u64)gib << 30);
