@@ -22,6 +22,7 @@
 enum lh_event_kind {
 	LH_EVENT_ALLOC = 1,
 	LH_EVENT_FREE = 2,
+	LH_EVENT_EXEC = 3,	/* the process exec'd: every block it held is gone */
 };
 
 enum lh_event_flags {

@@ -208,6 +208,22 @@ static __always_inline struct call_state *call_state(bool create)
 				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
+/* The address space the process last allocated in. An exec replaces it,
+ * and every block the old program held goes with it; the new program's
+ * first allocation sees another one and says so first. */
+__u64 process_mm = 0;
+
+static __always_inline void note_exec(void)
+{
+	__u64 mm = current_mm();
+
+	if (mm == process_mm)
+		return;
+	if (process_mm)
+		emit(LH_EVENT_EXEC, 0, 0, NULL);
+	process_mm = mm;
+}
+
 static __always_inline int alloc_enter_fn(struct pt_regs *ctx, __u32 fn, __u64 size,
 					  __u64 out_ptr, __u64 old_ptr)
 {
@@ -222,6 +238,7 @@ static __always_inline int alloc_enter_fn(struct pt_regs *ctx, __u32 fn, __u64 s
 	}
 	if (call->depth++)
 		return 0;
+	note_exec();
 	call->fn = fn;
 	call->size = size;
 	call->out_ptr = out_ptr;

@@ -52,6 +52,11 @@ export class Ledger implements EventSink {
     if (freed) this.frees++;
   }
 
+  /** An exec took the process's memory with it: nothing it held is outstanding. */
+  exec(): void {
+    this.live.clear();
+  }
+
   /** Outstanding allocations per stack, largest first; only those allocated
    * at or before `bornBeforeTick` count (for --older-than). */
   byStack(bornBeforeTick = Infinity): StackTotal[] {

@@ -5,6 +5,8 @@ import { EVENT, EventKind } from '../native/layout.js';
 export interface EventSink {
   alloc(addr: number, size: number, stackId: number, ticks: number, flags: number): void;
   free(addr: number, flags: number): void;
+  /** The process exec'd: the blocks of the program it was are gone. */
+  exec(): void;
 }
 
 // Word offsets, computed once: the loop below runs millions of times a second.
@@ -16,6 +18,8 @@ const SIZE = EVENT.size / 4;
 const STACK = EVENT.stackId / 4;
 const TICKS = EVENT.ticks / 4;
 const ALLOC = EventKind.alloc;
+const FREE = EventKind.free;
+const EXEC = EventKind.exec;
 const HI = 2 ** 32;
 
 /** Decodes every whole record of `batch`; returns how many there were. */
@@ -26,8 +30,9 @@ export function decodeBatch(batch: Uint8Array, sink: EventSink): number {
   const words = new Uint32Array(batch.buffer, batch.byteOffset, batch.byteLength / 4);
   const records = words.length / WORDS;
   for (let base = 0; base < words.length; base += WORDS) {
+    const kind = words[base + KIND];
     const addr = words[base + ADDR] + words[base + ADDR + 1] * HI;
-    if (words[base + KIND] === ALLOC) {
+    if (kind === ALLOC) {
       sink.alloc(
         addr,
         words[base + SIZE] + words[base + SIZE + 1] * HI,
@@ -35,8 +40,10 @@ export function decodeBatch(batch: Uint8Array, sink: EventSink): number {
         words[base + TICKS] + words[base + TICKS + 1] * HI,
         words[base + FLAGS],
       );
-    } else {
+    } else if (kind === FREE) {
       sink.free(addr, words[base + FLAGS]);
+    } else if (kind === EXEC) {
+      sink.exec();
     }
   }
   return records;

@@ -11,7 +11,7 @@ export const EVENT = {
   ticks: 32,
 } as const;
 
-export const EventKind = { alloc: 1, free: 2 } as const;
+export const EventKind = { alloc: 1, free: 2, exec: 3 } as const;
 
 export const EventFlag = { stackTruncated: 1 << 0, restored: 1 << 1, realloc: 1 << 2 } as const;
 

@@ -122,3 +122,14 @@ test('slots are reused and the table grows past its first size', () => {
   assert.equal(ledger.live.count, 2500);
   assert.equal(ledger.live.bytes, 2500);
 });
+
+test('an exec drops every block the earlier program held, set aside by realloc or not', () => {
+  const ledger = new Ledger();
+  const exec: Record = { kind: EventKind.exec, addr: 0 };
+  decodeBatch(batch([alloc(0x1000, 10, 7), alloc(0x2000, 20, 7), free(0x2000, EventFlag.realloc), exec, alloc(0x1000, 5, 9)]), ledger);
+  assert.deepEqual(ledger.byStack().map(({ stackId, bytes }) => ({ stackId, bytes })), [{ stackId: 9, bytes: 5 }]);
+  assert.equal(ledger.live.bytes, 5);
+  // realloc's block from before the exec cannot come back after it.
+  decodeBatch(batch([alloc(0x2000, 0, 0, 1, EventFlag.restored)]), ledger);
+  assert.equal(ledger.live.count, 1);
+});
