@@ -111,20 +111,13 @@ async function loopAttach(bench: Bench): Promise<string[]> {
 }
 
 async function serverAttach(bench: Bench): Promise<string[]> {
-  const reps = bench.quick ? 1 : 9;
+  const reps = bench.quick ? 1 : 10;
   const count = bench.quick ? 10 : 40;
   const warmUp = 5;
   const command = [...FIXED_LAYOUT, ...SQLITE_SERVER];
   const modes = { bare: [] as Timing[], launch: [] as Timing[], attach: [] as Timing[] };
   const allocationsPerRequest: number[] = [];
-  for (let rep = 1; rep <= reps; rep++) {
-    bench.progress(`attach: sqlite3 server, rep ${rep}/${reps}, bare`);
-    const plain = startBare(command);
-    const direct = { stdin: plain.stdin!, stdout: plain.stdout! };
-    await requests(direct, 0, warmUp);
-    modes.bare.push(await timedRequests(direct, plain.pid as number, warmUp, count));
-    plain.stdin!.end();
-
+  const launchMode = async (rep: number) => {
     bench.progress(`attach: sqlite3 server, rep ${rep}/${reps}, launch mode`);
     const launched = await launchTraced(command, `${bench.out('server-launch')}.json`);
     await requests(launched, 0, warmUp);
@@ -132,7 +125,8 @@ async function serverAttach(bench: Bench): Promise<string[]> {
     launched.stdin.end();
     const { report } = await launched.done;
     if (report) allocationsPerRequest.push(report.totals.allocations / (warmUp + count));
-
+  };
+  const attachMode = async (rep: number) => {
     bench.progress(`attach: sqlite3 server, rep ${rep}/${reps}, attach mode`);
     const target = startBare(command);
     const server = { stdin: target.stdin!, stdout: target.stdout! };
@@ -142,12 +136,23 @@ async function serverAttach(bench: Bench): Promise<string[]> {
     modes.attach.push(await timedRequests(attached, attached.pid, 2 * warmUp, count));
     attached.stdin.end();
     await attached.done;
+  };
+  for (let rep = 1; rep <= reps; rep++) {
+    bench.progress(`attach: sqlite3 server, rep ${rep}/${reps}, bare`);
+    const plain = startBare(command);
+    const direct = { stdin: plain.stdin!, stdout: plain.stdout! };
+    await requests(direct, 0, warmUp);
+    modes.bare.push(await timedRequests(direct, plain.pid as number, warmUp, count));
+    plain.stdin!.end();
+    // The modes run one after the other, so the one that goes first swaps
+    // every repetition: the machine's drift does not favour either.
+    for (const mode of rep % 2 === 1 ? [launchMode, attachMode] : [attachMode, launchMode]) await mode(rep);
   }
   const { bare, launch, attach } = modes;
   return [
     '### sqlite3 serving queries on its stdin',
     '',
-    `A long-running \`sqlite3 -interactive :memory:\` answers queries one at a time (each builds, sorts and sums 500 strings). Each repetition: ${count} requests after ${warmUp} warm-up requests (in attach mode, ${warmUp} more once attached); per request, the wall time and the server's own CPU time (/proc/PID/schedstat: the uprobe traps and BPF programs run on it, leakhound's reader does not). About ${grouped(median(allocationsPerRequest))} allocations per request (leakhound's count in launch mode, start-up included). Median over ${reps} repetitions; bare, launch and attach alternate. The verdict is the median of each repetition's attach / launch ratio.`,
+    `A long-running \`sqlite3 -interactive :memory:\` answers queries one at a time (each builds, sorts and sums 500 strings). Each repetition: ${count} requests after ${warmUp} warm-up requests (in attach mode, ${warmUp} more once attached); per request, the wall time and the server's own CPU time (/proc/PID/schedstat: the uprobe traps and BPF programs run on it, leakhound's reader does not). About ${grouped(median(allocationsPerRequest))} allocations per request (leakhound's count in launch mode, start-up included). Median over ${reps} repetitions; each runs bare, then the two modes one after the other, the first of them swapped every repetition. The verdict is the median of each repetition's attach / launch ratio.`,
     '',
     ...table(
       ['mode', 'wall ms/request', 'wall added', 'CPU ms/request', 'CPU added', 'raw wall', 'raw CPU'],
