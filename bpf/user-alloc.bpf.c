@@ -112,15 +112,15 @@ static __always_inline bool take_frame(struct walk *walk)
 	__u64 fp = walk->fp, record, ret;
 	__u32 at = walk->depth;
 
-	if (!plausible_frame(walk, fp) || (fp & USER_PAGE) > USER_PAGE + 1 - RECORD_SIZE)
+	if (!plausible_frame(walk, fp) || (fp & OFFSET_IN_PAGE) > OFFSET_IN_PAGE + 1 - RECORD_SIZE)
 		return false;
-	if ((fp & ~USER_PAGE) != walk->page) {
-		walk->page = fp & ~USER_PAGE;
+	if ((fp & ~OFFSET_IN_PAGE) != walk->page) {
+		walk->page = fp & ~OFFSET_IN_PAGE;
 		walk->page_at = page_address(walk, walk->page);
 	}
 	if (!walk->page_at)
 		return false;
-	record = walk->page_at + (fp & USER_PAGE);
+	record = walk->page_at + (fp & OFFSET_IN_PAGE);
 	ret = load_word(record + 8);
 	if (!ret)
 		return false;

@@ -28,7 +28,7 @@ __u64 direct_map_base = 0;
 #define PTE_PRESENT	(1ULL << 0)
 #define PTE_HUGE	(1ULL << 7)	/* in a PUD or PMD entry: a 1 GiB or 2 MiB page */
 #define PTE_PHYS	0x000ffffffffff000ULL
-#define USER_PAGE	0xfffULL
+#define OFFSET_IN_PAGE	0xfffULL
 
 /* One 64-bit word of kernel memory; 0 where nothing is mapped. The cast
  * wants a struct of vmlinux with plain words in it (not void, which kernels
@@ -84,7 +84,7 @@ __noinline __u64 kernel_address(__u64 pgd, __u64 base, __u64 addr, struct page_e
 		if (shift == 12) {
 			leaf->at = at;
 			leaf->value = entry;
-			return base + phys + (addr & USER_PAGE);
+			return base + phys + (addr & OFFSET_IN_PAGE);
 		}
 		if ((shift == 30 || shift == 21) && (entry & PTE_HUGE)) {
 			span = (1ULL << shift) - 1;
