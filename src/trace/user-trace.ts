@@ -51,7 +51,9 @@ export async function traceUser(options: UserTraceOptions): Promise<UserTraceRes
   checkPrivileges();
   checkBtf();
   const stop = new StopSignal();
-  const memory = readMemoryLayout();
+  // LEAKHOUND_NO_DIRECT_MAP=1 hides the end of RAM, so that find_direct_map
+  // fails as it would on a machine it cannot read: the tests take that path.
+  const memory = process.env.LEAKHOUND_NO_DIRECT_MAP === '1' ? { ...readMemoryLayout(), physEnd: 0 } : readMemoryLayout();
   // Load before touching any process: a load failure leaves nothing behind.
   const tracer = new (addon().Tracer)('user', {
     knobs: {
