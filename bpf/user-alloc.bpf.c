@@ -158,6 +158,22 @@ static long clear_step(__u32 i, struct walk *walk)
 	return 0;
 }
 
+/* The address space the process last allocated in. An exec replaces it,
+ * and every block the old program held goes with it; the new program's
+ * first allocation sees another one and says so first. */
+__u64 process_mm = 0;
+
+static __always_inline void note_exec(void)
+{
+	__u64 mm = current_mm();
+
+	if (mm == process_mm)
+		return;
+	if (process_mm)
+		emit(LH_EVENT_EXEC, 0, 0, NULL);
+	process_mm = mm;
+}
+
 /* At the allocator's return: the caller's address is the IP, its frame
  * record is where the frame-pointer register points. Where the caller keeps
  * no frame pointer the register holds anything, and the checks of the walk
@@ -175,7 +191,8 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_stat
 		.depth = 1,
 		.limit = stack_depth < LH_MAX_STACK_DEPTH ? stack_depth : LH_MAX_STACK_DEPTH,
 	};
-	__u64 id, ip = PT_REGS_IP(ctx), mm = current_mm();
+	/* note_exec read it at this call's entry. */
+	__u64 id, ip = PT_REGS_IP(ctx), mm = process_mm;
 
 	/* After an exec the thread has other page tables. */
 	if (mm != call->mm) {
@@ -206,22 +223,6 @@ static __always_inline struct call_state *call_state(bool create)
 
 	return bpf_task_storage_get(&calls, task, 0,
 				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
-}
-
-/* The address space the process last allocated in. An exec replaces it,
- * and every block the old program held goes with it; the new program's
- * first allocation sees another one and says so first. */
-__u64 process_mm = 0;
-
-static __always_inline void note_exec(void)
-{
-	__u64 mm = current_mm();
-
-	if (mm == process_mm)
-		return;
-	if (process_mm)
-		emit(LH_EVENT_EXEC, 0, 0, NULL);
-	process_mm = mm;
 }
 
 static __always_inline int alloc_enter_fn(struct pt_regs *ctx, __u32 fn, __u64 size,

@@ -14,7 +14,8 @@ export interface StackTotal {
 }
 
 export class Ledger implements EventSink {
-  readonly live = new LiveAllocations();
+  /** Replaced whole when the process execs. */
+  live = new LiveAllocations();
   /** BPF stack id -> dense index. */
   private readonly stackIndex = new NumberMap();
   private readonly stackIds: number[] = [];
@@ -54,7 +55,7 @@ export class Ledger implements EventSink {
 
   /** An exec took the process's memory with it: nothing it held is outstanding. */
   exec(): void {
-    this.live.clear();
+    this.live = new LiveAllocations();
   }
 
   /** Outstanding allocations per stack, largest first; only those allocated

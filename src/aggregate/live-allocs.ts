@@ -10,10 +10,10 @@ const ASIDE_LIMIT = 4096;
 const NONE = -1;
 
 export class LiveAllocations {
-  private blocks = new BlockTable();
+  private readonly blocks = new BlockTable();
   /** Set-aside blocks in a ring, the oldest overwritten first; `asideAt`
    * finds an address's position. */
-  private asideAt = new NumberMap();
+  private readonly asideAt = new NumberMap();
   private readonly asideAddrs = new Float64Array(ASIDE_LIMIT).fill(NONE);
   private readonly asideSizes = new Float64Array(ASIDE_LIMIT);
   private readonly asideTimes = new Float64Array(ASIDE_LIMIT);
@@ -71,13 +71,5 @@ export class LiveAllocations {
 
   forEach(visit: (size: number, stack: number, ticks: number) => void): void {
     this.blocks.forEach(visit);
-  }
-
-  /** Forgets every block, set aside or not. */
-  clear(): void {
-    this.blocks = new BlockTable();
-    this.asideAt = new NumberMap();
-    this.asideAddrs.fill(NONE);
-    this.bytes = 0;
   }
 }

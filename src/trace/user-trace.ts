@@ -8,7 +8,7 @@ import { buildReport } from '../report/build.js';
 import { isPartialStack } from '../report/partial.js';
 import type { Report } from '../report/types.js';
 import { ModuleMap } from '../symbolize/module-map.js';
-import { type Mapping, readMaps } from '../symbolize/proc-maps.js';
+import { readMaps } from '../symbolize/proc-maps.js';
 import { UserSymbolizer } from '../symbolize/user-symbolizer.js';
 import { chooseAllocator, type ProbeEnvironment, type ProbePoint } from '../target/allocator.js';
 import { FramePointerCensus } from '../target/frame-pointers.js';
@@ -99,7 +99,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
       const snapshot = readTargetMaps(pid);
       modules.add(snapshot);
       const choice = chooseAllocator(modules.executable(), modules.libraries(), probeEnvironment(modules, pid, options), options.allocator);
-      if (options.verbose) options.say(`code without frame pointers: ${modulesWithoutFramePointers(snapshot, keepsFramePointers)}`);
+      if (options.verbose) options.say(`code without frame pointers: ${modulesWithoutFramePointers(modules, keepsFramePointers)}`);
       attachAll(tracer, choice.probes, pid);
       options.say(`attached to PID ${pid} (${choice.probes.length} probes on ${choice.allocator}${choice.cxxRuntime ? ` and ${choice.cxxRuntime}` : ''})`);
     }
@@ -171,10 +171,8 @@ function probeEnvironment(modules: ModuleMap, pid: number, options: UserTraceOpt
 
 /** The target's objects built without frame pointers, named for --verbose:
  * the walk goes on through them, and their stacks are marked partial. */
-function modulesWithoutFramePointers(snapshot: Mapping[], keeps: (module: string) => boolean | null): string {
-  const current = new ModuleMap();
-  current.add(snapshot);
-  const named = [...new Set(current.code().map((range) => range.path))].filter((path) => keeps(path) === false);
+function modulesWithoutFramePointers(modules: ModuleMap, keeps: (module: string) => boolean | null): string {
+  const named = [...new Set(modules.code().map((range) => range.path))].filter((path) => keeps(path) === false);
   return named.length === 0 ? 'none' : named.join(', ');
 }
 
