@@ -128,9 +128,9 @@ Napi::Value Tracer::AttachTracepoint(const Napi::CallbackInfo& info) {
   bpf_program* program = Program(env, info[0].As<Napi::String>());
   std::string category = info[1].As<Napi::String>();
   std::string name = info[2].As<Napi::String>();
-  // A tp_btf program names its tracepoint in its section and needs no tracefs.
-  bpf_link* link = bpf_program__type(program) == BPF_PROG_TYPE_TRACING
-                       ? bpf_program__attach_trace(program)
+  // A raw tracepoint is named without its category and needs no tracefs.
+  bpf_link* link = bpf_program__type(program) == BPF_PROG_TYPE_RAW_TRACEPOINT
+                       ? bpf_program__attach_raw_tracepoint(program, name.c_str())
                        : bpf_program__attach_tracepoint(program, category.c_str(), name.c_str());
   if (!link) {
     int err = errno;
