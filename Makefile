@@ -7,12 +7,13 @@ BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELETONS   := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 ADDON       := build/Release/leakhound.node
 CLI         := dist/src/cli/main.js
+CONTRACT    := src/native/contract.generated.ts
 DEPS_STAMP  := node_modules/.deps-stamp
 ARCH        := x86
 DEBIAN_PKGS := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
                pkg-config libcapstone-dev make g++ python3 elfutils binutils valgrind
 
-.PHONY: all deps build test unit e2e demo bench fuzz mounts clean
+.PHONY: all deps build test unit e2e demo bench fuzz mounts clean contract
 all: build
 
 # Debian packages and npm modules; re-run when the lock file changes.
@@ -40,10 +41,19 @@ $(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/*.h $(OUTPUT)/vmlinux.h
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	bpftool gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
 
+# What BPF and TypeScript share (record layout, enums, each object's programs,
+# maps and knobs), generated from leakhound.h and the objects' BTF at every
+# build, never committed: TypeScript cannot drift from BPF. The objects are
+# kept for it (make would delete them as intermediates).
+.SECONDARY: $(BPF_OBJS)
+contract: $(CONTRACT)
+$(CONTRACT): tools/gen-contract.mjs bpf/leakhound.h $(BPF_OBJS) $(SKELETONS) | $(DEPS_STAMP)
+	node tools/gen-contract.mjs --out $@.tmp --include $(OUTPUT) --arch $(ARCH) $(BPF_OBJS) && mv $@.tmp $@
+
 $(ADDON): $(SKELETONS) binding.gyp $(wildcard native/*.cc native/*.h) bpf/leakhound.h | $(DEPS_STAMP)
 	npx node-gyp configure --silent && npx node-gyp build --silent
 
-$(CLI): $(shell find src test bench -name '*.ts' 2>/dev/null) tsconfig.json | $(DEPS_STAMP)
+$(CLI): $(shell find src test bench -name '*.ts' 2>/dev/null) $(CONTRACT) tsconfig.json | $(DEPS_STAMP)
 	npx tsc -p tsconfig.json
 	chmod +x $(CLI)
 
@@ -81,4 +91,4 @@ fuzz: build
 	$(MAKE) -C native/fuzz OUT=$(CURDIR)/$(OUTPUT)/fuzz run
 
 clean:
-	rm -rf $(OUTPUT) build dist demo-out
+	rm -rf $(OUTPUT) build dist demo-out $(CONTRACT)

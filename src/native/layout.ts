@@ -1,44 +1,40 @@
-// The ring-buffer record and counter layout TypeScript decodes; checked at
-// load time against the offsets the addon was compiled with (bpf/leakhound.h).
+// The ring-buffer record and counter layout TypeScript decodes, from the
+// contract generated out of bpf/leakhound.h (tools/gen-contract.mjs); checked
+// at load time against the offsets the addon was compiled with.
+
+import { defines, enumNames, structs } from './contract.generated.js';
+
+const event = structs.lh_event.fields;
 
 export const EVENT = {
-  recordSize: 40,
-  kind: 0,
-  flags: 4,
-  addr: 8,
-  size: 16,
-  stackId: 24,
-  ticks: 32,
+  recordSize: structs.lh_event.size,
+  kind: event.kind.offset,
+  flags: event.flags.offset,
+  addr: event.addr.offset,
+  size: event.size.offset,
+  stackId: event.stack_id.offset,
+  ticks: event.ticks.offset,
 } as const;
 
-export const EventKind = { alloc: 1, free: 2, exec: 3 } as const;
+/** enum lh_event_kind. */
+export const EventKind = enumNames.lh_event_kind;
 
-export const EventFlag = { stackTruncated: 1 << 0, restored: 1 << 1, realloc: 1 << 2 } as const;
+/** enum lh_event_flags. */
+export const EventFlag = enumNames.lh_event_flags;
+
+const { new: operatorNew, ...plainAllocFns } = enumNames.lh_alloc_fn;
 
 /** enum lh_alloc_fn: the cookie that tells the entry program which function it is in. */
-export const AllocFn = {
-  malloc: 0,
-  calloc: 1,
-  realloc: 2,
-  reallocarray: 3,
-  posixMemalign: 4,
-  memalign: 5,
-  valloc: 6,
-  pvalloc: 7,
-  operatorNew: 8,
-} as const;
+export const AllocFn = { ...plainAllocFns, operatorNew } as const;
+
+type CounterKey = keyof typeof enumNames.lh_counter;
 
 /** enum lh_counter, in order. */
-export const COUNTERS = [
-  'ringbufDrops',
-  'stackFailures',
-  'stacksFull',
-  'allocsFull',
-  'stateFailures',
-  'truncated',
-] as const;
+export const COUNTERS: readonly CounterKey[] = (Object.keys(enumNames.lh_counter) as CounterKey[]).sort(
+  (a, b) => enumNames.lh_counter[a] - enumNames.lh_counter[b],
+);
 
-export type CounterName = (typeof COUNTERS)[number];
+export type CounterName = CounterKey;
 /** The BPF counters, and the program runs the kernel skipped. */
 export type Counters = Record<CounterName, number> & { missedRuns: number };
 
@@ -55,7 +51,7 @@ export interface AddonLayout {
   allocFunctions: number;
 }
 
-export const MAX_STACK_DEPTH = 64;
+export const MAX_STACK_DEPTH = defines.LH_MAX_STACK_DEPTH;
 
 /** Every mismatch between the addon's layout and ours, as readable lines. */
 export function layoutMismatches(addon: AddonLayout): string[] {
@@ -69,7 +65,7 @@ export function layoutMismatches(addon: AddonLayout): string[] {
     ticks: EVENT.ticks,
     maxStackDepth: MAX_STACK_DEPTH,
     counters: COUNTERS.length,
-    allocFunctions: Object.keys(AllocFn).length,
+    allocFunctions: Object.keys(enumNames.lh_alloc_fn).length,
   };
   return (Object.keys(ours) as (keyof AddonLayout)[])
     .filter((key) => ours[key] !== addon[key])
