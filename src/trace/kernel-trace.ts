@@ -102,7 +102,8 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: Kernel
   return { report, reason: result.reason };
 }
 
-function knobs(options: KernelTraceOptions): Record<string, number> {
+/** The kernel objects' .rodata knobs (test/unit/contract.test.ts checks the names against the BPF objects). */
+export function knobs(options: KernelTraceOptions): Record<string, number> {
   const comm = Buffer.alloc(16);
   if (options.comm !== null) comm.write(options.comm, 0, COMM_BYTES, 'utf8');
   return {

@@ -16,7 +16,7 @@ import { chooseProbeSite } from '../target/probe-site.js';
 import { launchHeld } from '../target/launch.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
 import { POLL_MS, pump, type StopReason } from './pump.js';
-import { readMemoryLayout } from './memory-layout.js';
+import { type MemoryLayout, readMemoryLayout } from './memory-layout.js';
 import { StopSignal } from './stop-signal.js';
 
 export interface UserTraceOptions {
@@ -56,16 +56,7 @@ export async function traceUser(options: UserTraceOptions): Promise<UserTraceRes
   const memory = process.env.LEAKHOUND_NO_DIRECT_MAP === '1' ? { ...readMemoryLayout(), physEnd: 0 } : readMemoryLayout();
   // Load before touching any process: a load failure leaves nothing behind.
   const tracer = new (addon().Tracer)('user', {
-    knobs: {
-      min_size: options.minSize,
-      max_size: options.maxSize,
-      stack_depth: options.stackDepth,
-      page_size: 4096,
-      floor_only: options.floorOnly ? 1 : 0,
-      sample_every: options.sampleEvery ?? 1,
-      phys_end: memory.physEnd,
-      paging_levels: memory.pagingLevels,
-    },
+    knobs: userKnobs(options, memory),
     maxEntries: { stacks: options.maxStacks, events: options.ringBytes },
     batchBytes: 4 << 20,
     // Set to 0 to test the one-link-per-probe path older kernels take.
@@ -229,3 +220,17 @@ function waitForExit(pid: number, exited: ExitStatus | null, reason: StopReason)
 }
 
 export const DEFAULT_STACK_DEPTH = MAX_STACK_DEPTH;
+
+/** The user-alloc object's .rodata knobs (test/unit/contract.test.ts checks the names against the BPF object). */
+export function userKnobs(options: UserTraceOptions, memory: MemoryLayout): Record<string, number> {
+  return {
+    min_size: options.minSize,
+    max_size: options.maxSize,
+    stack_depth: options.stackDepth,
+    page_size: 4096,
+    floor_only: options.floorOnly ? 1 : 0,
+    sample_every: options.sampleEvery ?? 1,
+    phys_end: memory.physEnd,
+    paging_levels: memory.pagingLevels,
+  };
+}
