@@ -30,6 +30,7 @@ Napi::Object Layout(Napi::Env env) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   capture_libbpf_output();
+  init_errors(env, exports);
   exports.Set("layout", Layout(env));
   exports.Set("Tracer", Tracer::Define(env));
   init_process_control(env, exports);

@@ -141,7 +141,12 @@ function tsNames(values) {
 function datasecVars(info, section) {
   const sec = info.types.find((t) => t.kind === 'DATASEC' && t.name === section);
   if (!sec) return [];
-  return sec.vars.map((v) => ({ name: info.byId.get(v.type_id).name, size: v.size, type: info.byId.get(v.type_id).type_id }));
+  // Static variables (a function's static const table) are not the object's
+  // to set from outside: the skeleton leaves them out too.
+  return sec.vars
+    .map((v) => info.byId.get(v.type_id))
+    .filter((v) => v.linkage !== 'static')
+    .map((v) => ({ name: v.name, type: v.type_id }));
 }
 
 /** The names in one `struct { struct bpf_program *a; ... } progs;` block. */

@@ -6,19 +6,28 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 
 import { LeakhoundError } from '../errors.js';
+import { describeNativeFailure } from '../native/libbpf-log.js';
 import * as kernel from './commands/kernel.js';
 import * as trace from './commands/trace.js';
 import { say } from './say.js';
 
 function fail(error: unknown): never {
-  if (error instanceof LeakhoundError) {
-    say(error.hint ? `${error.message}: ${error.hint}` : error.message);
-    process.exit(error.code === 'USAGE' ? 2 : 1);
-  }
-  const native = error as Error & { code?: string; detail?: string };
-  const detail = native.detail ? ` (${native.detail.trim().split('\n').pop()})` : '';
-  say(`${native.message}${detail}`);
-  process.exit(1);
+  const failure = (error instanceof Error ? error : new Error(String(error))) as Error & { log?: unknown };
+  const log = typeof failure.log === 'string' && failure.log !== '' ? failure.log : undefined;
+  const verbose = wantsVerbose(hideBin(process.argv));
+  // --verbose: libbpf's whole output (a verifier log, say) first, the one line last.
+  if (verbose && log) process.stderr.write(log.endsWith('\n') ? log : `${log}\n`);
+  const line = log ? describeNativeFailure(failure.message, log, verbose) : failure.message;
+  const hint = error instanceof LeakhoundError ? error.hint : undefined;
+  say(hint ? `${line}: ${hint}` : line);
+  process.exit(error instanceof LeakhoundError && error.code === 'USAGE' ? 2 : 1);
+}
+
+/** --verbose among leakhound's own options (not the traced command's); read
+ * from argv itself, since a failure may come before yargs has finished. */
+function wantsVerbose(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((arg) => arg === '--verbose' || arg === '--verbose=true');
 }
 
 /** yargs reads a lone `-` as a positional, not as an option's value:

@@ -97,6 +97,8 @@ export interface InstructionDecoderAddon {
 
 export interface Addon extends ProcessControlAddon, ElfReaderAddon, InstructionDecoderAddon {
   layout: AddonLayout;
+  /** Native failures are then thrown as `new cls(code, message)`, with `errno` and libbpf's `log` set. */
+  setErrorClass(cls: typeof LeakhoundError): void;
   Tracer: new (kind: 'user' | 'kernel', options: TracerOptions) => NativeTracer;
 }
 
@@ -120,6 +122,7 @@ export function addon(): Addon {
   if (mismatches.length > 0) {
     throw new LeakhoundError('LAYOUT_MISMATCH', `native addon was built for another event layout (${mismatches.join('; ')})`, 'run `make build`');
   }
+  candidate.setErrorClass(LeakhoundError);
   loaded = candidate;
   return loaded;
 }
