@@ -73,10 +73,10 @@ static __always_inline bool task_wanted(void)
 /* The stack id also folds in the cache (its address, as a number), so one
  * call path into two caches gives two stacks, each with its own name. */
 static __always_inline __u64 capture_into(void *ctx, struct lh_stack *stack, __u64 salt,
-					  __u32 *flags)
+					  __u32 *flags, __u32 skip)
 {
 	long bytes = bpf_get_stack(ctx, stack->ips, sizeof(stack->ips),
-				   MACHINERY_FRAMES & BPF_F_SKIP_FIELD_MASK);
+				   skip & BPF_F_SKIP_FIELD_MASK);
 	__u64 hash = salt;
 	int depth, i;
 
@@ -97,8 +97,10 @@ static __always_inline __u64 capture_into(void *ctx, struct lh_stack *stack, __u
 }
 
 /* The current stack's id (0 when it could not be had), in a buffer of this
- * CPU's for the nesting level the program runs at. */
-static __always_inline __u64 capture_kernel_stack(void *ctx, __u64 salt, __u32 *flags)
+ * CPU's for the nesting level the program runs at, without its top `skip`
+ * frames. */
+static __always_inline __u64 capture_stack_skipping(void *ctx, __u64 salt, __u32 *flags,
+						    __u32 skip)
 {
 	__u32 zero = 0, level;
 	struct stack_slots *slots = bpf_map_lookup_elem(&scratch, &zero);
@@ -108,11 +110,17 @@ static __always_inline __u64 capture_kernel_stack(void *ctx, __u64 salt, __u32 *
 		return 0;
 	level = slots->depth++;
 	if (level < NEST_MAX)
-		stack_id = capture_into(ctx, &slots->stacks[level], salt, flags);
+		stack_id = capture_into(ctx, &slots->stacks[level], salt, flags, skip);
 	else
 		count(LH_CNT_STACK_FAILURES);
 	slots->depth--;
 	return stack_id;
+}
+
+/* Without the tracer's own machinery. */
+static __always_inline __u64 capture_kernel_stack(void *ctx, __u64 salt, __u32 *flags)
+{
+	return capture_stack_skipping(ctx, salt, flags, MACHINERY_FRAMES);
 }
 
 static __always_inline void remember_cache(__u64 stack_id, __u64 cache_name)
@@ -139,18 +147,32 @@ static __always_inline __u64 cache_name(__u64 cache)
 	return (__u64)BPF_CORE_READ((struct kmem_cache *)cache, name);
 }
 
+/* Keeps an allocation whose stack is already captured. */
+static __always_inline void keep_alloc(__u64 key, __u64 size, __u64 stack_id, __u64 name,
+				       __u32 flags)
+{
+	remember_cache(stack_id, name);
+	record_alloc(key, size, stack_id, flags);
+}
+
 /* `name` is the slab cache's name (its address), 0 outside slab caches.
- * `key` is the address only this kind of allocation owns. */
-static __always_inline void kernel_alloc(void *ctx, __u64 key, __u64 size, __u64 name)
+ * `key` is the address only this kind of allocation owns. The stack is
+ * captured here, without its top `skip` frames. */
+static __always_inline void kernel_alloc_skipping(void *ctx, __u64 key, __u64 size, __u64 name,
+						  __u32 skip)
 {
 	__u32 flags = 0;
 	__u64 stack_id;
 
 	if (!key || !size_wanted(size) || !task_wanted())
 		return;
-	stack_id = capture_kernel_stack(ctx, name, &flags);
-	remember_cache(stack_id, name);
-	record_alloc(key, size, stack_id, flags);
+	stack_id = capture_stack_skipping(ctx, name, &flags, skip);
+	keep_alloc(key, size, stack_id, name, flags);
+}
+
+static __always_inline void kernel_alloc(void *ctx, __u64 key, __u64 size, __u64 name)
+{
+	kernel_alloc_skipping(ctx, key, size, name, MACHINERY_FRAMES);
 }
 
 /* SLUB serves kmalloc up to two pages from its caches; larger requests go to

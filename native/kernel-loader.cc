@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "kernel-alloc.skel.h"
+#include "kernel-kprobe.skel.h"
 #include "loaders.h"
 
 namespace leakhound {
@@ -9,8 +10,10 @@ namespace leakhound {
 namespace {
 
 // Knobs are numbers, so a command name travels as four little-endian 32-bit
-// words: `target_comm_0` holds its first four bytes.
-bool set_comm_word(kernel_alloc* skel, const std::string& name, uint64_t value) {
+// words: `target_comm_0` holds its first four bytes. Both kernel objects
+// (tracepoints, kprobes) have the same knobs.
+template <typename Skeleton>
+bool set_comm_word(Skeleton* skel, const std::string& name, uint64_t value) {
   static const std::string prefix = "target_comm_";
   if (name.size() != prefix.size() + 1 || name.compare(0, prefix.size(), prefix) != 0) return false;
   uint32_t word = static_cast<uint32_t>(value);
@@ -20,7 +23,8 @@ bool set_comm_word(kernel_alloc* skel, const std::string& name, uint64_t value) 
   return true;
 }
 
-bool set_knob(kernel_alloc* skel, const std::string& name, uint64_t value) {
+template <typename Skeleton>
+bool set_knob(Skeleton* skel, const std::string& name, uint64_t value) {
   if (name == "min_size") skel->rodata->min_size = value;
   else if (name == "max_size") skel->rodata->max_size = value;
   else if (name == "page_size") skel->rodata->page_size = value;
@@ -33,13 +37,21 @@ bool set_knob(kernel_alloc* skel, const std::string& name, uint64_t value) {
 
 // A stack table that allocates as it grows would show up in the very
 // kernel allocations it traces: in kernel mode it is allocated up front.
-void preallocate_stacks(kernel_alloc* skel) { bpf_map__set_map_flags(skel->maps.stacks, 0); }
+template <typename Skeleton>
+void preallocate_stacks(Skeleton* skel) {
+  bpf_map__set_map_flags(skel->maps.stacks, 0);
+}
 
 }  // namespace
 
 int load_kernel_alloc(const LoadOptions& options, LoadedObject& out, std::string& unknown) {
-  return load_skeleton(kernel_alloc__open, kernel_alloc__load, kernel_alloc__destroy, set_knob, options, out, unknown,
-                       preallocate_stacks);
+  return load_skeleton(kernel_alloc__open, kernel_alloc__load, kernel_alloc__destroy, set_knob<kernel_alloc>, options,
+                       out, unknown, preallocate_stacks<kernel_alloc>);
+}
+
+int load_kernel_kprobe(const LoadOptions& options, LoadedObject& out, std::string& unknown) {
+  return load_skeleton(kernel_kprobe__open, kernel_kprobe__load, kernel_kprobe__destroy, set_knob<kernel_kprobe>, options,
+                       out, unknown, preallocate_stacks<kernel_kprobe>);
 }
 
 }  // namespace leakhound

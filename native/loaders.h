@@ -30,6 +30,7 @@ int load_user_alloc(const LoadOptions& options, LoadedObject& out, std::string& 
 int load_kernel_alloc(const LoadOptions& options, LoadedObject& out, std::string& unknown);
 
 int apply_max_entries(bpf_object* obj, const LoadOptions& options, std::string& unknown);
+int load_kernel_kprobe(const LoadOptions& options, LoadedObject& out, std::string& unknown);
 
 // The sequence every skeleton goes through. `set_knob` writes one .rodata
 // variable and returns false for a name the object does not have;

@@ -41,6 +41,7 @@ Napi::Function Tracer::Define(Napi::Env env) {
                          InstanceMethod<&Tracer::Counters>("counters"),
                          InstanceMethod<&Tracer::MissedRuns>("missedRuns"),
                          InstanceMethod<&Tracer::Stack>("stack"),
+                         InstanceMethod<&Tracer::AttachKprobes>("attachKprobes"),
                          InstanceMethod<&Tracer::Clock>("clock"),
                          InstanceMethod<&Tracer::Run>("run"),
                          InstanceMethod<&Tracer::Lookup>("lookup"),
@@ -64,6 +65,7 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
   if (!unknown.empty()) throw_error(env, "EINVAL", "BPF object has no setting '" + unknown + "'");
   if (err) throw_error(env, err == -EPERM ? "EPERM" : "LOAD_FAILED", "cannot load the BPF programs", -err);
   err = session_.open(bpf_object__find_map_by_name(loaded_.obj, "events"),
+  else if (kind == "kernel-kprobe") err = load_kernel_kprobe(load, loaded_, unknown);
                       bpf_object__find_map_by_name(loaded_.obj, "counters"),
                       bpf_object__find_map_by_name(loaded_.obj, "stacks"));
   if (err) {
@@ -144,6 +146,32 @@ Napi::Value Tracer::AttachTracepoint(const Napi::CallbackInfo& info) {
 Napi::Value Tracer::Drain(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!session_.is_open()) throw_error(env, "CLOSED", "tracer is closed");
+// attachKprobes(program, functions, cookies, isReturn): one kprobe (or
+// kretprobe) link per kernel function, each with its cookie, which reaches
+// the program (bpf_get_attach_cookie).
+Napi::Value Tracer::AttachKprobes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bpf_program* program = Program(env, info[0].As<Napi::String>());
+  Napi::Array function_array = info[1].As<Napi::Array>();
+  Napi::Array cookie_array = info[2].As<Napi::Array>();
+  bool is_return = info[3].As<Napi::Boolean>();
+  if (function_array.Length() != cookie_array.Length())
+    throw_error(env, "EINVAL", "attachKprobes: one cookie per function");
+  for (uint32_t i = 0; i < function_array.Length(); i++) {
+    std::string function = function_array.Get(i).As<Napi::String>();
+    uint64_t cookie = static_cast<uint64_t>(cookie_array.Get(i).As<Napi::Number>().Int64Value());
+    LIBBPF_OPTS(bpf_kprobe_opts, opts, .bpf_cookie = cookie, .retprobe = is_return);
+    bpf_link* link = bpf_program__attach_kprobe_opts(program, function.c_str(), &opts);
+    if (!link) {
+      int err = errno;
+      throw_error(env, "ATTACH_FAILED", std::string("cannot attach ") + (is_return ? "kretprobe" : "kprobe") + " to " + function,
+                  err);
+    }
+    session_.add_link(link);
+  }
+  return env.Undefined();
+}
+
   int err = session_.drain(batch_, batch_limit_);
   if (err) throw_error(env, "READ_FAILED", "cannot read the ring buffer", -err);
   if (batch_.empty()) return env.Null();

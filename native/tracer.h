@@ -21,6 +21,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
  private:
   Napi::Value AttachUprobes(const Napi::CallbackInfo& info);
   Napi::Value AttachTracepoint(const Napi::CallbackInfo& info);
+  Napi::Value AttachKprobes(const Napi::CallbackInfo& info);
   Napi::Value Drain(const Napi::CallbackInfo& info);
   Napi::Value Counters(const Napi::CallbackInfo& info);
   Napi::Value MissedRuns(const Napi::CallbackInfo& info);

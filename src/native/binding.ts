@@ -40,10 +40,15 @@ export interface NativeTracer {
   run(program: string): number;
   /** The kernel's tick count and CLOCK_MONOTONIC, read together. */
   clock(): KernelClock;
+/** Which BPF object a Tracer loads: user-space allocators, or the kernel's by tracepoints or by kprobes. */
+export type TracerKind = 'user' | 'kernel' | 'kernel-kprobe';
+
   /** A stack's return addresses, innermost first; empty when unknown. */
   stack(id: number): BigUint64Array;
   /** The value under a numeric key of a (not per-CPU) BPF map, or null. */
   lookup(mapName: string, key: number): Buffer | null;
+  /** One kprobe (or kretprobe) per kernel function, each with its cookie, which reaches the program. */
+  attachKprobes(program: string, functions: string[], cookies: number[], isReturn: boolean): void;
   /** Takes every probe off; the maps stay readable until close(). */
   detach(): void;
   close(): void;
@@ -99,7 +104,7 @@ export interface Addon extends ProcessControlAddon, ElfReaderAddon, InstructionD
   layout: AddonLayout;
   /** Native failures are then thrown as `new cls(code, message)`, with `errno` and libbpf's `log` set. */
   setErrorClass(cls: typeof LeakhoundError): void;
-  Tracer: new (kind: 'user' | 'kernel', options: TracerOptions) => NativeTracer;
+  Tracer: new (kind: TracerKind, options: TracerOptions) => NativeTracer;
 }
 
 /** The tracer's loss counters, named. */

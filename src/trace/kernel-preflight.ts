@@ -4,6 +4,7 @@ import { existsSync, readFileSync, realpathSync, statfsSync, statSync } from 'no
 import { relative } from 'node:path';
 
 import { LeakhoundError } from '../errors.js';
+import { KPROBE_OBJECT_TRACEPOINTS } from './kernel-kprobes.js';
 
 export type AttachMethod = 'tracepoint' | 'kprobe';
 export const ATTACH_CHOICES = ['auto', 'tracepoint', 'kprobe'] as const;
@@ -26,11 +27,16 @@ export function kprobesAvailable(pmuPath = KPROBE_PMU): boolean {
 }
 
 /** Tracepoints where the kernel has them all (a stable interface, and
- * cheap), else kprobes; refuses what this kernel cannot do. */
+ * cheap), else kprobes on the slab allocator's functions; refuses what this
+ * kernel cannot do. `missing` are the tracepoints the kernel lacks; the
+ * kprobe object still takes pages and per-CPU blocks from theirs. */
 export function chooseAttach(choice: AttachChoice, missing: string[], hasKprobes: boolean): AttachMethod {
   const lacks = `this kernel lacks the tracepoints ${missing.join(', ')}`;
+  const kprobesLack = missing.filter((tracepoint) => (KPROBE_OBJECT_TRACEPOINTS as readonly string[]).includes(tracepoint));
   if (choice === 'tracepoint' || (choice === 'auto' && missing.length === 0)) {
-    if (missing.length > 0) throw new LeakhoundError('NO_TRACEPOINTS', lacks, hasKprobes ? 'try --attach kprobe' : undefined);
+    if (missing.length > 0) {
+      throw new LeakhoundError('NO_TRACEPOINTS', lacks, hasKprobes && kprobesLack.length === 0 ? 'try --attach kprobe' : undefined);
+    }
     return 'tracepoint';
   }
   if (!hasKprobes) {
@@ -38,7 +44,10 @@ export function chooseAttach(choice: AttachChoice, missing: string[], hasKprobes
     if (missing.length === 0) throw new LeakhoundError('NO_KPROBES', `this kernel ${noKprobes}`, 'use --attach tracepoint');
     throw new LeakhoundError('NO_KPROBES', `${lacks} and ${noKprobes}`);
   }
-  throw new LeakhoundError('UNSUPPORTED', 'attaching by kprobes is not implemented yet', missing.length === 0 ? 'use --attach tracepoint' : lacks);
+  if (kprobesLack.length > 0) {
+    throw new LeakhoundError('NO_TRACEPOINTS', `this kernel lacks the tracepoints ${kprobesLack.join(', ')}, which --attach kprobe needs for pages and per-CPU blocks`);
+  }
+  return 'kprobe';
 }
 
 export function checkPid(pid: number): void {

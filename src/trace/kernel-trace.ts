@@ -7,6 +7,7 @@ import { buildReport } from '../report/build.js';
 import type { Report } from '../report/types.js';
 import { Kallsyms, low48 } from '../symbolize/kallsyms.js';
 import { type AttachChoice, type CgroupTarget, chooseAttach, kprobesAvailable, missingTracepoints } from './kernel-preflight.js';
+import { KPROBE_OBJECT_TRACEPOINTS, planRunningKernel } from './kernel-kprobes.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
 import { pump, type StopReason } from './pump.js';
 import { StopSignal } from './stop-signal.js';
@@ -54,24 +55,48 @@ export async function traceKernel(options: KernelTraceOptions): Promise<KernelTr
   checkPrivileges();
   checkBtf();
   const method = chooseAttach(options.attach, missingTracepoints(TRACEPOINTS), kprobesAvailable());
-  const tracer = new (addon().Tracer)('kernel', {
+  // Which functions to probe is known before anything is loaded.
+  const kprobes = method === 'kprobe' ? planRunningKernel() : [];
+  const tracer = new (addon().Tracer)(method === 'kprobe' ? 'kernel-kprobe' : 'kernel', {
     knobs: knobs(options),
     maxEntries: { allocs: options.maxAllocations, stacks: options.maxStacks, stack_caches: options.maxStacks, events: options.ringBytes },
     batchBytes: 4 << 20,
   });
   const stop = new StopSignal();
   try {
-    for (const tracepoint of TRACEPOINTS) {
+    for (const set of kprobes) {
+      tracer.attachKprobes(set.program, set.functions, set.cookies, set.isReturn);
+      if (options.verbose) options.say(`attached ${set.isReturn ? 'kretprobes' : 'kprobes'} (${set.program}) to ${set.functions.join(', ')}`);
+    }
+    for (const tracepoint of method === 'kprobe' ? KPROBE_OBJECT_TRACEPOINTS : TRACEPOINTS) {
       const [category, name] = tracepoint.split(':');
       tracer.attachTracepoint(name, category, name);
       if (options.verbose) options.say(`attached to ${tracepoint}`);
     }
+    if (method === 'kprobe') tracer.run('arm_pairing');
     options.say(`attached to the kernel's allocators for ${describeFilters(options)} (${method}s)`);
-    return await traceWith(tracer, stop, options);
+    return await traceWith(method === 'kprobe' ? disarmedOnDetach(tracer) : tracer, stop, options);
   } finally {
     stop.dispose();
     tracer.close();
   }
+}
+
+/** The kprobe object stops counting unpaired calls before its probes come
+ * off one by one (see arm_pairing in bpf/kernel-kprobe.bpf.c). */
+function disarmedOnDetach(tracer: NativeTracer): NativeTracer {
+  return new Proxy(tracer, {
+    get(target, property) {
+      if (property === 'detach') {
+        return () => {
+          target.run('disarm_pairing');
+          target.detach();
+        };
+      }
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 async function traceWith(tracer: NativeTracer, stop: StopSignal, options: KernelTraceOptions): Promise<KernelTraceResult> {

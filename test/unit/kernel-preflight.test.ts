@@ -55,9 +55,18 @@ test('a kernel with neither says what it lacks', () => {
   assert.equal(refusal(() => chooseAttach('tracepoint', ['kmem:kfree'], true)).hint, 'try --attach kprobe');
 });
 
-test('where only kprobes would do, they are refused as not implemented', () => {
-  assert.equal(refusal(() => chooseAttach('kprobe', [], true)).code, 'UNSUPPORTED');
-  assert.equal(refusal(() => chooseAttach('auto', ['kmem:kfree'], true)).code, 'UNSUPPORTED');
+test('kprobe where the kernel has them; auto falls back to kprobes only when tracepoints are missing', () => {
+  assert.equal(chooseAttach('kprobe', [], true), 'kprobe');
+  assert.equal(chooseAttach('auto', [], true), 'tracepoint');
+  assert.equal(chooseAttach('auto', ['kmem:kfree'], true), 'kprobe');
+  assert.equal(chooseAttach('kprobe', ['kmem:kmalloc', 'kmem:kmem_cache_alloc'], true), 'kprobe');
+});
+
+test('kprobes still need the page and per-CPU tracepoints', () => {
+  const error = refusal(() => chooseAttach('auto', ['kmem:kfree', 'kmem:mm_page_alloc'], true));
+  assert.equal(error.code, 'NO_TRACEPOINTS');
+  assert.equal(error.message, 'this kernel lacks the tracepoints kmem:mm_page_alloc, which --attach kprobe needs for pages and per-CPU blocks');
+  assert.equal(refusal(() => chooseAttach('tracepoint', ['percpu:percpu_free_percpu'], true)).hint, undefined, 'kprobes would not do either');
 });
 
 test('a missing cgroup path and a directory outside cgroup v2 are usage errors', () => {
