@@ -24,6 +24,9 @@ const EXTERN = /^(extern \([^)]*\) '[^']+': .*)$/;
 /** Statistics the verifier prints after its verdict. */
 const STATISTICS = /^(processed \d+ insns|verification time \d+|stack depth [\d+ ]+$)/;
 
+/** What libbpf says after any failure, naming nothing. */
+const BOILERPLATE = /^(failed to load object '|failed to load BPF skeleton '|prog '[^']+': failed to load: -?\d+$)/;
+
 const VERIFIER_LINES = 3;
 
 export function parseLibbpfLog(log: string): LibbpfFailure {
@@ -91,10 +94,11 @@ export function describeNativeFailure(message: string, log: string | undefined, 
     const object = failure.object === null ? 'the BPF programs' : `BPF object '${failure.object}'`;
     return `cannot load ${object}: ${failure.externs[0]}${more}`;
   }
-  const last = log
+  const lines = log
     .split('\n')
     .map((line) => line.replace(PREFIX, '').trim())
-    .filter((line) => line !== '')
-    .at(-1);
+    .filter((line) => line !== '');
+  // libbpf ends with the same two lines whatever failed: the line before them says what.
+  const last = lines.filter((line) => !BOILERPLATE.test(line)).at(-1) ?? lines.at(-1);
   return last ? `${message} (${last})${more}` : message;
 }

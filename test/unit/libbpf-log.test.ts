@@ -64,6 +64,8 @@ test('libbpf log: the CLI\'s one line names the program and the verifier\'s verd
     describeNativeFailure('cannot attach uprobe to /usr/lib/x86_64-linux-gnu/libc.so.6+0x9a0f0: No such file or directory', fixture('attach-failed.log'), true),
     'cannot attach uprobe to /usr/lib/x86_64-linux-gnu/libc.so.6+0x9a0f0: No such file or directory (prog \'alloc_enter\': failed to create uprobe \'/usr/lib/x86_64-linux-gnu/libc.so.6:0x9a0f0\' perf event: No such file or directory)',
   );
+  const mapLog = "libbpf: Error in bpf_create_map_xattr(stacks):Invalid argument(-22). Retrying without BTF.\nlibbpf: map 'stacks': failed to create: Invalid argument(-22)\nlibbpf: failed to load object 'user_alloc'\nlibbpf: failed to load BPF skeleton 'user_alloc': -22\n";
+  assert.equal(describeNativeFailure('cannot load the BPF programs: Invalid argument', mapLog, true), 'cannot load the BPF programs: Invalid argument (map \'stacks\': failed to create: Invalid argument(-22))');
   assert.equal(describeNativeFailure(message, undefined, false), message);
   for (const name of ['pointer-xor.log', 'kmalloc-denied.log', 'extern-not-found.log', 'attach-failed.log']) {
     assert.doesNotMatch(describeNativeFailure(message, fixture(name), false), /\n/, name);
