@@ -1,5 +1,5 @@
 # leakhound: vmlinux.h -> bpf/*.bpf.o -> skeletons -> addon (node-gyp) -> TypeScript.
-# `sudo make demo` and `sudo make test` work from a fresh Debian 12 machine.
+# `make demo` and `make test`, run as root, work from a fresh Debian 12 machine.
 
 OUTPUT      := .output
 BPF_SRCS    := $(wildcard bpf/*.bpf.c)
@@ -13,12 +13,16 @@ ARCH        := x86
 DEBIAN_PKGS := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
                pkg-config libcapstone-dev make g++ python3 elfutils binutils valgrind
 
-.PHONY: all deps build test unit e2e demo bench fuzz mounts clean contract
+.PHONY: all deps build test unit e2e demo bench fuzz mounts clean contract as-root
 all: build
+
+# Installing packages and loading BPF both need root: say how, in one line.
+as-root:
+	@[ "$$(id -u)" = 0 ] || { echo "leakhound: 'make $(or $(MAKECMDGOALS),all)' installs packages and loads BPF programs, which needs root: run it in a root shell, or as 'sudo make $(or $(MAKECMDGOALS),all)'" >&2; exit 1; }
 
 # Debian packages and npm modules; re-run when the lock file changes.
 deps: $(DEPS_STAMP)
-$(DEPS_STAMP): package-lock.json
+$(DEPS_STAMP): package-lock.json | as-root
 	@missing=$$(for p in $(DEBIAN_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:" $$missing; \
@@ -67,10 +71,10 @@ mounts:
 	@mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
 	@mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf 2>/dev/null || true
 
-test: build mounts
+test: as-root build mounts
 	node --test --test-concurrency=1 --test-reporter=spec $$(find dist/test -name '*.test.js' | sort)
 
-demo: build mounts
+demo: as-root build mounts
 	$(MAKE) -C demo OUT=$(CURDIR)/$(OUTPUT)/demo
 	rm -rf demo-out
 	node $(CLI) trace --out demo-out --top 5 -- $(OUTPUT)/demo/leaky
@@ -78,7 +82,7 @@ demo: build mounts
 
 # The benchmarks' tools and workloads (Debian packages), their programs, then
 # the suite itself (6-10 minutes here; BENCH_ARGS=--quick for a check); results in bench/RESULTS.md.
-bench: build mounts
+bench: as-root build mounts
 	@missing=$$(for p in bpftrace heaptrack valgrind sqlite3 python3 perl gcc; do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages for the benchmarks:" $$missing; \
@@ -92,3 +96,18 @@ fuzz: build
 
 clean:
 	rm -rf $(OUTPUT) build dist demo-out $(CONTRACT)
+
+# Other kernels, in QEMU VMs: Debian's kernels are fetched and unpacked into
+# $(OUTPUT)/kernels (never installed as this machine's), with the host tools
+# the VMs need (qemu-system-x86 busybox-static kmod xz-utils zstd); then the
+# e2e files in test/vm/tests.txt run on each kernel (test/vm/README.md).
+KERNELS_DIR := $(OUTPUT)/kernels
+
+.PHONY: kernels test-kernels
+kernels: $(KERNELS_DIR)/.stamp
+$(KERNELS_DIR)/.stamp: test/vm/fetch-kernels.sh
+	test/vm/fetch-kernels.sh $(KERNELS_DIR)
+	touch $@
+
+test-kernels: build kernels
+	test/vm/test-kernels.sh

@@ -16,7 +16,8 @@
         "native/elf-core.cc",
         "native/demangle.cc",
         "native/module-symbolizer.cc",
-        "native/instruction-decoder.cc"
+        "native/instruction-decoder.cc",
+        "native/kernel-features.cc"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include\")",

@@ -29,6 +29,7 @@ enum lh_event_flags {
 	LH_FLAG_STACK_TRUNCATED = 1 << 0, /* the walk hit the depth limit */
 	LH_FLAG_RESTORED = 1 << 1,        /* realloc failed: the old block lives on */
 	LH_FLAG_REALLOC = 1 << 2,         /* a free by realloc, which may yet fail */
+	LH_FLAG_STACK_CUT = 1 << 3,       /* the walk stopped short of the outermost frame */
 };
 
 /* One ring-buffer record: 40 bytes, every field naturally aligned. */
@@ -75,6 +76,7 @@ enum lh_counter {
 	LH_CNT_ALLOCS_FULL,       /* allocations the live table had no room for */
 	LH_CNT_STATE_FAILURES,    /* per-thread call state unavailable */
 	LH_CNT_TRUNCATED,         /* stacks cut at the depth limit */
+	LH_CNT_WALKS_CUT,         /* walks that stopped short of the outermost frame */
 	LH_CNT__MAX,
 };
 

@@ -4,7 +4,7 @@
  * what came back. At return the kernel has put the caller's address in the
  * IP already, and the frame-pointer register points at the caller's frame
  * record: the walk reads the records through the kernel's direct map (see
- * user-memory.bpf.h), without a copy of the stack.
+ * user-memory.bpf.h) where the kernel allows, else copies each record.
  * Only the outermost allocator call of a thread counts: realloc(NULL, n),
  * memalign and operator new all call malloc again.
  * Every allocation and every free goes to user space, which matches them:
@@ -14,6 +14,7 @@
 #include <bpf/bpf_tracing.h>
 #include "common.bpf.h"
 #include "user-memory.bpf.h"
+#include "stack-window.bpf.h"
 
 const volatile __u32 stack_depth = LH_MAX_STACK_DEPTH;
 const volatile __u64 page_size = 4096;
@@ -63,8 +64,9 @@ struct {
 
 /* Walk the frame-pointer chain: each record holds the caller's frame pointer
  * and the return address into it. Every step is checked to stay aligned,
- * rising and on this thread's stack, and every read is of a page the
- * thread's page tables say is there. */
+ * rising and on this thread's stack. A walk that stops for any reason but
+ * the outermost frame (a frame pointer of 0, or a return address of 0) is
+ * cut, and says so. */
 struct walk {
 	struct call_state *call;
 	struct lh_stack *stack;
@@ -76,9 +78,11 @@ struct walk {
 	__u64 hash;
 	__u64 page;	/* the user page of the last record read */
 	__u64 page_at;	/* its kernel address; 0: not present */
+	struct window_state copy; /* the copy walk's */
 	__u32 depth;
 	__u32 limit;
 	bool truncated;
+	bool cut;
 };
 
 /* A frame pointer must be aligned, above the last frame and on this
@@ -104,15 +108,19 @@ static __always_inline __u64 page_address(struct walk *walk, __u64 page)
 /* A frame record: the caller's frame pointer, then the return address. */
 #define RECORD_SIZE 16
 
-/* Takes the frame at walk->fp; false where the stack ends. A record that
- * straddles two pages ends it too: the ABI aligns records to 16 bytes, so
- * only code that breaks it can lay one there. */
-static __always_inline bool take_frame(struct walk *walk)
-{
-	__u64 fp = walk->fp, record, ret;
-	__u32 at = walk->depth;
+struct record {
+	__u64 fp;
+	__u64 ret;
+};
 
-	if (!plausible_frame(walk, fp) || (fp & OFFSET_IN_PAGE) > OFFSET_IN_PAGE + 1 - RECORD_SIZE)
+/* The record at `fp` through the direct map. A record that straddles two
+ * pages is not read: the ABI aligns records to 16 bytes, so only code that
+ * breaks it can lay one there. */
+static __always_inline bool read_record_direct(struct walk *walk, __u64 fp, struct record *record)
+{
+	__u64 at;
+
+	if ((fp & OFFSET_IN_PAGE) > OFFSET_IN_PAGE + 1 - RECORD_SIZE)
 		return false;
 	if ((fp & ~OFFSET_IN_PAGE) != walk->page) {
 		walk->page = fp & ~OFFSET_IN_PAGE;
@@ -120,18 +128,38 @@ static __always_inline bool take_frame(struct walk *walk)
 	}
 	if (!walk->page_at)
 		return false;
-	record = walk->page_at + (fp & OFFSET_IN_PAGE);
-	ret = load_word(record + 8);
-	if (!ret)
+	at = walk->page_at + (fp & OFFSET_IN_PAGE);
+	record->ret = load_word(at + 8);
+	record->fp = load_word(at);
+	return true;
+}
+
+/* Takes the frame at walk->fp; false where the stack ends. `direct` is a
+ * constant of each caller: the copy path never meets the direct one's kfunc. */
+static __always_inline bool take_frame(struct walk *walk, bool direct)
+{
+	struct record record;
+	__u64 fp = walk->fp;
+	__u32 at = walk->depth;
+
+	if (!fp)
+		return false;
+	if (!plausible_frame(walk, fp) ||
+	    !(direct ? read_record_direct(walk, fp, &record)
+		     : window_read(&walk->copy, fp, &record.fp, &record.ret))) {
+		walk->cut = true;
+		return false;
+	}
+	if (!record.ret)
 		return false;
 	if (at >= walk->limit) {
 		walk->truncated = true;
 		return false;
 	}
-	walk->stack->ips[at & (LH_MAX_STACK_DEPTH - 1)] = ret;
-	walk->hash = hash_step(walk->hash, ret);
+	walk->stack->ips[at & (LH_MAX_STACK_DEPTH - 1)] = record.ret;
+	walk->hash = hash_step(walk->hash, record.ret);
 	walk->low = fp + RECORD_SIZE; /* records do not overlap */
-	walk->fp = load_word(record);
+	walk->fp = record.fp;
 	walk->depth = at + 1;
 	return true;
 }
@@ -139,13 +167,23 @@ static __always_inline bool take_frame(struct walk *walk)
 /* Frames one bpf_loop step takes: a step is a call. */
 #define FRAMES_PER_STEP 4
 
-static long walk_step(__u32 i, struct walk *walk)
+static __always_inline long walk_frames(struct walk *walk, bool direct)
 {
 	for (int frame = 0; frame < FRAMES_PER_STEP; frame++) {
-		if (!take_frame(walk))
+		if (!take_frame(walk, direct))
 			return 1;
 	}
 	return 0;
+}
+
+static long walk_step_direct(__u32 i, struct walk *walk)
+{
+	return walk_frames(walk, true);
+}
+
+static long walk_step_copy(__u32 i, struct walk *walk)
+{
+	return walk_frames(walk, false);
 }
 
 static long clear_step(__u32 i, struct walk *walk)
@@ -165,7 +203,7 @@ __u64 process_mm = 0;
 
 static __always_inline void note_exec(void)
 {
-	__u64 mm = current_mm();
+	__u64 mm = (__u64)BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm);
 
 	if (mm == process_mm)
 		return;
@@ -179,7 +217,7 @@ static __always_inline void note_exec(void)
  * no frame pointer the register holds anything, and the checks of the walk
  * mostly stop it at once; a function that leaves the register alone (most
  * of libc's helpers) still holds its own caller's chain in it. */
-static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_state *call)
+static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_state *call, bool direct)
 {
 	struct walk walk = {
 		.call = call,
@@ -195,19 +233,29 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_stat
 	__u64 id, ip = PT_REGS_IP(ctx), mm = process_mm;
 
 	/* After an exec the thread has other page tables. */
-	if (mm != call->mm) {
+	if (direct && mm != call->mm) {
 		__builtin_memset(call->pages, 0, sizeof(call->pages));
 		call->mm = mm;
 	}
 	walk.stack->ips[0] = ip;
 	walk.hash = hash_step(0, ip);
-	if (mm && walk.base)
-		bpf_loop(LH_MAX_STACK_DEPTH, walk_step, &walk, 0);
+	if (!direct) {
+		if (window_open(&walk.copy, walk.sp, STACK_SPAN))
+			bpf_loop(LH_MAX_STACK_DEPTH, walk_step_copy, &walk, 0);
+		else
+			count(LH_CNT_STACK_FAILURES);
+		window_close(&walk.copy);
+	} else if (mm && walk.base)
+		bpf_loop(LH_MAX_STACK_DEPTH, walk_step_direct, &walk, 0);
 	else
 		count(LH_CNT_STACK_FAILURES);
 	if (walk.truncated) {
 		call->flags |= LH_FLAG_STACK_TRUNCATED;
 		count(LH_CNT_TRUNCATED);
+	}
+	if (walk.cut) {
+		call->flags |= LH_FLAG_STACK_CUT;
+		count(LH_CNT_WALKS_CUT);
 	}
 	id = stack_id_of(walk.hash);
 	if (id == call->last_stack_id || bpf_map_lookup_elem(&stacks, &id))
@@ -291,11 +339,9 @@ int BPF_KPROBE(alloc_enter, __u64 a0, __u64 a1, __u64 a2)
 	return alloc_enter_fn(ctx, fn, size, out_ptr, old_ptr);
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(alloc_exit, void *ret)
+static __always_inline int alloc_exit_fn(struct pt_regs *ctx, __u64 addr, bool direct)
 {
 	struct call_state *call;
-	__u64 addr = (__u64)ret;
 
 	if (floor_only)
 		return 0;
@@ -309,7 +355,7 @@ int BPF_KRETPROBE(alloc_exit, void *ret)
 	}
 	if (addr) {
 		if (call->wanted) {
-			__u64 stack_id = capture_stack(ctx, call);
+			__u64 stack_id = capture_stack(ctx, call, direct);
 
 			emit_alloc(addr, call->size, stack_id, call->flags);
 		}
@@ -318,6 +364,22 @@ int BPF_KRETPROBE(alloc_exit, void *ret)
 		emit_alloc(call->old_ptr, 0, 0, LH_FLAG_RESTORED);
 	}
 	return 0;
+}
+
+/* Two return programs, one per way of reading the stack; user space loads
+ * the one this kernel can run (the direct map's needs bpf_rdonly_cast). */
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_exit, void *ret)
+{
+	return alloc_exit_fn(ctx, (__u64)ret, true);
+}
+
+/* Frame records read from copies of the stack (stack-window.bpf.h): any
+ * kernel since 5.17. */
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_exit_copy, void *ret)
+{
+	return alloc_exit_fn(ctx, (__u64)ret, false);
 }
 
 SEC("uprobe")

@@ -5,6 +5,7 @@
 #include "elf-reader.h"
 #include "errors.h"
 #include "instruction-decoder.h"
+#include "kernel-features.h"
 #include "process-control.h"
 #include "tracer.h"
 
@@ -36,6 +37,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_process_control(env, exports);
   init_elf_reader(env, exports);
   init_instruction_decoder(env, exports);
+  init_kernel_features(env, exports);
   return exports;
 }
 

@@ -17,4 +17,18 @@ int apply_max_entries(bpf_object* obj, const LoadOptions& options, std::string& 
   return 0;
 }
 
+// A program left out is neither checked by the verifier nor attached: the
+// other way of doing its job is loaded instead.
+int skip_programs(bpf_object* obj, const LoadOptions& options, std::string& unknown) {
+  for (const std::string& name : options.skip_programs) {
+    bpf_program* program = bpf_object__find_program_by_name(obj, name.c_str());
+    if (!program) {
+      unknown = name;
+      return -EINVAL;
+    }
+    bpf_program__set_autoload(program, false);
+  }
+  return 0;
+}
+
 }  // namespace leakhound

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace leakhound {
 
@@ -16,6 +17,7 @@ struct LoadOptions {
   std::map<std::string, uint64_t> knobs;        // .rodata variables by name
   std::map<std::string, uint32_t> max_entries;  // table sizes by map name
   bool uprobe_multi = true;                     // try uprobe_multi links first
+  std::vector<std::string> skip_programs;       // programs not to load
 };
 
 struct LoadedObject {
@@ -28,9 +30,10 @@ struct LoadedObject {
 // `unknown` receives the first knob name the object does not have.
 int load_user_alloc(const LoadOptions& options, LoadedObject& out, std::string& unknown);
 int load_kernel_alloc(const LoadOptions& options, LoadedObject& out, std::string& unknown);
+int load_kernel_kprobe(const LoadOptions& options, LoadedObject& out, std::string& unknown);
 
 int apply_max_entries(bpf_object* obj, const LoadOptions& options, std::string& unknown);
-int load_kernel_kprobe(const LoadOptions& options, LoadedObject& out, std::string& unknown);
+int skip_programs(bpf_object* obj, const LoadOptions& options, std::string& unknown);
 
 // The sequence every skeleton goes through. `set_knob` writes one .rodata
 // variable and returns false for a name the object does not have;
@@ -50,6 +53,7 @@ int load_skeleton(Skeleton* (*open)(), int (*load)(Skeleton*), void (*destroy)(S
     }
   }
   if (!err) err = apply_max_entries(skel->obj, options, unknown);
+  if (!err) err = skip_programs(skel->obj, options, unknown);
   if (!err && prepare) prepare(skel);
   if (!err) err = load(skel);
   if (err) {

@@ -27,6 +27,10 @@ LoadOptions read_options(const Napi::Object& options) {
   read_numbers("knobs", out.knobs);
   read_numbers("maxEntries", out.max_entries);
   if (options.Has("uprobeMulti")) out.uprobe_multi = options.Get("uprobeMulti").As<Napi::Boolean>();
+  if (options.Has("skipPrograms")) {
+    Napi::Array names = options.Get("skipPrograms").As<Napi::Array>();
+    for (uint32_t i = 0; i < names.Length(); i++) out.skip_programs.push_back(names.Get(i).As<Napi::String>());
+  }
   return out;
 }
 
@@ -37,11 +41,11 @@ Napi::Function Tracer::Define(Napi::Env env) {
                      {
                          InstanceMethod<&Tracer::AttachUprobes>("attachUprobes"),
                          InstanceMethod<&Tracer::AttachTracepoint>("attachTracepoint"),
+                         InstanceMethod<&Tracer::AttachKprobes>("attachKprobes"),
                          InstanceMethod<&Tracer::Drain>("drain"),
                          InstanceMethod<&Tracer::Counters>("counters"),
                          InstanceMethod<&Tracer::MissedRuns>("missedRuns"),
                          InstanceMethod<&Tracer::Stack>("stack"),
-                         InstanceMethod<&Tracer::AttachKprobes>("attachKprobes"),
                          InstanceMethod<&Tracer::Clock>("clock"),
                          InstanceMethod<&Tracer::Run>("run"),
                          InstanceMethod<&Tracer::Lookup>("lookup"),
@@ -61,11 +65,11 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
   int err;
   if (kind == "user") err = load_user_alloc(load, loaded_, unknown);
   else if (kind == "kernel") err = load_kernel_alloc(load, loaded_, unknown);
+  else if (kind == "kernel-kprobe") err = load_kernel_kprobe(load, loaded_, unknown);
   else throw_error(env, "EINVAL", "unknown tracer kind '" + kind + "'");
   if (!unknown.empty()) throw_error(env, "EINVAL", "BPF object has no setting '" + unknown + "'");
   if (err) throw_error(env, err == -EPERM ? "EPERM" : "LOAD_FAILED", "cannot load the BPF programs", -err);
   err = session_.open(bpf_object__find_map_by_name(loaded_.obj, "events"),
-  else if (kind == "kernel-kprobe") err = load_kernel_kprobe(load, loaded_, unknown);
                       bpf_object__find_map_by_name(loaded_.obj, "counters"),
                       bpf_object__find_map_by_name(loaded_.obj, "stacks"));
   if (err) {
@@ -142,10 +146,6 @@ Napi::Value Tracer::AttachTracepoint(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// drain(): Buffer of whole records, or null when none are waiting.
-Napi::Value Tracer::Drain(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!session_.is_open()) throw_error(env, "CLOSED", "tracer is closed");
 // attachKprobes(program, functions, cookies, isReturn): one kprobe (or
 // kretprobe) link per kernel function, each with its cookie, which reaches
 // the program (bpf_get_attach_cookie).
@@ -172,6 +172,10 @@ Napi::Value Tracer::AttachKprobes(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// drain(): Buffer of whole records, or null when none are waiting.
+Napi::Value Tracer::Drain(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!session_.is_open()) throw_error(env, "CLOSED", "tracer is closed");
   int err = session_.drain(batch_, batch_limit_);
   if (err) throw_error(env, "READ_FAILED", "cannot read the ring buffer", -err);
   if (batch_.empty()) return env.Null();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { benchSources, cliPath, runnerPath, shown } from './paths.js';
 import { shellJoin } from './proc.js';
 
-export type ToolId = 'bare' | 'floor' | 'leakhound' | 'entryFloor' | 'bpftraceMemleak' | 'heaptrack' | 'valgrind';
+export type ToolId = 'bare' | 'floor' | 'leakhound' | 'leakhoundCopy' | 'entryFloor' | 'bpftraceMemleak' | 'heaptrack' | 'valgrind';
 
 export interface Tool {
   id: ToolId;
@@ -26,6 +26,11 @@ export const TOOLS: Record<ToolId, Tool> = {
     id: 'leakhound',
     label: 'leakhound (full stack every allocation)',
     wrap: (command, out) => [process.execPath, cliPath, 'trace', '--json', `${out}.json`, '--', ...command],
+  },
+  leakhoundCopy: {
+    id: 'leakhoundCopy',
+    label: 'leakhound, copy walk (bpf_probe_read_user)',
+    wrap: (command, out) => ['env', 'LEAKHOUND_STACK_WALK=copy', process.execPath, cliPath, 'trace', '--json', `${out}.json`, '--', ...command],
   },
   entryFloor: { id: 'entryFloor', label: 'entry-probed floor (bpftrace, empty)', wrap: bpftrace('entry-floor.bt') },
   bpftraceMemleak: { id: 'bpftraceMemleak', label: 'bpftrace memleak-style (ustack)', wrap: bpftrace('memleak.bt') },

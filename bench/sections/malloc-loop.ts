@@ -33,7 +33,17 @@ interface Cell {
   cpu: number[];
 }
 
+/** The stack walk leakhound takes on this kernel by itself. Where that is the
+ * direct-map walk, the copy walk (what kernels without it get) is measured
+ * beside it; where it is the copy, the report says why. */
+async function defaultWalk(bench: Bench): Promise<{ chosen: string; reason: string }> {
+  const { report } = await runLoop(bench, TOOLS.leakhound, ['-l', '-n', '1', '-s', '1'], 120_000);
+  return report?.capabilities?.stackWalk ?? { chosen: 'unknown', reason: 'no report' };
+}
+
 export async function mallocLoopSection(bench: Bench): Promise<Section> {
+  const walk = await defaultWalk(bench);
+  const variants = walk.chosen === 'direct-map' ? VARIANTS.map((v) => ({ ...v, tools: [...v.tools, 'leakhoundCopy' as ToolId] })) : VARIANTS;
   // Single paired ratios swing by 0.1-0.3x on this VM: enough of them for a steady median.
   const reps = bench.quick ? 1 : 11;
   // Every tool gets the same time, not the same count: per-pair costs span
@@ -49,7 +59,7 @@ export async function mallocLoopSection(bench: Bench): Promise<Section> {
   const args = (v: Variant) => ['-T', String(loopMs), '-d', String(v.depth)];
 
   for (let rep = 1; rep <= reps; rep++) {
-    for (const variant of VARIANTS) {
+    for (const variant of variants) {
       for (const id of variant.tools) {
         bench.progress(`malloc loop: rep ${rep}/${reps}, ${variant.name}, ${TOOLS[id].label}`);
         try {
@@ -86,7 +96,8 @@ export async function mallocLoopSection(bench: Bench): Promise<Section> {
   ];
   const verdicts: string[] = [];
   const leakhoundCpu: { frames: number; ns: number }[] = [];
-  for (const variant of VARIANTS) {
+  lines.push(`leakhound's stack walk on this kernel: **${walk.chosen}** (${walk.reason}).`, '');
+  for (const variant of variants) {
     const frames = await framesSeen(bench, variant.depth);
     const floor = cell(variant, 'floor');
     const bare = cell(variant, 'bare');
@@ -109,6 +120,10 @@ export async function mallocLoopSection(bench: Bench): Promise<Section> {
     const cpuRatio = pairedRatio(leakhound.cpu, floor.cpu);
     const wallRatio = pairedRatio(leakhound.wall, floor.wall);
     leakhoundCpu.push({ frames: frames.count, ns: median(leakhound.cpu) - median(floor.cpu) });
+    if (variant.tools.includes('leakhoundCopy')) {
+      const copy = cell(variant, 'leakhoundCopy');
+      verdicts.push(`${variant.name}: the copy walk ${times(pairedRatio(copy.cpu, floor.cpu))} the floor in CPU, ${times(pairedRatio(copy.wall, floor.wall))} in wall time (medians of paired ratios), against the direct-map walk's ${times(pairedRatio(leakhound.cpu, floor.cpu))} and ${times(pairedRatio(leakhound.wall, floor.wall))}`);
+    }
     verdicts.push(
       `${variant.name}: leakhound ${times(cpuRatio)} the floor in CPU, ${times(wallRatio)} in wall time, medians of the ${reps} paired ratios (each leakhound run over the floor run just before it; ratios per repetition in CPU: ${leakhound.cpu.map((v, i) => times(ratio(v, floor.cpu[i]))).join(', ')}) (target at most 1.30x: ${cpuRatio <= 1.3 && wallRatio <= 1.3 ? 'met' : cpuRatio <= 1.3 ? 'met in CPU only' : 'NOT met'}); frames in leakhound's stack of the loop's allocations: ${frames.text}`,
     );
@@ -135,7 +150,7 @@ export async function mallocLoopSection(bench: Bench): Promise<Section> {
     ...failureLines(failures),
     `Commands (${example.name}; \`$OUT\` a scratch prefix):`,
     '',
-    ...codeBlock(ALL.map((id) => shownCommand(TOOLS[id], loopCommand(args(example))))),
+    ...codeBlock([...ALL, 'leakhoundCopy' as ToolId].map((id) => shownCommand(TOOLS[id], loopCommand(args(example))))),
     '',
   );
   return { title: 'Malloc loop', lines };

@@ -11,6 +11,8 @@ export interface StackTotal {
   bytes: number;
   allocations: number;
   truncated: boolean;
+  /** A walk of this stack stopped short of the outermost frame. */
+  cut: boolean;
 }
 
 export class Ledger implements EventSink {
@@ -20,6 +22,7 @@ export class Ledger implements EventSink {
   private readonly stackIndex = new NumberMap();
   private readonly stackIds: number[] = [];
   private readonly truncated: boolean[] = [];
+  private readonly cut: boolean[] = [];
   allocations = 0;
   frees = 0;
 
@@ -40,8 +43,10 @@ export class Ledger implements EventSink {
       this.stackIndex.set(stackId, index);
       this.stackIds.push(stackId);
       this.truncated.push(false);
+      this.cut.push(false);
     }
     if (flags & EventFlag.stackTruncated) this.truncated[index] = true;
+    if (flags & EventFlag.stackCut) this.cut[index] = true;
     this.live.add(addr, size, index, ticks);
     this.allocations++;
   }
@@ -71,7 +76,7 @@ export class Ledger implements EventSink {
     const totals: StackTotal[] = [];
     for (let i = 0; i < this.stackIds.length; i++) {
       if (counts[i] === 0) continue;
-      totals.push({ stackId: this.stackIds[i], bytes: bytes[i], allocations: counts[i], truncated: this.truncated[i] });
+      totals.push({ stackId: this.stackIds[i], bytes: bytes[i], allocations: counts[i], truncated: this.truncated[i], cut: this.cut[i] });
     }
     return totals.sort((a, b) => b.bytes - a.bytes || b.allocations - a.allocations || a.stackId - b.stackId);
   }

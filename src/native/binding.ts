@@ -16,6 +16,20 @@ export interface TracerOptions {
   batchBytes: number;
   /** Try uprobe_multi links (kernel 6.6+) before one link per probe; default true. */
   uprobeMulti?: boolean;
+  /** Programs of the object not to load (another one does their job). */
+  skipPrograms?: string[];
+}
+
+/** What the running kernel offers BPF programs (native/kernel-features.cc). */
+export interface KernelFeatures {
+  btf: boolean;
+  ringBuffer: boolean;
+  taskStorage: boolean;
+  bpfLoop: boolean;
+  attachCookie: boolean;
+  rdonlyCast: boolean;
+  uprobeMulti: boolean;
+  kprobeMulti: boolean;
 }
 
 /** Both kernel clocks, read together by the object's read_clock program. */
@@ -26,10 +40,15 @@ export interface KernelClock {
   ns: number;
 }
 
+/** Which BPF object a Tracer loads: user-space allocators, or the kernel's by tracepoints or by kprobes. */
+export type TracerKind = 'user' | 'kernel' | 'kernel-kprobe';
+
 export interface NativeTracer {
   /** Probes `program` at each offset of one object; each probe's cookie reaches the program. */
   attachUprobes(program: string, path: string, fileOffsets: number[], cookies: number[], pid: number, isReturn: boolean): void;
   attachTracepoint(program: string, category: string, name: string): void;
+  /** One kprobe (or kretprobe) per kernel function, each with its cookie, which reaches the program. */
+  attachKprobes(program: string, functions: string[], cookies: number[], isReturn: boolean): void;
   /** Whole ring-buffer records, or null when none are waiting. */
   drain(): Buffer | null;
   /** The summed per-CPU counters, in enum lh_counter order. */
@@ -40,15 +59,10 @@ export interface NativeTracer {
   run(program: string): number;
   /** The kernel's tick count and CLOCK_MONOTONIC, read together. */
   clock(): KernelClock;
-/** Which BPF object a Tracer loads: user-space allocators, or the kernel's by tracepoints or by kprobes. */
-export type TracerKind = 'user' | 'kernel' | 'kernel-kprobe';
-
   /** A stack's return addresses, innermost first; empty when unknown. */
   stack(id: number): BigUint64Array;
   /** The value under a numeric key of a (not per-CPU) BPF map, or null. */
   lookup(mapName: string, key: number): Buffer | null;
-  /** One kprobe (or kretprobe) per kernel function, each with its cookie, which reaches the program. */
-  attachKprobes(program: string, functions: string[], cookies: number[], isReturn: boolean): void;
   /** Takes every probe off; the maps stay readable until close(). */
   detach(): void;
   close(): void;
@@ -104,6 +118,7 @@ export interface Addon extends ProcessControlAddon, ElfReaderAddon, InstructionD
   layout: AddonLayout;
   /** Native failures are then thrown as `new cls(code, message)`, with `errno` and libbpf's `log` set. */
   setErrorClass(cls: typeof LeakhoundError): void;
+  kernelFeatures(): KernelFeatures;
   Tracer: new (kind: TracerKind, options: TracerOptions) => NativeTracer;
 }
 

@@ -26,13 +26,14 @@ export function describeOutstanding(totals: Totals): string {
   return `${countOf(totals.outstandingBytes, 'byte')} (${humanBytes(totals.outstandingBytes)}) outstanding in ${countOf(totals.outstandingAllocations, 'allocation')}`;
 }
 
-/** The counters that say how complete the data is, always all five so reports compare line by line. */
+/** The counters that say how complete the data is, always all six so reports compare line by line. */
 export function describeCounters(totals: Totals): string {
   return [
     `lost events ${groupDigits(totals.lostEvents)}`,
     `failed stacks ${groupDigits(totals.failedStacks)}`,
     `table full ${groupDigits(totals.tableFull)}`,
     `truncated stacks ${groupDigits(totals.truncatedStacks)}`,
+    `cut walks ${groupDigits(totals.cutWalks)}`,
     `partial stacks ${groupDigits(totals.partialStacks)}`,
     ...(totals.sampleEvery === undefined ? [] : [`sampled 1 in ${groupDigits(totals.sampleEvery)} (figures scaled)`]),
   ].join(', ');

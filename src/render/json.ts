@@ -43,8 +43,10 @@ export function renderJson(report: Report): string {
       failedStacks: totals.failedStacks,
       tableFull: totals.tableFull,
       truncatedStacks: totals.truncatedStacks,
+      cutWalks: totals.cutWalks,
       partialStacks: totals.partialStacks,
     },
+    ...(report.capabilities ? { capabilities: report.capabilities } : {}),
     stacks: report.stacks.map(stackJson),
   };
   if (totals.sampleEvery !== undefined) json.totals.sampleEvery = totals.sampleEvery;

@@ -2,6 +2,7 @@
 import type { Ledger } from '../aggregate/ledger.js';
 import { type KernelClock, type NativeTracer, readCounters } from '../native/binding.js';
 import { lostEvents } from '../native/layout.js';
+import type { Capabilities } from '../trace/capabilities.js';
 import { bornBeforeTick } from './ticks.js';
 import { type Frame, type Report, REPORT_SCHEMA } from './types.js';
 
@@ -21,8 +22,11 @@ export interface ReportInput {
   resolveStacks: (stacks: number[][]) => Frame[][];
   /** One allocation in this many was kept (1: all); figures are scaled by it. */
   sampleEvery?: number;
-  /** Whether a stack's frames may be missing callers (user mode). */
-  isPartial?: (frames: Frame[]) => boolean;
+  /** Whether a stack's frames may be missing callers (user mode); `walkCut`:
+   * a walk of it stopped short of the outermost frame. */
+  isPartial?: (frames: Frame[], walkCut: boolean) => boolean;
+  /** The kernel's features and the paths taken on it. */
+  capabilities?: Capabilities;
   /** Slab cache name of a stack, where the kernel gives one. */
   cacheOf?: (stackId: number) => string | undefined;
 }
@@ -32,7 +36,7 @@ export function buildReport(input: ReportInput): Report {
   const frames = input.resolveStacks(totals.map((total) => (total.stackId === 0 ? [] : input.readStack(total.stackId))));
   const counters = readCounters(input.tracer);
   const scale = input.sampleEvery ?? 1;
-  const partial = frames.map((stack) => input.isPartial?.(stack) ?? false);
+  const partial = frames.map((stack, i) => input.isPartial?.(stack, totals[i].cut) ?? false);
   return {
     schema: REPORT_SCHEMA,
     mode: input.mode,
@@ -47,9 +51,11 @@ export function buildReport(input: ReportInput): Report {
       failedStacks: counters.stackFailures + counters.stacksFull,
       tableFull: counters.allocsFull + counters.stateFailures,
       truncatedStacks: counters.truncated,
+      cutWalks: counters.walksCut,
       partialStacks: partial.filter(Boolean).length,
       ...(scale > 1 ? { sampleEvery: scale } : {}),
     },
+    ...(input.capabilities ? { capabilities: input.capabilities } : {}),
     stacks: totals.map((total, i) => {
       const cache = input.cacheOf?.(total.stackId);
       return {

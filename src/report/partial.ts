@@ -6,17 +6,19 @@ import type { Frame } from './types.js';
 const STACK_ROOTS = new Set(['_start', '__libc_start_main', '__libc_start_main_impl', '__libc_start_call_main', 'start_thread', 'clone', 'clone3', '__clone', '__clone3']);
 
 /**
- * Partial when a frame in code without frame pointers has frames after it
- * (they came from a stale frame pointer: callers in between may be missing),
- * or ends the stack at a named function that does not begin a process or a
- * thread. An unnamed last frame cannot be judged and is left unmarked.
+ * Partial when the walk stopped short of the outermost frame (`walkCut`)
+ * without reaching where a process or thread begins; or when a frame in code
+ * without frame pointers has frames after it (they came from a stale frame
+ * pointer: callers in between may be missing), or ends the stack at a named
+ * function that does not begin a process or a thread. An unnamed last frame
+ * cannot be judged by the second rule and is left to the first.
  * `keepsFramePointers` takes a frame's module; null means unknown.
  */
-export function isPartialStack(frames: Frame[], keepsFramePointers: (module: string) => boolean | null): boolean {
+export function isPartialStack(frames: Frame[], keepsFramePointers: (module: string) => boolean | null, walkCut = false): boolean {
   for (const [i, frame] of frames.entries()) {
     if (frame.symbol !== null && STACK_ROOTS.has(frame.symbol)) return false;
     if (frame.module === null || keepsFramePointers(frame.module) !== false) continue;
-    return i < frames.length - 1 || frame.symbol !== null;
+    if (i < frames.length - 1 || frame.symbol !== null) return true;
   }
-  return false;
+  return walkCut;
 }

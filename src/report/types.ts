@@ -1,6 +1,8 @@
 // The report every renderer takes: the `leakhound.report/v1` schema, plus
 // nothing a renderer would have to compute for itself.
 
+import type { Capabilities } from '../trace/capabilities.js';
+
 export const REPORT_SCHEMA = 'leakhound.report/v1';
 
 export interface Frame {
@@ -41,6 +43,11 @@ export interface Totals {
   /** Allocations the live table had no room for (not counted above). */
   tableFull: number;
   truncatedStacks: number;
+  /** Stack walks that stopped short of the outermost frame: a page not
+   * present, a frame pointer off the thread's stack (code without frame
+   * pointers, a signal stack). Their stacks are marked partial unless they
+   * reached where a process or thread begins. */
+  cutWalks: number;
   /** Stacks in this report marked partial. */
   partialStacks: number;
   /** Set when only one allocation in this many was kept: every figure above
@@ -61,5 +68,7 @@ export interface Report {
   };
   durationMs: number;
   totals: Totals;
+  /** The kernel's BPF features and which paths leakhound took on it. */
+  capabilities?: Capabilities;
   stacks: StackReport[];
 }

@@ -1,8 +1,11 @@
 // `leakhound trace`: load the uprobe programs, find the target's allocator,
 // attach, pump events into the ledger, and turn what is left into a report.
+import { release } from 'node:os';
+
 import { Ledger } from '../aggregate/ledger.js';
 import { LeakhoundError } from '../errors.js';
-import { addon, type ExitStatus, type NativeTracer } from '../native/binding.js';
+
+import { addon, type ExitStatus, type KernelFeatures, type NativeTracer } from '../native/binding.js';
 import { MAX_STACK_DEPTH } from '../native/layout.js';
 import { buildReport } from '../report/build.js';
 import { isPartialStack } from '../report/partial.js';
@@ -16,6 +19,7 @@ import { chooseProbeSite } from '../target/probe-site.js';
 import { launchHeld } from '../target/launch.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
 import { POLL_MS, pump, type StopReason } from './pump.js';
+import { type Capabilities, type Choice, chooseStackWalk, directMapFailure, readCpuinfo, requireFeatures, type StackWalk } from './capabilities.js';
 import { type MemoryLayout, readMemoryLayout } from './memory-layout.js';
 import { StopSignal } from './stop-signal.js';
 
@@ -50,30 +54,62 @@ export interface UserTraceResult {
 export async function traceUser(options: UserTraceOptions): Promise<UserTraceResult> {
   checkPrivileges();
   checkBtf();
+  const features = addon().kernelFeatures();
+  requireFeatures(features, 'user');
   const stop = new StopSignal();
-  // LEAKHOUND_NO_DIRECT_MAP=1 hides the end of RAM, so that find_direct_map
-  // fails as it would on a machine it cannot read: the tests take that path.
-  const memory = process.env.LEAKHOUND_NO_DIRECT_MAP === '1' ? { ...readMemoryLayout(), physEnd: 0 } : readMemoryLayout();
   // Load before touching any process: a load failure leaves nothing behind.
-  const tracer = new (addon().Tracer)('user', {
-    knobs: userKnobs(options, memory),
-    maxEntries: { stacks: options.maxStacks, events: options.ringBytes },
-    batchBytes: 4 << 20,
-    // Set to 0 to test the one-link-per-probe path older kernels take.
-    uprobeMulti: process.env.LEAKHOUND_UPROBE_MULTI !== '0',
-  });
+  const { tracer, walk } = openTracer(options, features);
+  const capabilities: Capabilities = { kernel: release(), features, stackWalk: walk, missing: [] };
+  if (options.verbose) options.say(`stack walk: ${walk.chosen} (${walk.reason})`);
   try {
-    if (!options.floorOnly && tracer.run('find_direct_map') !== 0) {
-      options.say('warning: cannot find the kernel\'s direct map, through which the stack walk reads user memory: stacks will hold the allocator\'s caller only (counted as stack failures)');
-    }
-    return await traceWith(tracer, stop, options);
+    return await traceWith(tracer, stop, { ...options, exitProgram: EXIT_PROGRAMS[walk.chosen] }, capabilities);
   } finally {
     stop.dispose();
     tracer.close();
   }
 }
 
-async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTraceOptions): Promise<UserTraceResult> {
+/** The return program of each stack walk (bpf/user-alloc.bpf.c). */
+const EXIT_PROGRAMS: Record<StackWalk, string> = { 'direct-map': 'alloc_exit', copy: 'alloc_exit_copy' };
+/** What only the direct-map walk loads. */
+const DIRECT_MAP_PROGRAMS = ['alloc_exit', 'find_direct_map'];
+
+/** Loads the programs of the best stack walk this kernel can run: the
+ * direct-map walk where it is safe and the kernel takes it, else the copy,
+ * saying in one line why it fell back. */
+function openTracer(options: UserTraceOptions, features: KernelFeatures): { tracer: NativeTracer; walk: Choice<StackWalk> } {
+  const memory = readMemoryLayout();
+  const walk = chooseStackWalk({ features, cpuinfo: readCpuinfo(), physEnd: memory.physEnd, forced: process.env.LEAKHOUND_STACK_WALK });
+  if (walk.chosen === 'copy' || options.floorOnly) return { tracer: loadTracer(options, memory, walk.chosen), walk };
+  const forced = walk.reason.startsWith('forced');
+  let failure: string;
+  try {
+    const tracer = loadTracer(options, memory, 'direct-map');
+    const status = tracer.run('find_direct_map');
+    if (status === 0) return { tracer, walk };
+    tracer.close();
+    failure = directMapFailure(status);
+  } catch (error) {
+    if (forced) throw error;
+    failure = `its programs did not load (${(error as Error).message})`;
+  }
+  if (forced) throw new LeakhoundError('NO_DIRECT_MAP', `the direct-map stack walk cannot run here: ${failure}`, 'unset LEAKHOUND_STACK_WALK');
+  options.say(`stack walk: reading each frame record with bpf_probe_read_user, not through the kernel's direct map: ${failure}`);
+  return { tracer: loadTracer(options, memory, 'copy'), walk: { chosen: 'copy', reason: failure } };
+}
+
+function loadTracer(options: UserTraceOptions, memory: MemoryLayout, walk: StackWalk): NativeTracer {
+  return new (addon().Tracer)('user', {
+    knobs: userKnobs(options, memory),
+    maxEntries: { stacks: options.maxStacks, events: options.ringBytes },
+    batchBytes: 4 << 20,
+    // Set to 0 to test the one-link-per-probe path older kernels take.
+    uprobeMulti: process.env.LEAKHOUND_UPROBE_MULTI !== '0',
+    skipPrograms: walk === 'copy' ? DIRECT_MAP_PROGRAMS : [EXIT_PROGRAMS.copy],
+  });
+}
+
+async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTraceOptions & { exitProgram: string }, capabilities: Capabilities): Promise<UserTraceResult> {
   const launched = options.command ? launchHeld(options.command) : null;
   const pid = launched?.pid ?? (options.pid as number);
   /** A launched command's exit status, once it has one. */
@@ -91,7 +127,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
       modules.add(snapshot);
       const choice = chooseAllocator(modules.executable(), modules.libraries(), probeEnvironment(modules, pid, options), options.allocator);
       if (options.verbose) options.say(`code without frame pointers: ${modulesWithoutFramePointers(modules, keepsFramePointers)}`);
-      attachAll(tracer, choice.probes, pid);
+      attachAll(tracer, choice.probes, pid, options.exitProgram);
       options.say(`attached to PID ${pid} (${choice.probes.length} probes on ${choice.allocator}${choice.cxxRuntime ? ` and ${choice.cxxRuntime}` : ''})`);
     }
   } catch (error) {
@@ -139,7 +175,8 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
       endClock: result.endClock,
       readStack: (id) => Array.from(tracer.stack(id), Number),
       resolveStacks: (stacks) => symbolizer.resolveStacks(stacks),
-      isPartial: (frames) => isPartialStack(frames, keepsFramePointers),
+      isPartial: (frames, walkCut) => isPartialStack(frames, keepsFramePointers, walkCut),
+      capabilities,
       sampleEvery: options.sampleEvery,
     });
     return { report, reason: result.reason, commandExit: launched ? waitForExit(pid, exited, result.reason) : null };
@@ -167,8 +204,9 @@ function modulesWithoutFramePointers(modules: ModuleMap, keeps: (module: string)
   return named.length === 0 ? 'none' : named.join(', ');
 }
 
-/** One call per program and object: with uprobe_multi links, one link each. */
-function attachAll(tracer: NativeTracer, probes: ProbePoint[], pid: number): void {
+/** One call per program and object: with uprobe_multi links, one link each.
+ * Return probes go to the chosen stack walk's program. */
+function attachAll(tracer: NativeTracer, probes: ProbePoint[], pid: number, exitProgram: string): void {
   const groups = new Map<string, ProbePoint[]>();
   for (const probe of probes) {
     const key = `${probe.program}\0${probe.path}\0${probe.isReturn}`;
@@ -176,7 +214,8 @@ function attachAll(tracer: NativeTracer, probes: ProbePoint[], pid: number): voi
   }
   for (const [first, ...rest] of groups.values()) {
     const group = [first, ...rest];
-    tracer.attachUprobes(first.program, first.path, group.map((p) => p.fileOffset), group.map((p) => p.cookie), pid, first.isReturn);
+    const program = first.program === 'alloc_exit' ? exitProgram : first.program;
+    tracer.attachUprobes(program, first.path, group.map((p) => p.fileOffset), group.map((p) => p.cookie), pid, first.isReturn);
   }
 }
 

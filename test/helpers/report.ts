@@ -33,6 +33,7 @@ export interface Report {
     lostEvents: number;
     failedStacks: number;
     truncatedStacks: number;
+    cutWalks: number;
     partialStacks: number;
   };
   stacks: ReportStack[];

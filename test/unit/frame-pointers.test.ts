@@ -121,3 +121,13 @@ test('a stack is partial past code without frame pointers, but not at the start 
   assert.equal(isPartialStack([frame('site', '/app'), frame(null, '/libc')], keeps), false);
   assert.equal(isPartialStack([frame('f', '/unknown'), frame('g', '/unknown')], keeps), false);
 });
+
+test('a walk that stopped short of the outermost frame makes its stack partial, unless it reached a start', () => {
+  const cutShort = [frame('site', '/app'), frame('handler', '/app')];
+  assert.equal(isPartialStack(cutShort, keeps, true), true);
+  assert.equal(isPartialStack(cutShort, keeps, false), false);
+  // Past the start of the program, a stale frame pointer is nothing missing.
+  assert.equal(isPartialStack([frame('site', '/app'), frame('main', '/app'), frame('__libc_start_call_main', '/libc')], keeps, true), false);
+  // Unnamed last frame: the cut decides what the names cannot.
+  assert.equal(isPartialStack([frame('site', '/app'), frame(null, '/libc')], keeps, true), true);
+});

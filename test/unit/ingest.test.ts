@@ -37,10 +37,22 @@ test('addresses, sizes and stack ids above 32 bits decode exactly', () => {
   const addr = 0x7fff_1234_5678;
   const stackId = 2 ** 53 - 1;
   assert.equal(decodeBatch(batch([alloc(addr, 2 ** 40 + 3, stackId)]), ledger), 1);
-  assert.deepEqual(ledger.byStack(), [{ stackId, bytes: 2 ** 40 + 3, allocations: 1, truncated: false }]);
+  assert.deepEqual(ledger.byStack(), [{ stackId, bytes: 2 ** 40 + 3, allocations: 1, truncated: false, cut: false }]);
   decodeBatch(batch([free(addr)]), ledger);
   assert.deepEqual(ledger.byStack(), []);
   assert.equal(ledger.frees, 1);
+});
+
+test('a stack any of whose walks was cut short or truncated is marked so', () => {
+  const ledger = new Ledger();
+  decodeBatch(batch([alloc(0x1000, 8, 7), alloc(0x2000, 8, 7, 1, EventFlag.stackCut), alloc(0x3000, 8, 9, 1, EventFlag.stackTruncated)]), ledger);
+  assert.deepEqual(
+    ledger.byStack().map(({ stackId, truncated, cut }) => ({ stackId, truncated, cut })),
+    [
+      { stackId: 7, truncated: false, cut: true },
+      { stackId: 9, truncated: true, cut: false },
+    ],
+  );
 });
 
 test('outstanding allocations aggregate per stack, largest first', () => {

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/* Reading frame records from copies of the stack, for kernels where the
+ * direct-map walk cannot run (no bpf_rdonly_cast before 6.2, no exported
+ * page_offset_base, a confidential guest). Each bpf_probe_read_user has a
+ * fixed cost far above what a few more bytes add, so the walk copies a
+ * window of the stack at once and reads records from the copy: a thread's
+ * first copy takes what its recent walks reached, later ones a full window,
+ * never past the end of the stack's mapping, where a read would fail. */
+#ifndef LEAKHOUND_STACK_WINDOW_BPF_H
+#define LEAKHOUND_STACK_WINDOW_BPF_H
+
+#define WINDOW 8192
+/* Room a first copy leaves above what the thread's last walks reached. */
+#define REACH_SLACK 256
+/* Where the stack's end is not known: a span that is there above SP. */
+#define SAFE_SPAN 1024
+
+struct stack_window {
+	__u64 end;	/* end of the mapping SP was last found in */
+	__u32 reach;	/* bytes recent walks read from their first record */
+	__u32 pad;
+	__u8 bytes[WINDOW + 16]; /* slack: a record at any masked offset fits */
+};
+
+/* Per thread, and only for threads the copy walk runs on. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct stack_window);
+} windows SEC(".maps");
+
+/* The copy in hand: user addresses [base, base + valid). */
+struct window_state {
+	struct stack_window *window;
+	__u64 base;
+	__u64 valid;
+	__u64 end;	/* no copy reaches past this */
+	__u64 first;	/* the first record of the walk */
+	__u64 top;	/* end of the highest record read */
+};
+
+static long note_end(struct task_struct *task, struct vm_area_struct *vma, __u64 *end)
+{
+	*end = vma->vm_end;
+	return 0;
+}
+
+/* The end of the mapping SP lies in, found once per thread (a stack does not
+ * move) and again only when SP leaves it: another stack, such as a
+ * coroutine's or a signal stack. */
+static __always_inline __u64 window_stack_end(struct stack_window *window, __u64 sp, __u64 span)
+{
+	__u64 end = 0;
+
+	if (sp >= window->end || window->end - sp > span) {
+		bpf_find_vma(bpf_get_current_task_btf(), sp, note_end, &end, 0);
+		window->end = end;
+	}
+	return window->end ? window->end : sp + SAFE_SPAN;
+}
+
+static __always_inline bool window_open(struct window_state *state, __u64 sp, __u64 span)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	state->window = bpf_task_storage_get(&windows, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!state->window)
+		return false;
+	state->end = window_stack_end(state->window, sp, span);
+	return true;
+}
+
+/* Copies the stack from `from` on: `cap` bytes at most, never past its end;
+ * if that fails (a page never touched, skipped by a big frame), only the
+ * record wanted now. */
+static __always_inline bool window_copy(struct window_state *state, __u64 from, __u64 cap)
+{
+	__u64 size = state->end > from ? state->end - from : 0;
+
+	if (size > cap)
+		size = cap;
+	if (size < 16)
+		size = 16;
+	if (size > WINDOW) /* for the verifier: it loses the bound above */
+		size = WINDOW;
+	state->base = from;
+	state->valid = size;
+	if (!bpf_probe_read_user(state->window->bytes, size, (void *)from))
+		return true;
+	state->valid = 16;
+	return !bpf_probe_read_user(state->window->bytes, 16, (void *)from);
+}
+
+/* The record at `fp`: from the copy in hand, or a new copy from `fp` on. */
+static __always_inline bool window_read(struct window_state *state, __u64 fp, __u64 *next, __u64 *ret)
+{
+	__u64 off;
+
+	if (!state->window)
+		return false;
+	if (fp < state->base || fp - state->base + 16 > state->valid) {
+		__u64 cap = state->first ? WINDOW : state->window->reach + REACH_SLACK;
+
+		if (!state->first)
+			state->first = fp;
+		if (!window_copy(state, fp, cap))
+			return false;
+	}
+	off = (fp - state->base) & (WINDOW - 1);
+	*next = *(__u64 *)(state->window->bytes + off);
+	*ret = *(__u64 *)(state->window->bytes + off + 8);
+	state->top = fp + 16;
+	return true;
+}
+
+/* How far the next first copy should reach: at once as far as this walk
+ * read, but only slowly back down, so that a thread whose stacks alternate
+ * between shallow and deep keeps copying for the deep ones in one go. */
+static __always_inline void window_close(struct window_state *state)
+{
+	__u64 reach = state->top - state->first;
+	struct stack_window *window = state->window;
+
+	if (!window || !state->first)
+		return;
+	if (state->top <= state->first || reach > WINDOW)
+		reach = WINDOW;
+	if (reach >= window->reach)
+		window->reach = reach;
+	else
+		window->reach -= (window->reach - reach) / 8;
+}
+
+#endif /* LEAKHOUND_STACK_WINDOW_BPF_H */
