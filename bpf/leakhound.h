@@ -76,7 +76,6 @@ enum lh_counter {
 	LH_CNT_ALLOCS_FULL,       /* allocations the live table had no room for */
 	LH_CNT_STATE_FAILURES,    /* per-thread call state unavailable */
 	LH_CNT_TRUNCATED,         /* stacks cut at the depth limit */
-	LH_CNT_WALKS_CUT,         /* walks that stopped short of the outermost frame */
 	LH_CNT__MAX,
 };
 

@@ -253,10 +253,10 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_stat
 		call->flags |= LH_FLAG_STACK_TRUNCATED;
 		count(LH_CNT_TRUNCATED);
 	}
-	if (walk.cut) {
+	/* Counted in user space, which can tell a walk cut short from one that
+	 * ran past the start of the thread into code without frame pointers. */
+	if (walk.cut)
 		call->flags |= LH_FLAG_STACK_CUT;
-		count(LH_CNT_WALKS_CUT);
-	}
 	id = stack_id_of(walk.hash);
 	if (id == call->last_stack_id || bpf_map_lookup_elem(&stacks, &id))
 		return call->last_stack_id = id;

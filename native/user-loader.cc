@@ -1,4 +1,3 @@
-#include "errors.h"
 #include "loaders.h"
 #include "uprobe-multi.h"
 #include "user-alloc.skel.h"
@@ -28,18 +27,14 @@ void expect_uprobe_multi(user_alloc* skel) {
 
 }  // namespace
 
-// Kernels before 6.6 refuse programs meant for uprobe_multi links: they get
-// the same programs for one link per probe.
+// Programs meant for uprobe_multi links (kernel 6.6+, probed in TypeScript)
+// say so at load; elsewhere they take one link per probe. Kernels before 6.6
+// do not all refuse the unknown attach type at load: only the link fails.
 int load_user_alloc(const LoadOptions& options, LoadedObject& out, std::string& unknown) {
-  if (options.uprobe_multi &&
-      load_skeleton(user_alloc__open, user_alloc__load, user_alloc__destroy, set_knob, options, out, unknown,
-                    expect_uprobe_multi) == 0) {
-    out.uprobe_multi = true;
-    return 0;
-  }
-  if (!unknown.empty()) return -EINVAL;
-  take_libbpf_output();  // the first attempt's complaints explain nothing now
-  return load_skeleton(user_alloc__open, user_alloc__load, user_alloc__destroy, set_knob, options, out, unknown);
+  int err = load_skeleton(user_alloc__open, user_alloc__load, user_alloc__destroy, set_knob, options, out, unknown,
+                          options.uprobe_multi ? expect_uprobe_multi : nullptr);
+  out.uprobe_multi = err == 0 && options.uprobe_multi;
+  return err;
 }
 
 }  // namespace leakhound

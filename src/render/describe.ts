@@ -33,7 +33,7 @@ export function describeCounters(totals: Totals): string {
     `failed stacks ${groupDigits(totals.failedStacks)}`,
     `table full ${groupDigits(totals.tableFull)}`,
     `truncated stacks ${groupDigits(totals.truncatedStacks)}`,
-    `cut walks ${groupDigits(totals.cutWalks)}`,
+    `cut stacks ${groupDigits(totals.cutStacks)}`,
     `partial stacks ${groupDigits(totals.partialStacks)}`,
     ...(totals.sampleEvery === undefined ? [] : [`sampled 1 in ${groupDigits(totals.sampleEvery)} (figures scaled)`]),
   ].join(', ');

@@ -43,7 +43,7 @@ export function renderJson(report: Report): string {
       failedStacks: totals.failedStacks,
       tableFull: totals.tableFull,
       truncatedStacks: totals.truncatedStacks,
-      cutWalks: totals.cutWalks,
+      cutStacks: totals.cutStacks,
       partialStacks: totals.partialStacks,
     },
     ...(report.capabilities ? { capabilities: report.capabilities } : {}),

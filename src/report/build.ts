@@ -3,6 +3,7 @@ import type { Ledger } from '../aggregate/ledger.js';
 import { type KernelClock, type NativeTracer, readCounters } from '../native/binding.js';
 import { lostEvents } from '../native/layout.js';
 import type { Capabilities } from '../trace/capabilities.js';
+import { reachesStart } from './partial.js';
 import { bornBeforeTick } from './ticks.js';
 import { type Frame, type Report, REPORT_SCHEMA } from './types.js';
 
@@ -51,7 +52,7 @@ export function buildReport(input: ReportInput): Report {
       failedStacks: counters.stackFailures + counters.stacksFull,
       tableFull: counters.allocsFull + counters.stateFailures,
       truncatedStacks: counters.truncated,
-      cutWalks: counters.walksCut,
+      cutStacks: totals.filter((total, i) => total.cut && !reachesStart(frames[i])).length,
       partialStacks: partial.filter(Boolean).length,
       ...(scale > 1 ? { sampleEvery: scale } : {}),
     },

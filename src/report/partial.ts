@@ -5,6 +5,11 @@ import type { Frame } from './types.js';
 /** Where every process's and thread's stack begins: a walk that gets here is complete. */
 const STACK_ROOTS = new Set(['_start', '__libc_start_main', '__libc_start_main_impl', '__libc_start_call_main', 'start_thread', 'clone', 'clone3', '__clone', '__clone3']);
 
+/** The walk reached where a process or thread begins: nothing is missing above. */
+export function reachesStart(frames: Frame[]): boolean {
+  return frames.some((frame) => frame.symbol !== null && STACK_ROOTS.has(frame.symbol));
+}
+
 /**
  * Partial when the walk stopped short of the outermost frame (`walkCut`)
  * without reaching where a process or thread begins; or when a frame in code

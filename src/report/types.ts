@@ -43,11 +43,10 @@ export interface Totals {
   /** Allocations the live table had no room for (not counted above). */
   tableFull: number;
   truncatedStacks: number;
-  /** Stack walks that stopped short of the outermost frame: a page not
-   * present, a frame pointer off the thread's stack (code without frame
-   * pointers, a signal stack). Their stacks are marked partial unless they
-   * reached where a process or thread begins. */
-  cutWalks: number;
+  /** Stacks in this report whose walk stopped short of where the process or
+   * thread begins: a page not present, a frame pointer off the thread's
+   * stack (code without frame pointers, a signal stack). All are partial. */
+  cutStacks: number;
   /** Stacks in this report marked partial. */
   partialStacks: number;
   /** Set when only one allocation in this many was kept: every figure above

@@ -42,6 +42,8 @@ export type StackWalk = 'direct-map' | 'copy';
 export interface Choice<T extends string> {
   chosen: T;
   reason: string;
+  /** The better path was tried and failed: the reason says why. */
+  fellBack?: boolean;
 }
 
 /** CPU flags of guests whose memory is encrypted or must be accepted before

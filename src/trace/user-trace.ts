@@ -80,11 +80,11 @@ const DIRECT_MAP_PROGRAMS = ['alloc_exit', 'find_direct_map'];
 function openTracer(options: UserTraceOptions, features: KernelFeatures): { tracer: NativeTracer; walk: Choice<StackWalk> } {
   const memory = readMemoryLayout();
   const walk = chooseStackWalk({ features, cpuinfo: readCpuinfo(), physEnd: memory.physEnd, forced: process.env.LEAKHOUND_STACK_WALK });
-  if (walk.chosen === 'copy' || options.floorOnly) return { tracer: loadTracer(options, memory, walk.chosen), walk };
+  if (walk.chosen === 'copy' || options.floorOnly) return { tracer: loadTracer(options, features, memory, walk.chosen), walk };
   const forced = walk.reason.startsWith('forced');
   let failure: string;
   try {
-    const tracer = loadTracer(options, memory, 'direct-map');
+    const tracer = loadTracer(options, features, memory, 'direct-map');
     const status = tracer.run('find_direct_map');
     if (status === 0) return { tracer, walk };
     tracer.close();
@@ -94,17 +94,17 @@ function openTracer(options: UserTraceOptions, features: KernelFeatures): { trac
     failure = `its programs did not load (${(error as Error).message})`;
   }
   if (forced) throw new LeakhoundError('NO_DIRECT_MAP', `the direct-map stack walk cannot run here: ${failure}`, 'unset LEAKHOUND_STACK_WALK');
-  options.say(`stack walk: reading each frame record with bpf_probe_read_user, not through the kernel's direct map: ${failure}`);
-  return { tracer: loadTracer(options, memory, 'copy'), walk: { chosen: 'copy', reason: failure } };
+  return { tracer: loadTracer(options, features, memory, 'copy'), walk: { chosen: 'copy', reason: failure, fellBack: true } };
 }
 
-function loadTracer(options: UserTraceOptions, memory: MemoryLayout, walk: StackWalk): NativeTracer {
+function loadTracer(options: UserTraceOptions, features: KernelFeatures, memory: MemoryLayout, walk: StackWalk): NativeTracer {
   return new (addon().Tracer)('user', {
     knobs: userKnobs(options, memory),
     maxEntries: { stacks: options.maxStacks, events: options.ringBytes },
     batchBytes: 4 << 20,
-    // Set to 0 to test the one-link-per-probe path older kernels take.
-    uprobeMulti: process.env.LEAKHOUND_UPROBE_MULTI !== '0',
+    // Where the kernel has them (6.6+); LEAKHOUND_UPROBE_MULTI=0 tests the
+    // one-link-per-probe path older kernels take.
+    uprobeMulti: features.uprobeMulti && process.env.LEAKHOUND_UPROBE_MULTI !== '0',
     skipPrograms: walk === 'copy' ? DIRECT_MAP_PROGRAMS : [EXIT_PROGRAMS.copy],
   });
 }
@@ -129,6 +129,9 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
       if (options.verbose) options.say(`code without frame pointers: ${modulesWithoutFramePointers(modules, keepsFramePointers)}`);
       attachAll(tracer, choice.probes, pid, options.exitProgram);
       options.say(`attached to PID ${pid} (${choice.probes.length} probes on ${choice.allocator}${choice.cxxRuntime ? ` and ${choice.cxxRuntime}` : ''})`);
+      // Said once tracing has begun, so that bad input still gets one line.
+      const walk = capabilities.stackWalk;
+      if (walk?.fellBack) options.say(`stack walk: copying the stack with bpf_probe_read_user, not reading it through the kernel's direct map: ${walk.reason}`);
     }
   } catch (error) {
     if (launched) process.kill(pid, 'SIGKILL');

@@ -33,7 +33,7 @@ export interface Report {
     lostEvents: number;
     failedStacks: number;
     truncatedStacks: number;
-    cutWalks: number;
+    cutStacks: number;
     partialStacks: number;
   };
   stacks: ReportStack[];

@@ -159,7 +159,7 @@ const reportArb: fc.Arbitrary<Report> = fc
       failedStacks: 0,
       tableFull: 0,
       truncatedStacks: stacks.filter((s) => s.truncated).length,
-      cutWalks: 0,
+      cutStacks: 0,
       partialStacks: stacks.filter((s) => s.partial).length,
     },
     stacks,
