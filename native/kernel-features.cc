@@ -46,7 +46,6 @@ Napi::Value KernelFeatures(const Napi::CallbackInfo& info) {
   out.Set("attachCookie", helper_available(BPF_PROG_TYPE_KPROBE, BPF_FUNC_get_attach_cookie));
   out.Set("rdonlyCast", has_func(vmlinux, "bpf_rdonly_cast"));
   out.Set("uprobeMulti", has_attach_type(vmlinux, "BPF_TRACE_UPROBE_MULTI"));
-  out.Set("kprobeMulti", has_attach_type(vmlinux, "BPF_TRACE_KPROBE_MULTI"));
   btf__free(vmlinux);
   return out;
 }

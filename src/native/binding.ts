@@ -29,7 +29,6 @@ export interface KernelFeatures {
   attachCookie: boolean;
   rdonlyCast: boolean;
   uprobeMulti: boolean;
-  kprobeMulti: boolean;
 }
 
 /** Both kernel clocks, read together by the object's read_clock program. */

@@ -4,7 +4,6 @@ import { existsSync, readFileSync, realpathSync, statfsSync, statSync } from 'no
 import { relative } from 'node:path';
 
 import { LeakhoundError } from '../errors.js';
-import { KPROBE_OBJECT_TRACEPOINTS } from './kernel-kprobes.js';
 
 export type AttachMethod = 'tracepoint' | 'kprobe';
 export const ATTACH_CHOICES = ['auto', 'tracepoint', 'kprobe'] as const;
@@ -26,26 +25,20 @@ export function kprobesAvailable(pmuPath = KPROBE_PMU): boolean {
   return existsSync(pmuPath);
 }
 
-/** Tracepoints where the kernel has them all (a stable interface, and
- * cheap), else kprobes on the slab allocator's functions; refuses what this
- * kernel cannot do. `missing` are the tracepoints the kernel lacks; the
- * kprobe object still takes pages and per-CPU blocks from theirs. */
+/** The slab allocator's tracepoints where the kernel has them all (a stable
+ * interface, and cheap), else kprobes on the slab allocator's functions;
+ * refuses what this kernel cannot do. `missing` are the slab tracepoints
+ * the kernel lacks (pages and per-CPU blocks are optional either way). */
 export function chooseAttach(choice: AttachChoice, missing: string[], hasKprobes: boolean): AttachMethod {
   const lacks = `this kernel lacks the tracepoints ${missing.join(', ')}`;
-  const kprobesLack = missing.filter((tracepoint) => (KPROBE_OBJECT_TRACEPOINTS as readonly string[]).includes(tracepoint));
   if (choice === 'tracepoint' || (choice === 'auto' && missing.length === 0)) {
-    if (missing.length > 0) {
-      throw new LeakhoundError('NO_TRACEPOINTS', lacks, hasKprobes && kprobesLack.length === 0 ? 'try --attach kprobe' : undefined);
-    }
+    if (missing.length > 0) throw new LeakhoundError('NO_TRACEPOINTS', lacks, hasKprobes ? 'try --attach kprobe' : undefined);
     return 'tracepoint';
   }
   if (!hasKprobes) {
     const noKprobes = 'has no kprobes (it was built without CONFIG_KPROBES)';
     if (missing.length === 0) throw new LeakhoundError('NO_KPROBES', `this kernel ${noKprobes}`, 'use --attach tracepoint');
     throw new LeakhoundError('NO_KPROBES', `${lacks} and ${noKprobes}`);
-  }
-  if (kprobesLack.length > 0) {
-    throw new LeakhoundError('NO_TRACEPOINTS', `this kernel lacks the tracepoints ${kprobesLack.join(', ')}, which --attach kprobe needs for pages and per-CPU blocks`);
   }
   return 'kprobe';
 }

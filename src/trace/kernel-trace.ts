@@ -1,12 +1,16 @@
 // `leakhound kernel`: load the kernel allocator programs, attach them, pump
 // events into the ledger, and report what is left by kernel stack and slab
 // cache.
+import { release } from 'node:os';
+
 import { Ledger } from '../aggregate/ledger.js';
 import { addon, type NativeTracer } from '../native/binding.js';
 import { buildReport } from '../report/build.js';
 import type { Report } from '../report/types.js';
 import { Kallsyms, low48 } from '../symbolize/kallsyms.js';
-import { type AttachChoice, type CgroupTarget, chooseAttach, kprobesAvailable, missingTracepoints } from './kernel-preflight.js';
+import { type Capabilities, requireFeatures } from './capabilities.js';
+import { type AttachChoice, type AttachMethod, type CgroupTarget, chooseAttach, kprobesAvailable, missingTracepoints } from './kernel-preflight.js';
+import { loadWithOptional, type OptionalGroup } from './optional-programs.js';
 import { KPROBE_OBJECT_TRACEPOINTS, planRunningKernel } from './kernel-kprobes.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
 import { pump, type StopReason } from './pump.js';
@@ -35,18 +39,17 @@ export interface KernelTraceResult {
   reason: StopReason;
 }
 
-/** `category:name`; each BPF program is named after its tracepoint. */
-export const TRACEPOINTS = [
-  'kmem:kmalloc',
-  'kmem:kfree',
-  'kmem:kmem_cache_alloc',
-  'kmem:kmem_cache_free',
-  'kmem:mm_page_alloc',
-  'kmem:mm_page_free',
-  'kmem:mm_page_free_batched',
-  'percpu:percpu_alloc_percpu',
-  'percpu:percpu_free_percpu',
-] as const;
+/** `category:name`; each BPF program is named after its tracepoint. The
+ * slab allocator's are required (kprobes can stand in for them); the
+ * others are optional groups (see OPTIONAL_GROUPS). */
+export const SLAB_TRACEPOINTS = ['kmem:kmalloc', 'kmem:kfree', 'kmem:kmem_cache_alloc', 'kmem:kmem_cache_free'] as const;
+export const TRACEPOINTS = [...SLAB_TRACEPOINTS, ...KPROBE_OBJECT_TRACEPOINTS] as const;
+
+/** What each object can do without, program by program (named after their tracepoints). */
+const OPTIONAL_GROUPS: OptionalGroup[] = [
+  { programs: ['mm_page_alloc', 'mm_page_free', 'mm_page_free_batched'], lacking: 'page allocations are not traced' },
+  { programs: ['percpu_alloc_percpu', 'percpu_free_percpu'], lacking: 'per-CPU allocations are not traced' },
+];
 
 /** The kernel keeps TASK_COMM_LEN (16) bytes of a command name, NUL included. */
 export const COMM_BYTES = 15;
@@ -54,14 +57,29 @@ export const COMM_BYTES = 15;
 export async function traceKernel(options: KernelTraceOptions): Promise<KernelTraceResult> {
   checkPrivileges();
   checkBtf();
-  const method = chooseAttach(options.attach, missingTracepoints(TRACEPOINTS), kprobesAvailable());
+  const features = addon().kernelFeatures();
+  requireFeatures(features, 'kernel');
+  const missing = missingTracepoints(TRACEPOINTS);
+  const slabMissing = missing.filter((tracepoint) => (SLAB_TRACEPOINTS as readonly string[]).includes(tracepoint));
+  const method = chooseAttach(options.attach, slabMissing, kprobesAvailable());
+  const attach = { chosen: method, reason: attachReason(options.attach, method, slabMissing) };
+  if (options.verbose) options.say(`attach: ${method}s (${attach.reason})`);
   // Which functions to probe is known before anything is loaded.
   const kprobes = method === 'kprobe' ? planRunningKernel() : [];
-  const tracer = new (addon().Tracer)(method === 'kprobe' ? 'kernel-kprobe' : 'kernel', {
-    knobs: knobs(options),
-    maxEntries: { allocs: options.maxAllocations, stacks: options.maxStacks, stack_caches: options.maxStacks, events: options.ringBytes },
-    batchBytes: 4 << 20,
-  });
+  const absent = (program: string) => {
+    const tracepoint = missing.find((t) => t.endsWith(`:${program}`));
+    return tracepoint ? `the kernel has no tracepoint ${tracepoint}` : null;
+  };
+  const load = (skip: string[]) =>
+    new (addon().Tracer)(method === 'kprobe' ? 'kernel-kprobe' : 'kernel', {
+      knobs: knobs(options),
+      maxEntries: { allocs: options.maxAllocations, stacks: options.maxStacks, stack_caches: options.maxStacks, events: options.ringBytes },
+      batchBytes: 4 << 20,
+      skipPrograms: skip,
+    });
+  const { tracer, skipped, missing: lacking } = loadWithOptional(load, OPTIONAL_GROUPS, absent);
+  for (const line of lacking) options.say(`warning: ${line}`);
+  const capabilities: Capabilities = { kernel: release(), features, attach, missing: lacking };
   const stop = new StopSignal();
   try {
     for (const set of kprobes) {
@@ -70,12 +88,13 @@ export async function traceKernel(options: KernelTraceOptions): Promise<KernelTr
     }
     for (const tracepoint of method === 'kprobe' ? KPROBE_OBJECT_TRACEPOINTS : TRACEPOINTS) {
       const [category, name] = tracepoint.split(':');
+      if (skipped.includes(name)) continue;
       tracer.attachTracepoint(name, category, name);
       if (options.verbose) options.say(`attached to ${tracepoint}`);
     }
     if (method === 'kprobe') tracer.run('arm_pairing');
     options.say(`attached to the kernel's allocators for ${describeFilters(options)} (${method}s)`);
-    return await traceWith(method === 'kprobe' ? disarmedOnDetach(tracer) : tracer, stop, options);
+    return await traceWith(method === 'kprobe' ? disarmedOnDetach(tracer) : tracer, stop, options, capabilities);
   } finally {
     stop.dispose();
     tracer.close();
@@ -99,7 +118,14 @@ function disarmedOnDetach(tracer: NativeTracer): NativeTracer {
   });
 }
 
-async function traceWith(tracer: NativeTracer, stop: StopSignal, options: KernelTraceOptions): Promise<KernelTraceResult> {
+/** Why this attach method, for --verbose and the report. */
+function attachReason(choice: AttachChoice, method: AttachMethod, slabMissing: string[]): string {
+  if (choice !== 'auto') return `--attach ${choice}`;
+  if (method === 'tracepoint') return 'the kernel has the slab allocator\'s tracepoints (a stable interface, and the cheapest)';
+  return `the kernel lacks the tracepoints ${slabMissing.join(', ')}`;
+}
+
+async function traceWith(tracer: NativeTracer, stop: StopSignal, options: KernelTraceOptions, capabilities: Capabilities): Promise<KernelTraceResult> {
   const ledger = new Ledger();
   const result = await pump({
     tracer,
@@ -123,6 +149,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: Kernel
     readStack: (id) => Array.from(tracer.stack(id), low48),
     resolveStacks: (stacks) => kallsyms.resolveStacks(stacks),
     cacheOf: (id) => cacheName(tracer.lookup('stack_caches', id)),
+    capabilities,
   });
   return { report, reason: result.reason };
 }

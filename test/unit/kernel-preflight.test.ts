@@ -62,12 +62,6 @@ test('kprobe where the kernel has them; auto falls back to kprobes only when tra
   assert.equal(chooseAttach('kprobe', ['kmem:kmalloc', 'kmem:kmem_cache_alloc'], true), 'kprobe');
 });
 
-test('kprobes still need the page and per-CPU tracepoints', () => {
-  const error = refusal(() => chooseAttach('auto', ['kmem:kfree', 'kmem:mm_page_alloc'], true));
-  assert.equal(error.code, 'NO_TRACEPOINTS');
-  assert.equal(error.message, 'this kernel lacks the tracepoints kmem:mm_page_alloc, which --attach kprobe needs for pages and per-CPU blocks');
-  assert.equal(refusal(() => chooseAttach('tracepoint', ['percpu:percpu_free_percpu'], true)).hint, undefined, 'kprobes would not do either');
-});
 
 test('a missing cgroup path and a directory outside cgroup v2 are usage errors', () => {
   assert.equal(refusal(() => resolveCgroup('/sys/fs/cgroup/leakhound-no-such-cgroup')).code, 'USAGE');
