@@ -13,8 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-/* This program and bpf_trace_run<N>: the tracing machinery. */
-#define MACHINERY_FRAMES 2
+#define MACHINERY_FRAMES RAW_TP_FRAMES
 
 #include "kernel-common.bpf.h"
 #include "core-fixes.bpf.h"
@@ -37,23 +36,6 @@ int BPF_PROG(kmem_cache_alloc, __u64 call_site, __u64 ptr, __u64 third, __u64 by
 	return 0;
 }
 
-SEC("raw_tp/mm_page_alloc")
-int BPF_PROG(mm_page_alloc, __u64 page, __u32 order)
-{
-	kernel_alloc(ctx, page, page_size << order, 0);
-	return 0;
-}
-
-SEC("raw_tp/percpu_alloc_percpu")
-int percpu_alloc_percpu(__u64 *ctx)
-{
-	if (percpu_alloc_has_call_site()) /* ..., base_addr, off, ptr, bytes_alloc */
-		kernel_alloc(ctx, ctx[5] + (int)ctx[6], ctx[8], 0);
-	else /* reserved, is_atomic, size, align, base_addr, off, ptr */
-		kernel_alloc(ctx, ctx[4] + (int)ctx[5], ctx[2], 0);
-	return 0;
-}
-
 /* kfree(NULL) is traced too; the table lookup simply misses. */
 SEC("raw_tp/kfree")
 int BPF_PROG(kfree, __u64 call_site, __u64 ptr)
@@ -69,25 +51,6 @@ int BPF_PROG(kmem_cache_free, __u64 call_site, __u64 ptr)
 	return 0;
 }
 
-SEC("raw_tp/mm_page_free")
-int BPF_PROG(mm_page_free, __u64 page)
-{
-	record_free(page);
-	return 0;
-}
-
-SEC("raw_tp/mm_page_free_batched")
-int BPF_PROG(mm_page_free_batched, __u64 page)
-{
-	record_free(page);
-	return 0;
-}
-
-SEC("raw_tp/percpu_free_percpu")
-int BPF_PROG(percpu_free_percpu, __u64 base_addr, int off)
-{
-	record_free(base_addr + off);
-	return 0;
-}
+#include "kernel-pages.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

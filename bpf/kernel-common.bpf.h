@@ -10,6 +10,9 @@
 #include <bpf/bpf_core_read.h>
 #include "alloc-table.bpf.h"
 
+/* A raw tracepoint's stacks start with the program and bpf_trace_run<N>. */
+#define RAW_TP_FRAMES 2
+
 /* Each tracer says how many frames of the tracing machinery top every stack
  * it captures. */
 #ifndef MACHINERY_FRAMES

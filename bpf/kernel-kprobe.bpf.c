@@ -15,9 +15,7 @@
  * probe was missed; a traced allocation lost because its entry and return
  * could not be paired is counted as a state failure.
  *
- * Pages and per-CPU blocks keep their tracepoints (raw, as in
- * kernel-alloc.bpf.c): the page allocator is entered and left by many more
- * functions than its two tracepoints, which see every page. */
+ * Pages and per-CPU blocks keep their raw tracepoints (kernel-pages.bpf.h). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -25,8 +23,6 @@
 /* A kprobe's registers are the probed function's at its first instruction:
  * the first frame is the allocator itself, as the tracepoints' is. */
 #define MACHINERY_FRAMES 0
-/* The raw tracepoints' stacks start with this program and bpf_trace_run<N>. */
-#define RAW_TP_FRAMES 2
 
 #include "kernel-common.bpf.h"
 #include "core-fixes.bpf.h"
@@ -277,42 +273,6 @@ int free_entry(struct pt_regs *ctx)
 	return 0;
 }
 
-SEC("raw_tp/mm_page_alloc")
-int BPF_PROG(mm_page_alloc, __u64 page, __u32 order)
-{
-	kernel_alloc_skipping(ctx, page, page_size << order, 0, RAW_TP_FRAMES);
-	return 0;
-}
-
-SEC("raw_tp/percpu_alloc_percpu")
-int percpu_alloc_percpu(__u64 *ctx)
-{
-	if (percpu_alloc_has_call_site()) /* ..., base_addr, off, ptr, bytes_alloc */
-		kernel_alloc_skipping(ctx, ctx[5] + (int)ctx[6], ctx[8], 0, RAW_TP_FRAMES);
-	else /* reserved, is_atomic, size, align, base_addr, off, ptr */
-		kernel_alloc_skipping(ctx, ctx[4] + (int)ctx[5], ctx[2], 0, RAW_TP_FRAMES);
-	return 0;
-}
-
-SEC("raw_tp/mm_page_free")
-int BPF_PROG(mm_page_free, __u64 page)
-{
-	record_free(page);
-	return 0;
-}
-
-SEC("raw_tp/mm_page_free_batched")
-int BPF_PROG(mm_page_free_batched, __u64 page)
-{
-	record_free(page);
-	return 0;
-}
-
-SEC("raw_tp/percpu_free_percpu")
-int BPF_PROG(percpu_free_percpu, __u64 base_addr, int off)
-{
-	record_free(base_addr + off);
-	return 0;
-}
+#include "kernel-pages.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
