@@ -26,8 +26,10 @@
 # stdin is /dev/null.
 #
 # Settings: VM_TIMEOUT seconds (default 900), VM_MEM (2G), VM_CPUS (2),
-#   VM_ACCEL (tcg: this machine kind has no usable KVM), VM_APPEND (more kernel
-#   command line), VM_KEEP=1 (keep the work directory and its console.log).
+#   VM_ACCEL (tcg: this machine kind has no usable KVM), VM_TCG_THREAD (single
+#   to emulate all vCPUs on one host thread; default: one thread each),
+#   VM_APPEND (more kernel command line), VM_KEEP=1 (keep the work directory
+#   and its console.log).
 # Exit status: COMMAND's; 124 on timeout; 125 when the VM did not get as far as
 #   running COMMAND (boot failure: the console's tail is printed); 2 on usage.
 set -euo pipefail
@@ -46,7 +48,7 @@ vmlinuz=$kroot/boot/vmlinuz-$release
 [ -r "$vmlinuz" ] || die "no kernel image $vmlinuz: run 'make kernels' (have: $(ls "$kernels" 2>/dev/null | grep -v '^debs$' | tr '\n' ' '))"
 [ -r "$kroot/lib/modules/$release/modules.dep" ] || die "no modules.dep under $kroot: run 'depmod -b $kroot $release'"
 busybox=$(command -v busybox) || die "busybox is not installed (apt-get install busybox-static)"
-file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || die "$busybox is not static (apt-get install busybox-static)"
+! ldd "$busybox" >/dev/null 2>&1 || die "$busybox is not static (apt-get install busybox-static)"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
 
 timeout_s=${VM_TIMEOUT:-900}
@@ -120,7 +122,7 @@ cat "$work/stderr" >&2 &
 err_pid=$!
 start=$(date +%s.%N)
 timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
-  -accel "${VM_ACCEL:-tcg}" -cpu max -smp "${VM_CPUS:-2}" -m "${VM_MEM:-2G}" \
+  -accel "${VM_ACCEL:-tcg}${VM_TCG_THREAD:+,thread=$VM_TCG_THREAD}" -cpu max -smp "${VM_CPUS:-2}" -m "${VM_MEM:-2G}" \
   -nodefaults -no-reboot -display none -monitor none \
   -kernel "$vmlinuz" -initrd "$work/initramfs.cpio" \
   -append "console=ttyS0 rdinit=/init panic=-1 ${VM_APPEND:-}" \
@@ -154,7 +156,9 @@ if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 fi
 line=$(grep -a -o "LEAKHOUND-VM-EXIT $nonce [0-9]*" "$work/console.log" 2>/dev/null | tail -n 1 || true)
 if [ -z "$line" ]; then
-  echo "$me: $release: the VM stopped before COMMAND finished (qemu exit $rc, ${elapsed} s)" >&2
+  why="the VM stopped before COMMAND finished"
+  grep -aq 'Kernel panic' "$work/console.log" 2>/dev/null && why="the guest kernel panicked"
+  echo "$me: $release: $why (qemu exit $rc, ${elapsed} s)" >&2
   console_tail
   exit 125
 fi
