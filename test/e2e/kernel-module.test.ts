@@ -19,6 +19,7 @@ import { startCli } from '../helpers/cli.js';
 import { fixtureSources } from '../helpers/paths.js';
 import { collect, exited, lineMatching } from '../helpers/process.js';
 import { scratchDir } from '../helpers/tmp.js';
+import type { KernelFrame, KernelReport, KernelStack } from '../helpers/kernel-report.js';
 
 const MODULE = 'leakhound_leaky';
 const CONTROL = '/proc/leakhound_leaky';
@@ -29,24 +30,6 @@ const CACHED = { function: 'leaky_cache_batch', held: 4 };
 /** Seconds `leakhound kernel` traces once attached; the module's batches take
  * microseconds, so this is only slack for a slow (emulated) machine. */
 const DURATION_S = 5;
-
-interface KernelFrame {
-  address: string;
-  symbol: string | null;
-  module: string | null;
-}
-interface KernelStack {
-  bytes: number;
-  allocations: number;
-  frames: KernelFrame[];
-  cache?: string;
-}
-interface KernelReport {
-  schema: string;
-  mode: string;
-  totals: { lostEvents: number };
-  stacks: KernelStack[];
-}
 
 /** Why this kernel cannot load a module built here, or null if it can. */
 function modulesUnavailable(): string | null {

@@ -13,6 +13,7 @@ import { runCli, startCli } from '../helpers/cli.js';
 import { cliPath, fixtureBinaries } from '../helpers/paths.js';
 import { collect, exited, lineMatching } from '../helpers/process.js';
 import { scratchDir } from '../helpers/tmp.js';
+import type { KernelReport, KernelStack } from '../helpers/kernel-report.js';
 
 const FIXTURE = path.join(fixtureBinaries, 'kernel-objects');
 const N = 64;
@@ -26,25 +27,6 @@ const CREATORS = {
   epoll: ['do_epoll_create', '__x64_sys_epoll_create1'],
 } as const;
 type Kind = keyof typeof CREATORS;
-
-interface KernelFrame {
-  address: string;
-  symbol: string | null;
-  module: string | null;
-}
-interface KernelStack {
-  bytes: number;
-  allocations: number;
-  frames: KernelFrame[];
-  cache?: string;
-}
-interface KernelReport {
-  schema: string;
-  mode: string;
-  target: { pid: number | null };
-  totals: { lostEvents: number };
-  stacks: KernelStack[];
-}
 
 function killOnEnd(t: TestContext, child: ChildProcess): void {
   t.after(() => {
