@@ -42,8 +42,6 @@ export type StackWalk = 'direct-map' | 'copy';
 export interface Choice<T extends string> {
   chosen: T;
   reason: string;
-  /** The better path was tried and failed: the reason says why. */
-  fellBack?: boolean;
 }
 
 /** CPU flags of guests whose memory is encrypted or must be accepted before
@@ -64,6 +62,14 @@ export interface StackWalkInput {
   physEnd: number;
   /** LEAKHOUND_STACK_WALK: forces one walk (tests and benchmarks). */
   forced: string | undefined;
+  /** Whether kallsyms lists page_offset_base; asked only when all else allows the direct map. */
+  exportsPageOffsetBase: () => boolean;
+}
+
+/** The direct map's base is readable only where kallsyms lists its variable
+ * (CONFIG_KALLSYMS_ALL): checked here, before a load that would fail. */
+export function kallsymsHasPageOffsetBase(path = '/proc/kallsyms'): boolean {
+  return readFileSync(path, 'latin1').includes(' page_offset_base\n');
 }
 
 /** The direct-map walk where it is safe and possible, the copy otherwise. */
@@ -76,6 +82,7 @@ export function chooseStackWalk(input: StackWalkInput): Choice<StackWalk> {
   if (guest) return { chosen: 'copy', reason: `confidential guest (CPU flag ${guest}): no reads through the direct map` };
   if (!input.features.rdonlyCast) return { chosen: 'copy', reason: 'the kernel has no bpf_rdonly_cast (Linux 6.2+)' };
   if (input.physEnd === 0) return { chosen: 'copy', reason: 'the end of RAM is unknown (/proc/iomem, /sys/devices/system/memory)' };
+  if (!input.exportsPageOffsetBase()) return { chosen: 'copy', reason: 'the kernel does not export page_offset_base (built without CONFIG_KALLSYMS_ALL)' };
   return { chosen: 'direct-map', reason: 'the kernel has bpf_rdonly_cast' };
 }
 

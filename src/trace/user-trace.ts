@@ -20,7 +20,7 @@ import { chooseProbeSite } from '../target/probe-site.js';
 import { launchHeld } from '../target/launch.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
 import { POLL_MS, pump, type StopReason } from './pump.js';
-import { type Capabilities, type Choice, chooseStackWalk, directMapFailure, readCpuinfo, requireFeatures, type StackWalk } from './capabilities.js';
+import { type Capabilities, type Choice, chooseStackWalk, directMapFailure, kallsymsHasPageOffsetBase, readCpuinfo, requireFeatures, type StackWalk } from './capabilities.js';
 import { type MemoryLayout, readMemoryLayout } from './memory-layout.js';
 import { StopSignal } from './stop-signal.js';
 
@@ -80,7 +80,13 @@ const DIRECT_MAP_PROGRAMS = ['alloc_exit', 'find_direct_map'];
  * saying in one line why it fell back. */
 function openTracer(options: UserTraceOptions, features: KernelFeatures): { tracer: NativeTracer; walk: Choice<StackWalk> } {
   const memory = readMemoryLayout();
-  const walk = chooseStackWalk({ features, cpuinfo: readCpuinfo(), physEnd: memory.physEnd, forced: process.env.LEAKHOUND_STACK_WALK });
+  const walk = chooseStackWalk({
+    features,
+    cpuinfo: readCpuinfo(),
+    physEnd: memory.physEnd,
+    forced: process.env.LEAKHOUND_STACK_WALK,
+    exportsPageOffsetBase: () => kallsymsHasPageOffsetBase(),
+  });
   if (walk.chosen === 'copy' || options.floorOnly) return { tracer: loadTracer(options, features, memory, walk.chosen), walk };
   const forced = walk.reason.startsWith('forced');
   let failure: string;
@@ -95,7 +101,7 @@ function openTracer(options: UserTraceOptions, features: KernelFeatures): { trac
     failure = refusal(error);
   }
   if (forced) throw new LeakhoundError('NO_DIRECT_MAP', `the direct-map stack walk cannot run here: ${failure}`, 'unset LEAKHOUND_STACK_WALK');
-  return { tracer: loadTracer(options, features, memory, 'copy'), walk: { chosen: 'copy', reason: failure, fellBack: true } };
+  return { tracer: loadTracer(options, features, memory, 'copy'), walk: { chosen: 'copy', reason: failure } };
 }
 
 /** Why the direct-map walk's programs did not load: the program the kernel
@@ -141,7 +147,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
       options.say(`attached to PID ${pid} (${choice.probes.length} probes on ${choice.allocator}${choice.cxxRuntime ? ` and ${choice.cxxRuntime}` : ''})`);
       // Said once tracing has begun, so that bad input still gets one line.
       const walk = capabilities.stackWalk;
-      if (walk?.fellBack) options.say(`stack walk: copying the stack with bpf_probe_read_user, not reading it through the kernel's direct map: ${walk.reason}`);
+      if (walk?.chosen === 'copy' && !walk.reason.startsWith('forced')) options.say(`stack walk: copying the stack with bpf_probe_read_user, not reading it through the kernel's direct map: ${walk.reason}`);
     }
   } catch (error) {
     if (launched) process.kill(pid, 'SIGKILL');
