@@ -1,6 +1,7 @@
 // What libbpf's output says about a failed load: which program the kernel
 // refused and the verifier's last words, or which kfunc/ksym it could not
 // find. Pure text work: the log is the `log` of a native LeakhoundError.
+import { LeakhoundError } from '../errors.js';
 
 export interface LibbpfFailure {
   /** `failed to load object 'user_alloc'`: the object libbpf was loading. */
@@ -101,4 +102,13 @@ export function describeNativeFailure(message: string, log: string | undefined, 
   // libbpf ends with the same two lines whatever failed: the line before them says what.
   const last = lines.filter((line) => !BOILERPLATE.test(line)).at(-1) ?? lines.at(-1);
   return last ? `${message} (${last})${more}` : message;
+}
+
+/** The program the kernel refused in a failed load, with the verifier's
+ * verdict: null when the error names none (not a load failure). */
+export function refusedProgram(error: unknown): { program: string; verdict: string } | null {
+  const log = error instanceof LeakhoundError ? error.log : undefined;
+  const failure = log ? parseLibbpfLog(log) : null;
+  if (!failure?.program) return null;
+  return { program: failure.program, verdict: failure.verifier.at(-1) ?? failure.reason ?? 'no reason given' };
 }

@@ -2,9 +2,8 @@
 // refuses them costs the report what they would have added, never the
 // trace. Each one left out is named, with the verifier's reason, and the
 // report says what is missing because of it.
-import { LeakhoundError } from '../errors.js';
 import type { NativeTracer } from '../native/binding.js';
-import { parseLibbpfLog } from '../native/libbpf-log.js';
+import { refusedProgram } from '../native/libbpf-log.js';
 
 /** Programs that only make sense together, and what the report lacks without them. */
 export interface OptionalGroup {
@@ -45,11 +44,10 @@ export function loadWithOptional(
     try {
       return { tracer: load(skipped), skipped, missing };
     } catch (error) {
-      const program = error instanceof LeakhoundError && error.log ? parseLibbpfLog(error.log) : null;
-      const group = groups.find((g) => program?.program && g.programs.includes(program.program) && !skipped.includes(program.program));
-      if (!group || !program?.program) throw error;
-      const verdict = program.verifier.at(-1) ?? program.reason ?? 'refused';
-      leaveOut(group, `the kernel refused program '${program.program}' (${verdict})`);
+      const refused = refusedProgram(error);
+      const group = refused && groups.find((g) => g.programs.includes(refused.program) && !skipped.includes(refused.program));
+      if (!refused || !group) throw error;
+      leaveOut(group, `the kernel refused program '${refused.program}' (${refused.verdict})`);
     }
   }
 }

@@ -7,7 +7,7 @@ import { LeakhoundError } from '../errors.js';
 
 import { addon, type ExitStatus, type KernelFeatures, type NativeTracer } from '../native/binding.js';
 import { MAX_STACK_DEPTH } from '../native/layout.js';
-import { parseLibbpfLog } from '../native/libbpf-log.js';
+import { refusedProgram } from '../native/libbpf-log.js';
 import { buildReport } from '../report/build.js';
 import { isPartialStack } from '../report/partial.js';
 import type { Report } from '../report/types.js';
@@ -104,13 +104,10 @@ function openTracer(options: UserTraceOptions, features: KernelFeatures): { trac
   return { tracer: loadTracer(options, features, memory, 'copy'), walk: { chosen: 'copy', reason: failure } };
 }
 
-/** Why the direct-map walk's programs did not load: the program the kernel
- * refused and the verifier's verdict, where libbpf said. */
+/** Why the direct-map walk's programs did not load. */
 function refusal(error: unknown): string {
-  const log = error instanceof LeakhoundError ? error.log : undefined;
-  const failure = log ? parseLibbpfLog(log) : null;
-  if (failure?.program) return `the kernel refused program '${failure.program}' (${failure.verifier.at(-1) ?? failure.reason ?? 'no reason given'})`;
-  return `its programs did not load (${(error as Error).message})`;
+  const refused = refusedProgram(error);
+  return refused ? `the kernel refused program '${refused.program}' (${refused.verdict})` : `its programs did not load (${(error as Error).message})`;
 }
 
 function loadTracer(options: UserTraceOptions, features: KernelFeatures, memory: MemoryLayout, walk: StackWalk): NativeTracer {
