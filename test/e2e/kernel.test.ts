@@ -179,9 +179,19 @@ test('kernel: tracepoints and kprobes give the same figures', { timeout: 180_000
   const traces = [await startTrace(t, ['--pid', String(fixture.pid)], 'tracepoint'), await startTrace(t, ['--pid', String(fixture.pid)], 'kprobe')];
   await advance(fixture, 'holding');
   const [byTracepoint, byKprobe] = await Promise.all(traces.map((trace) => stopTrace(trace)));
+  // Exact unless a tracer counted a loss (a program run the kernel skipped,
+  // a stack it could not take): then they may differ by no more than that.
+  const counted = [byTracepoint!, byKprobe!].reduce((sum, report) => sum + report.totals.lostEvents + report.totals.failedStacks, 0);
   for (const kind of Object.keys(CREATORS) as Kind[]) {
     assert.ok(outstanding(byTracepoint!, kind) >= N, `${kind}: ${outstanding(byTracepoint!, kind)} by tracepoints`);
-    assert.deepEqual(byCache(byKprobe!, kind), byCache(byTracepoint!, kind), `${kind}: kprobes (actual) and tracepoints (expected) by cache; stacks:\n${describeStacks(byKprobe!, kind)}\n---\n${describeStacks(byTracepoint!, kind)}`);
+    const [kprobe, tracepoint] = [byCache(byKprobe!, kind), byCache(byTracepoint!, kind)];
+    const message = `${kind}: kprobes (actual) and tracepoints (expected) by cache, ${counted} losses counted; stacks:\n${describeStacks(byKprobe!, kind)}\n---\n${describeStacks(byTracepoint!, kind)}`;
+    if (counted === 0) {
+      assert.deepEqual(kprobe, tracepoint, message);
+      continue;
+    }
+    const differ = [...new Set([...Object.keys(kprobe), ...Object.keys(tracepoint)])].reduce((sum, cache) => sum + Math.abs((kprobe[cache]?.allocations ?? 0) - (tracepoint[cache]?.allocations ?? 0)), 0);
+    assert.ok(differ <= counted, message);
   }
   await advance(fixture, 'closed');
   await finish(fixture);

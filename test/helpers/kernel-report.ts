@@ -17,6 +17,6 @@ export interface KernelReport {
   schema: string;
   mode: string;
   target: { pid: number | null };
-  totals: { lostEvents: number };
+  totals: { lostEvents: number; failedStacks: number };
   stacks: KernelStack[];
 }
