@@ -13,8 +13,9 @@ const KPROBE_PMU = '/sys/bus/event_source/devices/kprobe';
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
 /** Those of the `category:name` tracepoints this kernel lacks. Tracepoint
- * `x` exists when the kernel's BTF has the `btf_trace_x` typedef that tp_btf
- * programs attach by; the name is looked up whole in BTF's string table. */
+ * `x` exists when the kernel's BTF has its `btf_trace_x` typedef, which the
+ * kernel declares for every tracepoint; the name is looked up whole in BTF's
+ * string table. */
 export function missingTracepoints(tracepoints: readonly string[], btfPath = '/sys/kernel/btf/vmlinux'): string[] {
   const btf = readFileSync(btfPath);
   return tracepoints.filter((tracepoint) => btf.indexOf(`\0btf_trace_${tracepoint.split(':')[1]}\0`, 0, 'latin1') < 0);
