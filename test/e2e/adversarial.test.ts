@@ -1,6 +1,9 @@
-// Bad input ends leakhound with a non-zero exit, exactly one line on stderr
-// starting "leakhound:", and no report. Bad option values are refused before
-// the command runs (the command here would leave a marker file).
+// The adversarial cases, in one file so the next ones join them: bad input,
+// hostile output destinations, binaries replaced under a running process,
+// broken pipes and signals, frames that are not addresses. Bad input ends
+// leakhound with a non-zero exit, exactly one line on stderr starting
+// "leakhound:", and no report; bad option values are refused before the
+// command runs (the command here would leave a marker file).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -54,3 +57,11 @@ for (const option of [
     assert.equal(existsSync(marker), false, 'the command did not run');
   });
 }
+
+// ---- outputs: devices, FIFOs, unwritable destinations, broken stdout/stderr ----
+
+// ---- upgrades: binaries and libraries replaced while the target runs ----
+
+// ---- frames: values that are not addresses, code without frame pointers ----
+
+// ---- messages, bounds and signals ----
