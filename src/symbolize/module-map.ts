@@ -1,22 +1,39 @@
 // What a process had mapped where, merged over snapshots of its maps: a
 // launched command's maps vanish when it exits, and a library unloaded
-// since a stack was captured must still place that stack's frames.
-import { existsSync } from 'node:fs';
+// since a stack was captured must still place that stack's frames. Each
+// file is read through the mapping itself (mapped-objects.ts), so an object
+// replaced on disk since it was mapped is still read as the process runs it.
+import { resolve } from 'node:path';
+import type { FileIdentity } from './file-identity.js';
+import type { FileMapping } from './mapped-objects.js';
 import type { Mapping } from './proc-maps.js';
 
 export interface Location {
   /** As the target mapped it. */
   path: string;
   fileOffset: number;
+  /** Where leakhound reads that file; null when it cannot be opened. */
+  file: string | null;
 }
 
-function isFileBacked(mapping: Mapping): mapping is Mapping & { path: string } {
+/** Where leakhound reads the file behind a mapping, or null; given a file's
+ * code mappings before its others. */
+export type Keeper = (mapping: FileMapping) => string | null;
+
+type Range = Mapping & { file: string | null };
+
+function isFileBacked<T extends Mapping>(mapping: T): mapping is T & { path: string } {
   return mapping.path !== null && mapping.path.startsWith('/') && mapping.inode !== 0;
 }
 
+/** A file-backed range leakhound can read. */
+function isReadable(mapping: Range): mapping is Range & { path: string; file: string } {
+  return isFileBacked(mapping) && mapping.file !== null;
+}
+
 /** The parts of `old` that no mapping in `newer` (sorted, disjoint) covers. */
-function uncovered(old: Mapping, newer: Mapping[]): Mapping[] {
-  const pieces: Mapping[] = [];
+function uncovered(old: Range, newer: Range[]): Range[] {
+  const pieces: Range[] = [];
   let from = old.start;
   for (let i = firstEndingAfter(newer, old.start); i < newer.length && newer[i].start < old.end; i++) {
     if (newer[i].start > from) pieces.push(slice(old, from, newer[i].start));
@@ -26,7 +43,7 @@ function uncovered(old: Mapping, newer: Mapping[]): Mapping[] {
   return pieces;
 }
 
-function slice(mapping: Mapping, start: number, end: number): Mapping {
+function slice(mapping: Range, start: number, end: number): Range {
   return { ...mapping, start, end, offset: mapping.offset + (start - mapping.start) };
 }
 
@@ -43,11 +60,27 @@ function firstEndingAfter(sorted: Mapping[], address: number): number {
 }
 
 export class ModuleMap {
+  readonly #keep: Keeper;
   /** Disjoint, by start address; where snapshots disagree, the newest wins. */
-  #ranges: Mapping[] = [];
+  #ranges: Range[] = [];
+  /** Where leakhound reads each file, by its name in the maps; the newest mapping wins. */
+  readonly #files = new Map<string, string>();
+
+  constructor(keep: Keeper) {
+    this.#keep = keep;
+  }
 
   add(snapshot: Mapping[]): void {
-    const newer = snapshot.filter((mapping) => mapping.end > mapping.start).sort((a, b) => a.start - b.start);
+    const mappings = snapshot.filter((mapping) => mapping.end > mapping.start);
+    // Code first: a file's other mappings (its ELF header, its data) share
+    // the descriptor its code mapping opened.
+    const files = new Map<Mapping, string | null>();
+    const hasCode = (mapping: Mapping) => mapping.perms.includes('x');
+    for (const mapping of [...mappings.filter(hasCode), ...mappings.filter((mapping) => !hasCode(mapping))]) {
+      if (isFileBacked(mapping)) files.set(mapping, this.#keep(mapping));
+    }
+    const newer = mappings.map((mapping): Range => ({ ...mapping, file: files.get(mapping) ?? null })).sort((a, b) => a.start - b.start);
+    for (const mapping of newer) if (isReadable(mapping)) this.#files.set(mapping.path, mapping.file);
     const kept = this.#ranges.flatMap((old) => uncovered(old, newer));
     this.#ranges = [...kept, ...newer].sort((a, b) => a.start - b.start);
   }
@@ -56,39 +89,44 @@ export class ModuleMap {
   locate(address: number): Location | null {
     const mapping = this.#ranges[firstEndingAfter(this.#ranges, address)];
     if (!mapping || mapping.start > address || !isFileBacked(mapping)) return null;
-    return { path: mapping.path, fileOffset: address - mapping.start + mapping.offset };
+    return { path: mapping.path, fileOffset: address - mapping.start + mapping.offset, file: mapping.file };
   }
 
-  /** The program's own file: the kernel maps it lowest. Null when it was deleted. */
+  /** The program's own file: the kernel maps it lowest. Null when it cannot be read. */
   executable(): string | null {
     const first = this.#ranges.find(isFileBacked);
-    return first && !first.deleted ? first.path : null;
+    return first && first.file !== null ? first.path : null;
   }
 
-  /** Other objects with executable code, in load order: the dynamic linker
-   * maps each library below the previous one. Deleted files are left out
-   * (nothing by that path is what the process runs). */
+  /** Other readable objects with executable code, in load order: the dynamic
+   * linker maps each library below the previous one. */
   libraries(): string[] {
     const executable = this.executable();
     const seen = new Set<string>();
     for (let i = this.#ranges.length - 1; i >= 0; i--) {
       const mapping = this.#ranges[i];
-      if (isFileBacked(mapping) && !mapping.deleted && mapping.perms.includes('x') && mapping.path !== executable) seen.add(mapping.path);
+      if (isReadable(mapping) && mapping.perms.includes('x') && mapping.path !== executable) seen.add(mapping.path);
     }
     return [...seen];
   }
 
-  /** Executable ranges of files, by address. */
+  /** Executable ranges of readable files, by address. */
   code(): { path: string; start: number; end: number }[] {
-    return this.#ranges
-      .filter((mapping) => isFileBacked(mapping) && !mapping.deleted && mapping.perms.includes('x'))
-      .map((mapping) => ({ path: mapping.path as string, start: mapping.start, end: mapping.end }));
+    return this.#ranges.filter(isReadable).filter((mapping) => mapping.perms.includes('x')).map(({ path, start, end }) => ({ path, start, end }));
   }
 
-  /** The path leakhound opens for a file the target mapped: through the
-   * target's root (containers) while that exists, else as named. */
-  openPath(pid: number, path: string, exists: (path: string) => boolean = existsSync): string {
-    const rooted = `/proc/${pid}/root${path}`;
-    return exists(rooted) ? rooted : path;
+  /** Where leakhound reads a file the target mapped, by its name in the maps;
+   * null when it cannot be read. */
+  openPath(path: string): string | null {
+    return this.#files.get(path) ?? null;
+  }
+
+  /** The name in the maps of the object a user named: the same file (device
+   * and inode), else a mapping by that name, read as mapped even if the name
+   * now holds another file. Null when the target maps neither. */
+  named(path: string, identities: FileIdentity[]): string | null {
+    const readable = this.#ranges.filter(isReadable);
+    const same = readable.find((mapping) => identities.some((id) => id.device === mapping.device && id.inode === mapping.inode));
+    return (same ?? readable.find((mapping) => mapping.path === resolve(path)))?.path ?? null;
   }
 }

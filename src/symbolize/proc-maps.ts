@@ -9,6 +9,8 @@ export interface Mapping {
   offset: number;
   /** As the kernel prints them, e.g. `r-xp`. */
   perms: string;
+  /** The file's device as the kernel prints it (`major:minor`, hex), e.g. `fe:01`. */
+  device: string;
   inode: number;
   /** A file path, a pseudo-name such as `[heap]`, or null for anonymous memory. */
   path: string | null;
@@ -16,7 +18,7 @@ export interface Mapping {
   deleted: boolean;
 }
 
-const LINE = /^([0-9a-f]+)-([0-9a-f]+) (\S+) ([0-9a-f]+) \S+ (\d+)\s*(.*)$/;
+const LINE = /^([0-9a-f]+)-([0-9a-f]+) (\S+) ([0-9a-f]+) (\S+) (\d+)\s*(.*)$/;
 const DELETED = ' (deleted)';
 
 /** Lines that do not parse, and ranges past 2^53 ([vsyscall]), are left out. */
@@ -25,13 +27,13 @@ export function parseMaps(text: string): Mapping[] {
   for (const line of text.split('\n')) {
     const match = LINE.exec(line);
     if (!match) continue;
-    const [, start, end, perms, offset, inode, name] = match;
+    const [, start, end, perms, offset, device, inode, name] = match;
     const numbers = [start, end, offset].map((hex) => parseInt(hex, 16));
     if (!numbers.every(Number.isSafeInteger)) continue;
     const deleted = name.endsWith(DELETED);
     // The kernel writes a newline in a file name as \012.
     const path = (deleted ? name.slice(0, -DELETED.length) : name).replaceAll('\\012', '\n');
-    mappings.push({ start: numbers[0], end: numbers[1], offset: numbers[2], perms, inode: Number(inode), path: path === '' ? null : path, deleted });
+    mappings.push({ start: numbers[0], end: numbers[1], offset: numbers[2], perms, device, inode: Number(inode), path: path === '' ? null : path, deleted });
   }
   return mappings;
 }

@@ -35,12 +35,10 @@ function frameOf(placed: Placed, module: string, where: SourceLocation): Frame {
 
 export class UserSymbolizer {
   readonly #modules: ModuleMap;
-  readonly #pid: number;
   readonly #native: NativeSymbolizer;
 
-  constructor(modules: ModuleMap, pid: number, native: NativeSymbolizer = new (addon().Symbolizer)()) {
+  constructor(modules: ModuleMap, native: NativeSymbolizer = new (addon().Symbolizer)()) {
     this.#modules = modules;
-    this.#pid = pid;
     this.#native = native;
   }
 
@@ -53,7 +51,9 @@ export class UserSymbolizer {
   /** One frame per distinct address. */
   resolve(addresses: number[]): Map<number, Frame> {
     const frames = new Map<number, Frame>();
-    const byModule = new Map<string, Placed[]>();
+    // By the file as read, not by name: two files mapped under one name
+    // (one replaced on disk since) are two objects.
+    const byFile = new Map<string, { module: string; placed: Placed[] }>();
     for (const address of new Set(addresses)) {
       // A return address follows its call, which may have been the last
       // instruction of a function (a call to something that never returns).
@@ -62,13 +62,17 @@ export class UserSymbolizer {
         frames.set(address, unplaced(address));
         continue;
       }
-      const placed = byModule.get(location.path) ?? [];
-      placed.push({ address, fileOffset: location.fileOffset });
-      byModule.set(location.path, placed);
+      const placed = { address, fileOffset: location.fileOffset };
+      if (location.file === null) {
+        frames.set(address, frameOf(placed, location.path, NOTHING));
+        continue;
+      }
+      const group = byFile.get(location.file) ?? { module: location.path, placed: [] };
+      group.placed.push(placed);
+      byFile.set(location.file, group);
     }
-    for (const [module, placed] of byModule) {
-      const path = this.#modules.openPath(this.#pid, module);
-      const found = this.#native.symbolize(path, placed.map((entry) => entry.fileOffset));
+    for (const [file, { module, placed }] of byFile) {
+      const found = this.#native.symbolize(file, placed.map((entry) => entry.fileOffset));
       placed.forEach((entry, i) => frames.set(entry.address, frameOf(entry, module, found[i] ?? NOTHING)));
     }
     return frames;

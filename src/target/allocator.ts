@@ -15,8 +15,10 @@ export type SymbolLookup = (path: string, names: string[]) => FunctionSymbol[];
 /** What choosing probes needs from the outside world. */
 export interface ProbeEnvironment {
   lookup: SymbolLookup;
-  /** The path leakhound opens for an object named in the target's maps. */
-  open: (path: string) => string;
+  /** The path leakhound opens for an object named in the target's maps; null when it cannot be read. */
+  open: (path: string) => string | null;
+  /** The name in the target's maps of the object a user named, null when the target does not map it. */
+  mapped: (path: string) => string | null;
   /** Where an entry-only probe on this function goes (a file offset). */
   placeEntryOnly: (path: string, symbol: FunctionSymbol, reads: string[]) => number;
 }
@@ -28,7 +30,7 @@ export interface ProbePoint {
   cookie: number;
   /** The symbol the offset came from (for messages). */
   symbol: string;
-  /** The object to probe, as leakhound opens it (under /proc/PID/root when the target lives). */
+  /** The object to probe, as leakhound opens it (the copy the target mapped). */
   path: string;
   fileOffset: number;
   isReturn: boolean;
@@ -78,29 +80,40 @@ export function chooseAllocator(
   env: ProbeEnvironment,
   forced: string | null,
 ): AllocatorChoice {
-  const { lookup, open } = env;
-  const defines = (path: string, names: string[]) => lookup(open(path), names).length > 0;
-  const allocatorCandidates = forced
-    ? [forced]
-    : [...(executable ? [executable] : []), ...rankInterposersFirst(libraries)];
-  const allocator = allocatorCandidates.find((path) => defines(path, ['malloc']));
+  const { lookup } = env;
+  // An object leakhound cannot read (env.open gives null) defines nothing.
+  const readable = (names: string[]) => names.flatMap((name) => {
+    const file = env.open(name);
+    return file === null ? [] : [{ name, file }];
+  });
+  const defining = (names: string[], symbol: string) => readable(names).find((object) => lookup(object.file, [symbol]).length > 0);
+  const own = executable ? [executable] : [];
+  const allocator = defining(forced ? [mappedOrRefused(forced, env)] : [...own, ...rankInterposersFirst(libraries)], 'malloc');
   if (!allocator) {
     throw forced
       ? new LeakhoundError('NO_MALLOC', `${forced} does not define malloc`, 'name the object that holds the allocator with --allocator, or leave it out')
       : new LeakhoundError('NO_MALLOC', 'no object mapped by the target defines malloc', 'name the object that holds the allocator with --allocator PATH');
   }
-  const cxxCandidates = [...(executable ? [executable] : []), ...libraries];
-  const cxxRuntime = cxxCandidates.find((path) => defines(path, ['_Znwm'])) ?? null;
+  const cxxRuntime = defining([...own, ...libraries], '_Znwm');
 
   const probes = [
-    ...probesFor(open(allocator), lookup, ALLOCATION_FUNCTIONS),
-    ...(cxxRuntime ? probesFor(open(cxxRuntime), lookup, Object.fromEntries(OPERATOR_NEW.map((name) => [name, AllocFn.operatorNew]))) : []),
+    ...probesFor(allocator.file, lookup, ALLOCATION_FUNCTIONS),
+    ...(cxxRuntime ? probesFor(cxxRuntime.file, lookup, Object.fromEntries(OPERATOR_NEW.map((name) => [name, AllocFn.operatorNew]))) : []),
   ];
-  const free = lookup(open(allocator), ['free'])[0];
-  if (!free) throw new LeakhoundError('NO_MALLOC', `${allocator} defines malloc but not free`, 'name the object that holds the allocator with --allocator PATH');
-  const freeSite = env.placeEntryOnly(open(allocator), free, ['rdi']);
-  probes.push({ program: 'free_enter', cookie: 0, symbol: 'free', path: open(allocator), fileOffset: freeSite, isReturn: false });
-  return { allocator, cxxRuntime, probes: attachOrder(probes) };
+  const free = lookup(allocator.file, ['free'])[0];
+  if (!free) throw new LeakhoundError('NO_MALLOC', `${allocator.name} defines malloc but not free`, 'name the object that holds the allocator with --allocator PATH');
+  const freeSite = env.placeEntryOnly(allocator.file, free, ['rdi']);
+  probes.push({ program: 'free_enter', cookie: 0, symbol: 'free', path: allocator.file, fileOffset: freeSite, isReturn: false });
+  return { allocator: allocator.name, cxxRuntime: cxxRuntime?.name ?? null, probes: attachOrder(probes) };
+}
+
+/** Probes on an object the target does not map would attach and see nothing. */
+function mappedOrRefused(forced: string, env: ProbeEnvironment): string {
+  const mapped = env.mapped(forced);
+  if (mapped === null) {
+    throw new LeakhoundError('USAGE', `the target does not map ${forced}`, "give --allocator an object listed in the target's /proc/PID/maps, or leave it out");
+  }
+  return mapped;
 }
 
 function rankInterposersFirst(libraries: string[]): string[] {

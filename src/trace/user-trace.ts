@@ -11,6 +11,8 @@ import { refusedProgram } from '../native/libbpf-log.js';
 import { buildReport } from '../report/build.js';
 import { isPartialStack } from '../report/partial.js';
 import type { Report } from '../report/types.js';
+import { identitiesOf } from '../symbolize/file-identity.js';
+import { MappedObjects } from '../symbolize/mapped-objects.js';
 import { ModuleMap } from '../symbolize/module-map.js';
 import { readMaps } from '../symbolize/proc-maps.js';
 import { UserSymbolizer } from '../symbolize/user-symbolizer.js';
@@ -62,11 +64,14 @@ export async function traceUser(options: UserTraceOptions): Promise<UserTraceRes
   const { tracer, walk } = openTracer(options, features);
   const capabilities: Capabilities = { kernel: release(), features, stackWalk: walk, missing: [] };
   if (options.verbose) options.say(`stack walk: ${walk.chosen} (${walk.reason})`);
+  // The target's objects, held open until the report is written.
+  const objects = new MappedObjects(options.verbose ? options.say : () => {});
   try {
-    return await traceWith(tracer, stop, { ...options, exitProgram: EXIT_PROGRAMS[walk.chosen] }, capabilities);
+    return await traceWith(tracer, stop, objects, { ...options, exitProgram: EXIT_PROGRAMS[walk.chosen] }, capabilities);
   } finally {
     stop.dispose();
     tracer.close();
+    objects.close();
   }
 }
 
@@ -122,18 +127,21 @@ function loadTracer(options: UserTraceOptions, features: KernelFeatures, memory:
   });
 }
 
-async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTraceOptions & { exitProgram: string }, capabilities: Capabilities): Promise<UserTraceResult> {
+async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: MappedObjects, options: UserTraceOptions & { exitProgram: string }, capabilities: Capabilities): Promise<UserTraceResult> {
   const launched = options.command ? launchHeld(options.command) : null;
   const pid = launched?.pid ?? (options.pid as number);
   /** A launched command's exit status, once it has one. */
   let exited: ExitStatus | null = launched?.exitedEarly ?? null;
   let gone = exited !== null;
-  const modules = new ModuleMap();
+  const modules = new ModuleMap((mapping) => objects.keep(pid, mapping));
   const census = new FramePointerCensus({
     sample: (path, max) => addon().elfFunctionSample(path, max),
     decode: (path, extents) => addon().decodeFunctions(path, extents),
   });
-  const keepsFramePointers = (module: string) => census.keeps(modules.openPath(pid, module));
+  const keepsFramePointers = (module: string) => {
+    const file = modules.openPath(module);
+    return file === null ? null : census.keeps(file);
+  };
   try {
     if (!gone) {
       const snapshot = readTargetMaps(pid);
@@ -179,7 +187,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
     say: options.say,
   });
 
-  const symbolizer = new UserSymbolizer(modules, pid);
+  const symbolizer = new UserSymbolizer(modules);
   try {
     const report = buildReport({
       mode: 'user',
@@ -204,7 +212,8 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: UserTr
 function probeEnvironment(modules: ModuleMap, pid: number, options: UserTraceOptions): ProbeEnvironment {
   return {
     lookup: (path, names) => addon().elfSymbols(path, names),
-    open: (path) => modules.openPath(pid, path),
+    open: (path) => modules.openPath(path),
+    mapped: (path) => modules.named(path, identitiesOf(pid, path)),
     placeEntryOnly: (path, symbol, reads) => {
       const site = chooseProbeSite(addon().decodeFunction(path, symbol.fileOffset, symbol.size), reads);
       if (options.verbose) options.say(`${symbol.name}: probe at ${site.reason}`);

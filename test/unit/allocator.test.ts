@@ -6,7 +6,12 @@ import { LeakhoundError } from '../../src/errors.js';
 import { AllocFn } from '../../src/native/layout.js';
 import { chooseAllocator, type FunctionSymbol, type ProbeEnvironment } from '../../src/target/allocator.js';
 
-function objects(table: Record<string, Record<string, number>>, open = (path: string) => path): ProbeEnvironment {
+/** `table` by the path as opened; `mapped` the names the target maps, by what a user may call them. */
+function objects(
+  table: Record<string, Record<string, number>>,
+  open: (path: string) => string | null = (path) => path,
+  mapped: Record<string, string> = {},
+): ProbeEnvironment {
   return {
     lookup: (path, names) =>
       names.flatMap((name): FunctionSymbol[] => {
@@ -14,6 +19,7 @@ function objects(table: Record<string, Record<string, number>>, open = (path: st
         return offset === undefined ? [] : [{ name, address: offset, fileOffset: offset, size: 16 }];
       }),
     open,
+    mapped: (path) => mapped[path] ?? null,
     // Stands in for the instruction decoder: the site is 3 bytes in.
     placeEntryOnly: (_path, symbol) => symbol.fileOffset + 3,
   };
@@ -54,8 +60,9 @@ test('operator new is probed in the C++ runtime', () => {
 });
 
 test('--allocator without malloc is refused with a clear error', () => {
+  const libz = '/usr/lib/libz.so';
   assert.throws(
-    () => chooseAllocator('/app', [LIBC], objects({ [LIBC]: glibc }), '/usr/lib/libz.so'),
+    () => chooseAllocator('/app', [LIBC, libz], objects({ [LIBC]: glibc }, undefined, { [libz]: libz }), libz),
     (error: unknown) => error instanceof LeakhoundError && error.code === 'NO_MALLOC' && /libz\.so does not define malloc/.test(error.message),
   );
 });
@@ -63,5 +70,25 @@ test('--allocator without malloc is refused with a clear error', () => {
 test('probes open objects through the given path mapping', () => {
   const choice = chooseAllocator('/app', [LIBC], objects({ [`/proc/7/root${LIBC}`]: glibc }, (path) => `/proc/7/root${path}`), null);
   assert.ok(choice.probes.every((p) => p.path === `/proc/7/root${LIBC}`));
+  assert.equal(choice.allocator, LIBC);
+});
+
+test('--allocator naming an object the target does not map is refused', () => {
+  assert.throws(
+    () => chooseAllocator('/app', [LIBC], objects({ [LIBC]: glibc, '/tmp/libc-copy.so': glibc }), '/tmp/libc-copy.so'),
+    (error: unknown) => error instanceof LeakhoundError && error.code === 'USAGE' && /target does not map \/tmp\/libc-copy\.so/.test(error.message),
+  );
+});
+
+test('--allocator probes the mapped copy under its name in the maps', () => {
+  const held = '/proc/self/fd/12';
+  const choice = chooseAllocator('/app', [LIBC], objects({ [held]: glibc }, (path) => (path === LIBC ? held : null), { '/lib/libc.so.6': LIBC }), '/lib/libc.so.6');
+  assert.equal(choice.allocator, LIBC);
+  assert.ok(choice.probes.every((p) => p.path === held));
+});
+
+test('an object that cannot be read is passed over', () => {
+  const jemalloc = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
+  const choice = chooseAllocator('/app', [LIBC, jemalloc], objects({ [LIBC]: glibc, [jemalloc]: glibc }, (path) => (path === jemalloc ? null : path)), null);
   assert.equal(choice.allocator, LIBC);
 });

@@ -23,6 +23,7 @@ test('parses every field of a file-backed mapping', () => {
     end: 0x55d0c0a54000,
     offset: 0x2000,
     perms: 'r-xp',
+    device: 'fe:01',
     inode: 1234567,
     path: '/usr/bin/cat',
     deleted: false,
