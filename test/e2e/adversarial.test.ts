@@ -6,16 +6,18 @@
 // command runs (the command here would leave a marker file).
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, renameSync } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { attachTo, release, startTarget } from '../helpers/attach.js';
 import { requireBpf } from '../helpers/bpf.js';
 import { assertReportMatches } from '../helpers/check-report.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { fixtureBinary, loadExpectation } from '../helpers/expectations.js';
-import { exited, lineMatching } from '../helpers/process.js';
-import { fixtureSources } from '../helpers/paths.js';
+import { collect, exited, lineMatching } from '../helpers/process.js';
+import { cliPath, fixtureSources } from '../helpers/paths.js';
 import { readReport, type Report, stacksAt } from '../helpers/report.js';
 import { scratchDir } from '../helpers/tmp.js';
 
@@ -64,6 +66,187 @@ for (const option of [
 }
 
 // ---- outputs: devices, FIFOs, unwritable destinations, broken stdout/stderr ----
+
+/** Runs leakhound to its end with fallback files going to `tmp` ($TMPDIR);
+ * `broken` names a stream whose reading end is closed before leakhound writes. */
+async function runWithStreams(args: string[], tmp: string, options: { input?: string; broken?: 'stdout' | 'stderr' } = {}) {
+  const child = startCli(args, { env: { ...process.env, TMPDIR: tmp } });
+  if (options.broken) child[options.broken]!.destroy();
+  const stdout = options.broken === 'stdout' ? () => '' : collect(child.stdout);
+  const stderr = options.broken === 'stderr' ? () => '' : collect(child.stderr);
+  child.stdin!.end(options.input ?? '');
+  const exit = await exited(child, 30_000);
+  return { ...exit, stdout: stdout(), stderr: stderr() };
+}
+
+/** leakhound's one line about a failed destination, and the fallback file it names, parsed. */
+function fallbackNamed(stderr: string, failed: RegExp): { line: string; path: string } {
+  const lines = stderr.split('\n').filter((line) => line.startsWith('leakhound: cannot'));
+  assert.equal(lines.length, 1, `one line about the failed destination: ${JSON.stringify(stderr)}`);
+  const match = lines[0]!.match(/: the report was saved in (\S+)$/);
+  assert.ok(match, lines[0]);
+  assert.match(lines[0]!, failed);
+  assert.equal(lstatSync(match[1]!).mode & 0o777, 0o600, 'the fallback file is private');
+  return { line: lines[0]!, path: match[1]! };
+}
+
+/** A tmpfs mounted at `dir` for the length of `body`. */
+async function withTmpfs(dir: string, options: string, body: () => Promise<void>): Promise<void> {
+  mkdirSync(dir);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
+  try {
+    await body();
+  } finally {
+    execFileSync('umount', [dir]);
+  }
+}
+
+/** Refused as a usage error before the command ran: exit 2, one line, and nothing new in `dir`. */
+async function assertRefusedUpFront(dir: string, args: string[], expected: RegExp): Promise<void> {
+  const before = readdirSync(dir).sort();
+  const marker = path.join(dir, 'ran');
+  const run = await runCli(['trace', ...args, '--', 'touch', marker]);
+  assert.equal(run.code, 2, `exit 2; stderr: ${run.stderr}`);
+  assert.deepEqual(run.stderr.split('\n').filter((line) => line !== ''), [run.stderr.trim()], 'one line');
+  assert.match(run.stderr.trim(), expected);
+  assert.deepEqual(readdirSync(dir).sort(), before, 'the command did not run and nothing was left behind');
+}
+
+const allocatorsTarget = loadExpectation('allocators');
+
+test('outputs: a character device given as --json is written in place, never replaced', { timeout: 30_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const node = path.join(scratchDir(t), 'n');
+  execFileSync('mknod', ['-m', '666', node, 'c', '1', '3']);
+  for (const destination of [node, '/dev/null']) {
+    const run = await runCli(['trace', '--json', destination, '--', '/bin/true']);
+    assert.equal(run.code, 0, run.stderr);
+    const after = lstatSync(destination);
+    assert.ok(after.isCharacterDevice(), `${destination} is still a character device`);
+    assert.equal(after.rdev, 0x103, `${destination} is still device 1,3 (makedev(1, 3))`);
+  }
+});
+
+test('outputs: --json >(cmd) and a FIFO receive the whole report', { timeout: 30_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const dir = scratchDir(t);
+  const viaSubstitution = path.join(dir, 'substituted.json');
+  // bash hands leakhound /dev/fd/63, a pipe to cat; `wait $!` waits for cat.
+  const bash = spawnSync('bash', ['-c', '"$0" "$1" trace --json >(cat > "$2") -- "$3"; code=$?; wait $!; exit $code', process.execPath, cliPath, viaSubstitution, fixtureBinary(allocatorsTarget)], { encoding: 'utf8' });
+  assert.equal(bash.status, 0, bash.stderr);
+  assertReportMatches(readReport(viaSubstitution), allocatorsTarget);
+
+  const fifo = path.join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const copy = path.join(dir, 'from-fifo.json');
+  // A reader of our own is there from the start (leakhound refuses a FIFO nobody reads); cat drains it.
+  const holder = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const copyFd = openSync(copy, 'w');
+  const reader = spawn('cat', [fifo], { stdio: ['ignore', copyFd, 'inherit'] });
+  closeSync(copyFd);
+  const run = await runCli(['trace', '--json', fifo, '--', fixtureBinary(allocatorsTarget)]);
+  closeSync(holder);
+  assert.equal(run.code, 0, run.stderr);
+  await exited(reader, 5_000);
+  assert.ok(lstatSync(fifo).isFIFO(), 'still a FIFO');
+  assertReportMatches(readReport(copy), allocatorsTarget);
+});
+
+test('outputs: an unusable destination is refused before the command runs', { timeout: 30_000 }, async (t) => {
+  const dir = scratchDir(t);
+  mkdirSync(path.join(dir, 'a-directory'));
+  symlinkSync(path.join(dir, 'victim.json'), path.join(dir, 'planted.json'));
+  execFileSync('mkfifo', [path.join(dir, 'unread')]);
+  writeFileSync(path.join(dir, 'a-file'), '');
+  const cases: Array<[string[], RegExp]> = [
+    [['--json', path.join(dir, 'a-directory')], /^leakhound: --json \S+a-directory: it is a directory: name a file, or use --out DIR for a directory$/],
+    [['--json', path.join(dir, 'missing', 'r.json')], /^leakhound: --json \S+: directory \S+missing does not exist: create the directory, or name a file in another one$/],
+    [['--json', path.join(dir, 'planted.json')], /^leakhound: --json \S+planted\.json: it is a symbolic link, which leakhound does not follow: name the file it points to$/],
+    [['--json', path.join(dir, 'unread')], /^leakhound: --json \S+unread: the FIFO has no reader: start its reader first$/],
+    [['--json', '-'], /^leakhound: --json - would mix the JSON report with the command's own stdout: name a file, e.g\. --json report\.json$/],
+    [['--json', '/dev/stdout'], /^leakhound: --json \/dev\/stdout would mix the JSON report/],
+    [['--out', path.join(dir, 'a-file')], /^leakhound: refusing output directory \S+a-file: it is not a directory/],
+  ];
+  for (const [args, expected] of cases) await assertRefusedUpFront(dir, args, expected);
+  assert.equal(existsSync(path.join(dir, 'victim.json')), false, 'nothing written through the link');
+});
+
+test('outputs: a read-only file system is refused before the command runs', { timeout: 30_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const dir = scratchDir(t);
+  const readOnly = path.join(dir, 'ro');
+  await withTmpfs(readOnly, 'ro', async () => {
+    await assertRefusedUpFront(dir, ['--json', path.join(readOnly, 'r.json')], /^leakhound: cannot write in \S+\/ro: it is on a read-only file system: choose a writable directory$/);
+    await assertRefusedUpFront(dir, ['--out', path.join(readOnly, 'out', 'deeper')], /^leakhound: cannot write in \S+\/ro: it is on a read-only file system: choose a writable directory$/);
+  });
+});
+
+test('outputs: an --out directory leakhound made is removed again when it fails before the report', { timeout: 30_000 }, async (t) => {
+  const dir = scratchDir(t);
+  const made = path.join(dir, 'new', 'out');
+  const run = await runCli(['trace', '--out', made, '--', '/nonexistent/leakhound-e2e-command']);
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stderr, /^leakhound: cannot execute '\/nonexistent\/leakhound-e2e-command'/);
+  assert.deepEqual(readdirSync(dir), [], 'neither new/ nor new/out/ is left');
+
+  const existing = path.join(dir, 'existing');
+  mkdirSync(existing);
+  await runCli(['trace', '--out', existing, '--', '/nonexistent/leakhound-e2e-command']);
+  assert.ok(statSync(existing).isDirectory(), 'a directory leakhound did not make stays');
+});
+
+test('outputs: a full disk after the trace keeps the report in a fallback file and the command\'s exit code', { timeout: 30_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const dir = scratchDir(t);
+  const tiny = path.join(dir, 'tiny');
+  const widgets = loadExpectation('widgets');
+  await withTmpfs(tiny, 'size=4k', async () => {
+    // Fill it: the check before the trace still creates its empty probe file, the report's write fails.
+    writeFileSync(path.join(tiny, 'filler'), Buffer.alloc(4096));
+    const run = await runWithStreams(['trace', '--json', path.join(tiny, 'r.json'), '--', fixtureBinary(widgets)], dir, { input: 'gizmo\n' });
+    assert.equal(run.code, widgets.exitCode, `the command's exit code, not 1; stderr: ${run.stderr}`);
+    const { path: saved } = fallbackNamed(run.stderr, /^leakhound: cannot write \S+\/tiny\/r\.json: ENOSPC: no space left on device: the report was saved in \S+\/leakhound-report-\d+-\d{8}T\d{6}Z\.json$/);
+    assert.equal(path.dirname(saved), dir, 'in $TMPDIR');
+    const report = readReport(saved);
+    assert.equal(report.target.exitCode, widgets.exitCode);
+    assertReportMatches(report, widgets);
+    assert.deepEqual(readdirSync(tiny), ['filler'], 'no temporary file left on the full disk');
+  });
+});
+
+test('outputs: a closed stdout ends quietly, the text report kept in a fallback file', { timeout: 30_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const dir = scratchDir(t);
+  const run = await runWithStreams(['trace', '--', fixtureBinary(allocatorsTarget)], dir, { broken: 'stdout' });
+  assert.equal(run.signal, null);
+  assert.equal(run.code, allocatorsTarget.exitCode, run.stderr);
+  assert.doesNotMatch(run.stderr, /\n\s+at |Error:/, 'no stack trace');
+  const { path: saved } = fallbackNamed(run.stderr, /^leakhound: cannot write stdout: EPIPE: broken pipe: the report was saved in \S+\.txt$/);
+  assert.match(readFileSync(saved, 'utf8'), new RegExp(`^${allocatorsTarget.inUseAtExit.bytes.toLocaleString('en-US')} bytes \\(.*\\) outstanding in ${allocatorsTarget.inUseAtExit.blocks} allocations;`, 'm'));
+});
+
+test('outputs: a broken stderr neither crashes leakhound nor orphans the command', { timeout: 30_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const dir = scratchDir(t);
+  const json = path.join(dir, 'report.json');
+  const marker = path.join(dir, 'finished');
+  const run = await runWithStreams(['trace', '--json', json, '--', 'sh', '-c', 'sleep 0.5; touch "$0"; exit 4', marker], dir, { broken: 'stderr' });
+  assert.equal(run.signal, null);
+  assert.equal(run.code, 4, 'the command\'s exit code');
+  assert.ok(existsSync(marker), 'the command ran to its end before leakhound exited');
+  assert.equal(readReport(json).schema, 'leakhound.report/v1');
+  assert.deepEqual(readdirSync(dir).sort(), ['finished', 'report.json'], 'no fallback file: the report reached --json');
+});
+
+test('outputs: with stderr closed (2>&-) the trace runs to its end', { timeout: 30_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const json = path.join(scratchDir(t), 'report.json');
+  const run = spawnSync('sh', ['-c', 'exec "$0" "$1" trace --json "$2" -- "$3" 2>&-', process.execPath, cliPath, json, fixtureBinary(allocatorsTarget)], { encoding: 'utf8' });
+  assert.equal(run.status, allocatorsTarget.exitCode);
+  const report = readReport(json);
+  assert.equal(report.target.exitCode, allocatorsTarget.exitCode, 'the command ended while traced');
+  assertReportMatches(report, allocatorsTarget);
+});
 
 // ---- upgrades: binaries and libraries replaced while the target runs ----
 

@@ -4,7 +4,7 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { LeakhoundError } from '../../errors.js';
 import { ATTACH_CHOICES, type AttachChoice, checkPid, resolveCgroup } from '../../trace/kernel-preflight.js';
 import { COMM_BYTES, traceKernel } from '../../trace/kernel-trace.js';
-import { checkOutputs, emitReport } from '../emit.js';
+import { checkOutputs, emitReport, exitCodeAfterTrace } from '../emit.js';
 import { parseNumber, readCommonOptions, withCommonOptions } from '../options.js';
 import { say } from '../say.js';
 
@@ -33,7 +33,7 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
   if (comm === '') throw new LeakhoundError('USAGE', '--comm needs a command name', 'e.g. --comm nginx');
   const cgroupPath = text('cgroup');
   const cgroup = cgroupPath === undefined ? null : resolveCgroup(cgroupPath);
-  await checkOutputs(common);
+  const outputs = await checkOutputs(common, { launch: false });
   const result = await traceKernel({
     pid,
     comm,
@@ -50,6 +50,5 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     verbose: common.verbose,
     say,
   });
-  await emitReport(result.report, common);
-  return 0;
+  return exitCodeAfterTrace(await emitReport(result.report, outputs), null);
 }

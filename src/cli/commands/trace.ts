@@ -3,7 +3,7 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 
 import { LeakhoundError } from '../../errors.js';
 import { DEFAULT_STACK_DEPTH, traceUser } from '../../trace/user-trace.js';
-import { checkOutputs, emitReport } from '../emit.js';
+import { checkOutputs, emitReport, exitCodeAfterTrace } from '../emit.js';
 import { parseNumber, readCommonOptions, withCommonOptions } from '../options.js';
 import { say } from '../say.js';
 
@@ -28,7 +28,7 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
   if (pid === process.pid) throw new LeakhoundError('USAGE', 'leakhound cannot trace itself', 'give another PID');
   const stackDepth = parseNumber('stack-depth', String(argv.stackDepth), { integer: true, positive: true }) as number;
   if (stackDepth > DEFAULT_STACK_DEPTH) throw new LeakhoundError('USAGE', `--stack-depth ${stackDepth} is more than ${DEFAULT_STACK_DEPTH}`, `use 1 to ${DEFAULT_STACK_DEPTH}`);
-  await checkOutputs(common);
+  const outputs = await checkOutputs(common, { launch: command.length > 0 });
   const result = await traceUser({
     pid,
     command: command.length > 0 ? command : null,
@@ -45,6 +45,6 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     verbose: common.verbose,
     say,
   });
-  await emitReport(result.report, common);
-  return result.commandExit ? (await result.commandExit).code : 0;
+  const emitted = await emitReport(result.report, outputs);
+  return exitCodeAfterTrace(emitted, result.commandExit ? (await result.commandExit).code : null);
 }
