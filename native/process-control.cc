@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <string>
@@ -32,6 +33,10 @@ std::vector<char*> pointers(std::vector<std::string>& values) {
   out.push_back(nullptr);
   return out;
 }
+
+// What the forked child reports back when it cannot become the command.
+constexpr int kTraceMeFailed = 1;
+constexpr int kExecFailed = 2;
 
 int64_t microseconds(const timeval& t) { return int64_t{t.tv_sec} * 1000000 + t.tv_usec; }
 
@@ -88,22 +93,30 @@ Napi::Value SpawnStopped(const Napi::CallbackInfo& info) {
       int status_flags = fcntl(fd, F_GETFL);
       if (status_flags >= 0) fcntl(fd, F_SETFL, status_flags & ~O_NONBLOCK);
     }
-    int err = 0;
-    if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) == 0) execve(path.c_str(), argv.data(), envp.data());
-    err = errno;
-    (void)!write(report[1], &err, sizeof(err));
+    // Which step failed, and its errno: a failed PTRACE_TRACEME (the child
+    // is already traced, by strace -f say) is not a failed exec.
+    int failure[2] = {0, 0};
+    if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) == 0) {
+      execve(path.c_str(), argv.data(), envp.data());
+      failure[0] = kExecFailed;
+    } else {
+      failure[0] = kTraceMeFailed;
+    }
+    failure[1] = errno;
+    (void)!write(report[1], failure, sizeof(failure));
     _exit(127);
   }
   close(report[1]);
-  int child_errno = 0;
+  int failure[2] = {0, 0};
   ssize_t n;
-  do n = read(report[0], &child_errno, sizeof(child_errno));
+  do n = read(report[0], failure, sizeof(failure));
   while (n < 0 && errno == EINTR);
   close(report[0]);
   int status = 0;
-  if (n == sizeof(child_errno)) {
+  if (n == sizeof(failure)) {
     waitpid(pid, &status, 0);
-    throw_error(env, "SPAWN_FAILED", "cannot execute " + path, child_errno);
+    if (failure[0] == kTraceMeFailed) throw_error(env, "SPAWN_TRACED", "cannot hold " + path + " before its first instruction (PTRACE_TRACEME)", failure[1]);
+    throw_error(env, "SPAWN_FAILED", "cannot execute " + path, failure[1]);
   }
   if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status)) {
     throw_error(env, "SPAWN_FAILED", "the command did not stop after exec", ECHILD);
@@ -185,6 +198,57 @@ Napi::Value Reap(const Napi::CallbackInfo& info) {
   return exit_status(env, status, usage);
 }
 
+// Where each watched signal last came from: si_code and si_pid, written by
+// the handler and read later from JavaScript.
+struct SignalOrigin {
+  std::atomic<int> code{0};
+  std::atomic<int> pid{0};
+  std::atomic<bool> seen{false};
+};
+SignalOrigin origins[NSIG];
+struct sigaction chained[NSIG];
+
+void record_origin(int signal, siginfo_t* info, void* context) {
+  origins[signal].code.store(info->si_code, std::memory_order_relaxed);
+  origins[signal].pid.store(info->si_pid, std::memory_order_relaxed);
+  origins[signal].seen.store(true, std::memory_order_release);
+  const struct sigaction& next = chained[signal];
+  if (next.sa_flags & SA_SIGINFO) next.sa_sigaction(signal, info, context);
+  else if (next.sa_handler != SIG_DFL && next.sa_handler != SIG_IGN) next.sa_handler(signal);
+}
+
+// watchSignalOrigins(signals): puts a handler that notes each signal's origin
+// in front of the one Node installed (call it after process.on(signal)).
+// Node's own handler sees no siginfo, and whether a signal came from the
+// terminal (si_code SI_KERNEL: the whole foreground group got it) or from
+// kill(2) decides whether a launched command still needs it forwarded.
+Napi::Value WatchSignalOrigins(const Napi::CallbackInfo& info) {
+  Napi::Array signals = info[0].As<Napi::Array>();
+  for (uint32_t i = 0; i < signals.Length(); i++) {
+    int signal = signals.Get(i).As<Napi::Number>().Int32Value();
+    struct sigaction current = {};
+    if (signal <= 0 || signal >= NSIG || sigaction(signal, nullptr, &current)) continue;
+    if ((current.sa_flags & SA_SIGINFO) && current.sa_sigaction == record_origin) continue;
+    chained[signal] = current;
+    struct sigaction wrapper = current;
+    wrapper.sa_sigaction = record_origin;
+    wrapper.sa_flags = current.sa_flags | SA_SIGINFO;
+    sigaction(signal, &wrapper, nullptr);
+  }
+  return info.Env().Undefined();
+}
+
+// signalOrigin(signal): { code, pid } of its last delivery, or null.
+Napi::Value GetSignalOrigin(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int signal = info[0].As<Napi::Number>().Int32Value();
+  if (signal <= 0 || signal >= NSIG || !origins[signal].seen.load(std::memory_order_acquire)) return env.Null();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("code", origins[signal].code.load(std::memory_order_relaxed));
+  out.Set("pid", origins[signal].pid.load(std::memory_order_relaxed));
+  return out;
+}
+
 }  // namespace
 
 void init_process_control(Napi::Env env, Napi::Object exports) {
@@ -192,6 +256,8 @@ void init_process_control(Napi::Env env, Napi::Object exports) {
   exports.Set("runToTlsSetup", Napi::Function::New<RunToTlsSetup>(env, "runToTlsSetup"));
   exports.Set("release", Napi::Function::New<Release>(env, "release"));
   exports.Set("reap", Napi::Function::New<Reap>(env, "reap"));
+  exports.Set("watchSignalOrigins", Napi::Function::New<WatchSignalOrigins>(env, "watchSignalOrigins"));
+  exports.Set("signalOrigin", Napi::Function::New<GetSignalOrigin>(env, "signalOrigin"));
 }
 
 }  // namespace leakhound

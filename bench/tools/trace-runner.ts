@@ -13,6 +13,7 @@ import { say } from '../../src/cli/say.js';
 import { renderJson } from '../../src/render/json.js';
 import { renderText } from '../../src/render/text.js';
 import { DEFAULT_STACK_DEPTH, traceUser } from '../../src/trace/user-trace.js';
+import { StopSignal } from '../../src/trace/stop-signal.js';
 
 const { values, positionals } = parseArgs({
   options: {
@@ -43,6 +44,7 @@ const result = await traceUser({
   verbose: false,
   floorOnly: values.floor,
   say,
+  stop: new StopSignal(),
 });
 writeFileSync(values.json, renderJson(result.report));
 process.stdout.write(renderText(result.report, { top: 3 }));

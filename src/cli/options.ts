@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 
 import { LeakhoundError } from '../errors.js';
+import { groupDigits } from '../render/format.js';
 
 export interface CommonOptions {
   durationMs: number | null;
@@ -35,17 +36,36 @@ function badOption(name: string, value: string, expected: string): never {
   throw new LeakhoundError('USAGE', `--${name} ${JSON.stringify(value)} is not ${expected}`, `see leakhound --help`);
 }
 
-/** A non-negative number (or positive, when `positive`), in the option's own unit. */
-export function parseNumber(name: string, value: string | undefined, options: { integer?: boolean; positive?: boolean } = {}): number | null {
+export interface NumberRule {
+  integer?: boolean;
+  positive?: boolean;
+  /** The largest value the kernel or the BPF side can hold. */
+  max?: number;
+}
+
+/** A non-negative number (or positive, when `positive`), in the option's own
+ * unit, written plainly or with an exponent (1e9), at most `max`. */
+export function parseNumber(name: string, value: string | undefined, rule: NumberRule = {}): number | null {
   if (value === undefined) return null;
   const trimmed = String(value).trim();
-  const n = /^\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : NaN;
-  const expected = `a ${options.positive ? 'positive' : 'non-negative'} ${options.integer ? 'whole number' : 'number'}`;
-  if (!Number.isFinite(n) || (options.integer && !Number.isInteger(n)) || (options.positive && n <= 0) || n > Number.MAX_SAFE_INTEGER) {
-    return badOption(name, trimmed, expected);
+  const n = /^\d+(\.\d+)?(e\+?\d+)?$/i.test(trimmed) ? Number(trimmed) : NaN;
+  const expected = `a ${rule.positive ? 'positive' : 'non-negative'} ${rule.integer ? 'whole number' : 'number'}`;
+  if (!Number.isFinite(n) || (rule.integer && !Number.isInteger(n)) || (rule.positive && n <= 0)) return badOption(name, trimmed, expected);
+  const max = rule.max ?? Number.MAX_SAFE_INTEGER;
+  if (n > max) {
+    const low = rule.positive ? (rule.integer ? 1 : 'more than 0') : 0;
+    throw new LeakhoundError('USAGE', `--${name} ${trimmed} is out of range`, `use ${low} to ${groupDigits(max)}`);
   }
   return n;
 }
+
+/** Entries a BPF hash map can be sized for: the kernel rounds the count up
+ * to a power of two buckets of 16 bytes and refuses (E2BIG) a bucket array
+ * of 4 GiB or more. */
+export const MAX_BPF_TABLE_ENTRIES = 2 ** 27;
+
+/** The kernel's PID_MAX_LIMIT: no pid or thread id is larger. */
+export const MAX_PID = 2 ** 22;
 
 export function readCommonOptions(argv: Record<string, unknown>): CommonOptions {
   const text = (key: string) => (argv[key] === undefined ? undefined : String(argv[key]));
@@ -70,7 +90,7 @@ export function readCommonOptions(argv: Record<string, unknown>): CommonOptions 
     minSize,
     maxSize,
     olderThanMs: parseNumber('older-than', text('older-than')) ?? 0,
-    maxStacks: parseNumber('max-stacks', text('max-stacks'), { integer: true, positive: true }) ?? 1 << 15,
+    maxStacks: parseNumber('max-stacks', text('max-stacks'), { integer: true, positive: true, max: MAX_BPF_TABLE_ENTRIES }) ?? 1 << 15,
     verbose: Boolean(argv.verbose),
   };
 }

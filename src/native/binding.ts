@@ -85,6 +85,10 @@ export interface ProcessControlAddon {
   runToTlsSetup(pid: number, maxSyscalls: number): RunToTlsResult;
   release(pid: number): void;
   reap(pid: number): ExitStatus | null;
+  /** Notes where each of these signals comes from (after process.on installed Node's handler). */
+  watchSignalOrigins(signals: number[]): void;
+  /** si_code and si_pid of the signal's last delivery. */
+  signalOrigin(signal: number): { code: number; pid: number } | null;
 }
 
 /** [fileOffset, fileOffset + size) of a file. */

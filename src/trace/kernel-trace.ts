@@ -14,7 +14,7 @@ import { loadWithOptional, type OptionalGroup } from './optional-programs.js';
 import { KPROBE_OBJECT_TRACEPOINTS, planRunningKernel } from './kernel-kprobes.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
 import { pump, type StopReason } from './pump.js';
-import { StopSignal } from './stop-signal.js';
+import type { StopSignal } from './stop-signal.js';
 
 export interface KernelTraceOptions {
   pid: number | null;
@@ -32,6 +32,8 @@ export interface KernelTraceOptions {
   verbose: boolean;
   /** One line for the user while tracing (stderr). */
   say: (line: string) => void;
+  /** Signals that stop the trace (the caller's, alive until it exits). */
+  stop: StopSignal;
 }
 
 export interface KernelTraceResult {
@@ -80,7 +82,6 @@ export async function traceKernel(options: KernelTraceOptions): Promise<KernelTr
   const { tracer, skipped, missing: lacking } = loadWithOptional(load, OPTIONAL_GROUPS, absent);
   for (const line of lacking) options.say(`warning: ${line}`);
   const capabilities: Capabilities = { kernel: release(), features, attach, missing: lacking };
-  const stop = new StopSignal();
   try {
     for (const set of kprobes) {
       tracer.attachKprobes(set.program, set.functions, set.cookies, set.isReturn);
@@ -94,9 +95,8 @@ export async function traceKernel(options: KernelTraceOptions): Promise<KernelTr
     }
     if (method === 'kprobe') tracer.run('arm_pairing');
     options.say(`attached to the kernel's allocators for ${describeFilters(options)} (${method}s)`);
-    return await traceWith(method === 'kprobe' ? disarmedOnDetach(tracer) : tracer, stop, options, capabilities);
+    return await traceWith(method === 'kprobe' ? disarmedOnDetach(tracer) : tracer, options.stop, options, capabilities);
   } finally {
-    stop.dispose();
     tracer.close();
   }
 }

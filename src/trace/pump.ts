@@ -14,7 +14,8 @@ export const POLL_MS = 50;
 export interface PumpOptions {
   tracer: NativeTracer;
   ledger: Ledger;
-  stop: StopSignal;
+  /** What ends the trace early (a launched command's trace ends with the command instead). */
+  stop: Pick<StopSignal, 'whenRequested'>;
   durationMs: number | null;
   /** Every this many ms, a summary line goes to `say`. */
   intervalMs: number | null;

@@ -19,12 +19,13 @@ import { UserSymbolizer } from '../symbolize/user-symbolizer.js';
 import { chooseAllocator, type ProbeEnvironment, type ProbePoint } from '../target/allocator.js';
 import { FramePointerCensus } from '../target/frame-pointers.js';
 import { chooseProbeSite } from '../target/probe-site.js';
-import { launchHeld } from '../target/launch.js';
+import { LaunchedCommand, launchHeld } from '../target/launch.js';
+import { requireTraceable } from '../target/target-process.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
 import { POLL_MS, pump, type StopReason } from './pump.js';
 import { type Capabilities, type Choice, chooseStackWalk, directMapFailure, kallsymsHasPageOffsetBase, readCpuinfo, requireFeatures, type StackWalk } from './capabilities.js';
 import { type MemoryLayout, readMemoryLayout } from './memory-layout.js';
-import { StopSignal } from './stop-signal.js';
+import type { StopSignal } from './stop-signal.js';
 
 export interface UserTraceOptions {
   pid: number | null;
@@ -45,6 +46,9 @@ export interface UserTraceOptions {
   floorOnly?: boolean;
   /** One line for the user while tracing (stderr). */
   say: (line: string) => void;
+  /** Signals that stop the trace. The caller's, from its first moment to
+   * its last: a launched command is waited for, and signalled, after it. */
+  stop: StopSignal;
 }
 
 export interface UserTraceResult {
@@ -56,10 +60,10 @@ export interface UserTraceResult {
 
 export async function traceUser(options: UserTraceOptions): Promise<UserTraceResult> {
   checkPrivileges();
+  if (options.pid !== null) requireTraceable(options.pid);
   checkBtf();
   const features = addon().kernelFeatures();
   requireFeatures(features, 'user');
-  const stop = new StopSignal();
   // Load before touching any process: a load failure leaves nothing behind.
   const { tracer, walk } = openTracer(options, features);
   const capabilities: Capabilities = { kernel: release(), features, stackWalk: walk, missing: [] };
@@ -67,9 +71,8 @@ export async function traceUser(options: UserTraceOptions): Promise<UserTraceRes
   // The target's objects, held open until the report is written.
   const objects = new MappedObjects(options.verbose ? options.say : () => {});
   try {
-    return await traceWith(tracer, stop, objects, { ...options, exitProgram: EXIT_PROGRAMS[walk.chosen] }, capabilities);
+    return await traceWith(tracer, options.stop, objects, { ...options, exitProgram: EXIT_PROGRAMS[walk.chosen] }, capabilities);
   } finally {
-    stop.dispose();
     tracer.close();
     objects.close();
   }
@@ -130,9 +133,14 @@ function loadTracer(options: UserTraceOptions, features: KernelFeatures, memory:
 async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: MappedObjects, options: UserTraceOptions & { exitProgram: string }, capabilities: Capabilities): Promise<UserTraceResult> {
   const launched = options.command ? launchHeld(options.command) : null;
   const pid = launched?.pid ?? (options.pid as number);
-  /** A launched command's exit status, once it has one. */
-  let exited: ExitStatus | null = launched?.exitedEarly ?? null;
-  let gone = exited !== null;
+  let gone = launched?.poll() != null;
+  // A second signal means the command would not stop: it is leakhound's
+  // child, so kill it rather than leave it behind.
+  stop.onRepeat((signal) => {
+    if (!launched || launched.poll()) return;
+    options.say(`${signal.name} again: killing the command (PID ${pid}) with SIGKILL`);
+    launched.signal('SIGKILL');
+  });
   const modules = new ModuleMap((mapping) => objects.keep(pid, mapping));
   const census = new FramePointerCensus({
     sample: (path, max) => addon().elfFunctionSample(path, max),
@@ -155,23 +163,23 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
       if (walk?.chosen === 'copy' && !walk.reason.startsWith('forced')) options.say(`stack walk: copying the stack with bpf_probe_read_user, not reading it through the kernel's direct map: ${walk.reason}`);
     }
   } catch (error) {
-    if (launched) process.kill(pid, 'SIGKILL');
-    else if (!processAlive(pid)) throw new LeakhoundError('NO_PROCESS', `process ${pid} exited while leakhound was attaching`, 'nothing was left attached');
+    if (launched) launched.signal('SIGKILL');
+    else if (!processAlive(pid)) throw exitedWhileAttaching(pid);
     throw error;
   } finally {
-    if (launched) addon().release(pid);
+    launched?.release();
   }
 
   const ledger = new Ledger();
   let stacksSeen = 0;
   const targetEnded = (): boolean => {
-    if (!gone) gone = launched ? (exited = addon().reap(pid)) !== null : !processAlive(pid);
+    if (!gone) gone = launched ? launched.poll() !== null : !processAlive(pid);
     return gone;
   };
   const result = await pump({
     tracer,
     ledger,
-    stop,
+    stop: launched ? passedOn(stop, launched) : stop,
     durationMs: options.durationMs,
     intervalMs: options.intervalMs,
     targetEnded,
@@ -188,10 +196,11 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
   });
 
   const symbolizer = new UserSymbolizer(modules);
+  const exited = launched?.poll() ?? null;
   try {
     const report = buildReport({
       mode: 'user',
-      target: { pid, command: options.command, exitCode: launched && exited ? exited.code : null, cpuMs: launched && exited ? exited.cpuMs : null },
+      target: { pid, command: options.command, exitCode: exited?.code ?? null, cpuMs: exited?.cpuMs ?? null },
       durationMs: result.durationMs,
       ledger,
       tracer,
@@ -203,7 +212,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
       capabilities,
       sampleEvery: options.sampleEvery,
     });
-    return { report, reason: result.reason, commandExit: launched ? waitForExit(pid, exited, result.reason) : null };
+    return { report, reason: result.reason, commandExit: launched ? launched.exit(POLL_MS) : null };
   } finally {
     symbolizer.close();
   }
@@ -246,9 +255,14 @@ function attachAll(tracer: NativeTracer, probes: ProbePoint[], pid: number, exit
 
 function readTargetMaps(pid: number) {
   const maps = tryReadMaps(pid);
-  if (!maps) throw new LeakhoundError('NO_PROCESS', `process ${pid} does not exist or has exited`, 'check the PID with ps');
-  if (maps.length === 0) throw new LeakhoundError('NO_PROCESS', `process ${pid} has no user memory (a kernel thread?)`, 'give the PID of a user-space process');
-  return maps;
+  if (maps && maps.length > 0) return maps;
+  // Gone or changed since it was checked: say what it is now.
+  requireTraceable(pid);
+  throw exitedWhileAttaching(pid);
+}
+
+function exitedWhileAttaching(pid: number): LeakhoundError {
+  return new LeakhoundError('NO_PROCESS', `process ${pid} exited while leakhound was attaching`, 'nothing was left attached');
 }
 
 function tryReadMaps(pid: number) {
@@ -268,19 +282,22 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** A launched command outlives a trace stopped early: it gets SIGTERM if the
- * trace was stopped by a signal, and leakhound waits for its exit status. */
-function waitForExit(pid: number, exited: ExitStatus | null, reason: StopReason): Promise<ExitStatus> {
-  if (exited) return Promise.resolve(exited);
-  if (reason === 'signal') process.kill(pid, 'SIGTERM');
-  return new Promise((resolve) => {
-    const timer = setInterval(() => {
-      const status = addon().reap(pid);
-      if (!status) return;
-      clearInterval(timer);
-      resolve(status);
-    }, POLL_MS);
-  });
+/**
+ * A launched command's trace ends with the command, so that its report is
+ * what it held when it exited (a graceful shutdown frees what was no leak).
+ * A stop signal is the command's to act on: passed on as the same signal,
+ * unless the terminal already sent it to the whole foreground group. Only
+ * SIGPIPE, about leakhound's own output, ends the trace at once (the command
+ * runs on, and is waited for).
+ */
+function passedOn(stop: StopSignal, command: LaunchedCommand): Pick<StopSignal, 'whenRequested'> {
+  return {
+    whenRequested: (endTrace) =>
+      stop.whenRequested((signal) => {
+        if (signal.name === 'SIGPIPE') endTrace(signal);
+        else if (!signal.fromTerminal) command.signal(signal.name);
+      }),
+  };
 }
 
 export const DEFAULT_STACK_DEPTH = MAX_STACK_DEPTH;

@@ -16,19 +16,23 @@ import { requireBpf } from '../helpers/bpf.js';
 import { assertReportMatches } from '../helpers/check-report.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { fixtureBinary, loadExpectation } from '../helpers/expectations.js';
-import { collect, exited, lineMatching } from '../helpers/process.js';
+import { collect, exited, lineMatching, waitFor } from '../helpers/process.js';
 import { cliPath, fixtureSources } from '../helpers/paths.js';
 import { readReport, type Report, stacksAt } from '../helpers/report.js';
+import { traceCommand } from '../helpers/trace.js';
 import { scratchDir } from '../helpers/tmp.js';
 
-async function assertRefused(t: TestContext, args: (json: string) => string[]): Promise<string> {
+/** Runs `leakhound ARGS` (ARGS made with a report path) and checks it was
+ * refused: non-zero exit, one `leakhound:` line matching `expected`, no report. */
+async function assertRefused(t: TestContext, args: (json: string) => string[], expected: RegExp = /./): Promise<string> {
   const json = path.join(scratchDir(t), 'report.json');
-  const run = await runCli(['trace', ...args(json)]);
+  const run = await runCli(args(json));
   assert.notEqual(run.code, 0, 'non-zero exit');
   assert.equal(run.signal, null);
   const lines = run.stderr.split('\n').filter((line) => line !== '');
   assert.equal(lines.length, 1, `one line on stderr: ${JSON.stringify(run.stderr)}`);
   assert.match(lines[0]!, /^leakhound: /);
+  assert.match(lines[0]!, expected);
   assert.equal(existsSync(json), false, 'no report written');
   return json;
 }
@@ -42,25 +46,29 @@ async function deadPid(): Promise<number> {
 
 test('bad input: a pid that does not exist', { timeout: 20_000 }, async (t) => {
   const pid = await deadPid();
-  await assertRefused(t, (json) => ['--pid', String(pid), '--json', json]);
+  await assertRefused(t, (json) => ['trace', '--pid', String(pid), '--json', json], new RegExp(`no process has PID ${pid}: check the PID`));
 });
 
 test('bad input: a command that does not exist', { timeout: 20_000 }, async (t) => {
-  await assertRefused(t, (json) => ['--json', json, '--', '/nonexistent/leakhound-e2e-command']);
+  await assertRefused(t, (json) => ['trace', '--json', json, '--', '/nonexistent/leakhound-e2e-command'], /no such file/);
 });
 
 test('bad input: a command that is not executable', { timeout: 20_000 }, async (t) => {
-  await assertRefused(t, (json) => ['--json', json, '--', path.join(fixtureSources, 'allocators.c')]);
+  await assertRefused(t, (json) => ['trace', '--json', json, '--', path.join(fixtureSources, 'allocators.c')], /the file is not executable: make it executable/);
 });
 
-for (const option of [
-  ['--top', '-1'],
-  ['--duration', 'abc'],
-  ['--min-size', 'many'],
-]) {
+for (const [option, expected] of [
+  [['--top', '-1'], /--top "-1" is not a positive whole number/],
+  [['--duration', 'abc'], /--duration "abc" is not a positive number/],
+  [['--min-size', 'many'], /--min-size "many"/],
+  [['--max-stacks', '99999999999'], /--max-stacks 99999999999 is out of range: use 1 to 134,217,728/],
+  [['--sample-every', '4294967296'], /--sample-every 4294967296 is out of range: use 1 to 4,294,967,295/],
+  [['--stack-depth', '65'], /--stack-depth 65 is out of range: use 1 to 64/],
+  [['--pid', '4194305'], /--pid 4194305 is out of range/],
+] as const) {
   test(`bad input: ${option.join(' ')}`, { timeout: 20_000 }, async (t) => {
     const marker = path.join(scratchDir(t), 'ran');
-    await assertRefused(t, (json) => ['--json', json, ...option, '--', 'touch', marker]);
+    await assertRefused(t, (json) => ['trace', '--json', json, ...option, '--', 'touch', marker], expected);
     assert.equal(existsSync(marker), false, 'the command did not run');
   });
 }
@@ -225,17 +233,18 @@ test('outputs: a closed stdout ends quietly, the text report kept in a fallback 
   assert.match(readFileSync(saved, 'utf8'), new RegExp(`^${allocatorsTarget.inUseAtExit.bytes.toLocaleString('en-US')} bytes \\(.*\\) outstanding in ${allocatorsTarget.inUseAtExit.blocks} allocations;`, 'm'));
 });
 
-test('outputs: a broken stderr neither crashes leakhound nor orphans the command', { timeout: 30_000 }, async (t) => {
+test('outputs: a broken stderr neither crashes leakhound nor stops the trace', { timeout: 30_000 }, async (t) => {
   if (!requireBpf(t)) return;
   const dir = scratchDir(t);
   const json = path.join(dir, 'report.json');
-  const marker = path.join(dir, 'finished');
-  const run = await runWithStreams(['trace', '--json', json, '--', 'sh', '-c', 'sleep 0.5; touch "$0"; exit 4', marker], dir, { broken: 'stderr' });
+  const run = await runWithStreams(['trace', '--json', json, '--', fixtureBinary(allocatorsTarget)], dir, { broken: 'stderr' });
   assert.equal(run.signal, null);
-  assert.equal(run.code, 4, 'the command\'s exit code');
-  assert.ok(existsSync(marker), 'the command ran to its end before leakhound exited');
-  assert.equal(readReport(json).schema, 'leakhound.report/v1');
-  assert.deepEqual(readdirSync(dir).sort(), ['finished', 'report.json'], 'no fallback file: the report reached --json');
+  assert.equal(run.code, allocatorsTarget.exitCode, 'the command\'s exit code');
+  // The write into the closed pipe raised SIGPIPE in leakhound itself: not a request to stop.
+  const report = readReport(json);
+  assert.equal(report.target.exitCode, allocatorsTarget.exitCode, 'the command ended while traced');
+  assertReportMatches(report, allocatorsTarget);
+  assert.deepEqual(readdirSync(dir).sort(), ['report.json'], 'no fallback file: the report reached --json');
 });
 
 test('outputs: with stderr closed (2>&-) the trace runs to its end', { timeout: 30_000 }, async (t) => {
@@ -323,3 +332,125 @@ test('upgrades: --allocator naming an object the target does not map is refused'
 // ---- frames: values that are not addresses, code without frame pointers ----
 
 // ---- messages, bounds and signals ----
+
+test('bad input: a directory as the command', { timeout: 20_000 }, async (t) => {
+  await assertRefused(t, (json) => ['trace', '--json', json, '--', fixtureSources], /it is a directory/);
+});
+
+test('bad input: leakhound kernel given a command to run', { timeout: 20_000 }, async (t) => {
+  await assertRefused(t, (json) => ['kernel', '--json', json, '--', '/bin/true'], /leakhound kernel traces the whole kernel and runs no command \('\/bin\/true' was given\)/);
+});
+
+test('bad input: a thread id given as --pid names its process', { timeout: 20_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  // A process with a second thread, which prints that thread's id.
+  const child = spawn('python3', ['-c', 'import threading,time\nt=threading.Thread(target=lambda: (print(threading.get_native_id(), flush=True), time.sleep(30)), daemon=True)\nt.start(); time.sleep(30)']);
+  t.after(() => child.kill('SIGKILL'));
+  const [tid] = await lineMatching(child.stdout!, /^\d+$/, 10_000);
+  await assertRefused(t, (json) => ['trace', '--pid', tid, '--json', json], new RegExp(`${tid} is a thread of process ${child.pid}, not a process: give --pid ${child.pid}`));
+});
+
+test('bad input: a zombie given as --pid', { timeout: 20_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  // `true` ends at once and its parent, now sleep, never waits for it.
+  const child = spawn('sh', ['-c', 'true & echo $!; exec sleep 30']);
+  t.after(() => child.kill('SIGKILL'));
+  const [zombie] = await lineMatching(child.stdout!, /^\d+$/, 10_000);
+  await waitFor(() => /^State:\s+Z/m.test(readFileSync(`/proc/${zombie}/status`, 'utf8')), 5_000);
+  await assertRefused(t, (json) => ['trace', '--pid', zombie, '--json', json], /has exited and is a zombie/);
+});
+
+test('bad input: launching under strace -f names the other tracer', { timeout: 60_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const json = path.join(scratchDir(t), 'report.json');
+  const child = spawn('strace', ['-f', '-o', '/dev/null', process.execPath, cliPath, 'trace', '--json', json, '--', '/bin/true'], { stdio: 'pipe' });
+  const stderr = collect(child.stderr);
+  const run = await exited(child, 50_000);
+  assert.equal(run.code, 1, stderr());
+  assert.match(stderr(), /^leakhound: cannot hold \/(usr\/)?bin\/true before its first instruction \(PTRACE_TRACEME\): Operation not permitted \(leakhound itself is traced by PID \d+, .*\): a process can have one tracer/);
+  assert.equal(stderr().trimEnd().split('\n').length, 1, stderr());
+  assert.equal(existsSync(json), false);
+});
+
+test('options: numbers with an exponent are numbers (--duration 1e9)', { timeout: 30_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const { run, report } = await traceCommand(t, ['/bin/true'], ['--duration', '1e9']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(report.target.exitCode, 0);
+});
+
+/** A shell that exits with its own code for each signal it traps, after
+ * saying which it got, and loops until then. */
+const TRAPPING_SHELL = 'trap "echo got INT; exit 7" INT; trap "echo got TERM; exit 8" TERM; trap "echo got HUP; exit 9" HUP; echo ready; while :; do sleep 0.05; done';
+
+async function launchTraced(t: TestContext, command: string[]): Promise<{ child: ChildProcess; json: string; stdout: () => string; stderr: () => string; target: number }> {
+  const json = path.join(scratchDir(t), 'report.json');
+  const child = startCli(['trace', '--json', json, '--', ...command]);
+  t.after(() => child.kill('SIGKILL'));
+  const stdout = collect(child.stdout);
+  const [, target] = await lineMatching(child.stderr!, /attached to PID (\d+)/, 20_000);
+  const stderr = collect(child.stderr);
+  await waitFor(() => stdout().includes('ready'), 10_000);
+  return { child, json, stdout, stderr, target: Number(target) };
+}
+
+for (const [signal, code] of [['SIGINT', 7], ['SIGTERM', 8], ['SIGHUP', 9]] as const) {
+  test(`signals: ${signal} sent to leakhound reaches a launched command as ${signal}; the report is what it held at its exit`, { timeout: 40_000 }, async (t) => {
+    if (!requireBpf(t)) return;
+    const { child, json, stdout } = await launchTraced(t, ['sh', '-c', TRAPPING_SHELL]);
+    child.kill(signal);
+    const run = await exited(child, 20_000);
+    assert.equal(run.code, code, `the command's own exit code for ${signal}`);
+    assert.equal(stdout().match(/got \w+/g)?.join(','), `got ${signal.slice(3)}`);
+    assert.equal(readReport(json).target.exitCode, code);
+  });
+}
+
+test('signals: a second signal kills a launched command that ignores the first; the report follows, and nothing is left behind', { timeout: 40_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const { child, json, stderr, target } = await launchTraced(t, ['sh', '-c', 'trap "" TERM INT; echo ready; while :; do sleep 0.05; done']);
+  child.kill('SIGTERM');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.equal(existsSync(json), false, 'the trace goes on while the command runs');
+  child.kill('SIGINT');
+  const run = await exited(child, 20_000);
+  assert.equal(run.code, 137, 'the command was killed with SIGKILL');
+  assert.match(stderr(), new RegExp(`SIGINT again: killing the command \\(PID ${target}\\) with SIGKILL`));
+  assert.equal(existsSync(`/proc/${target}`), false, 'the command is gone');
+  const report = readReport(json);
+  assert.equal(report.target.pid, target);
+  assert.equal(report.target.exitCode, 137);
+});
+
+test('signals: Ctrl-C at a terminal reaches the command once, not once more from leakhound', { timeout: 40_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const json = path.join(scratchDir(t), 'report.json');
+  // script(1) gives leakhound a terminal; ETX (Ctrl-C) on it signals the foreground group.
+  const counting = 'n=0; trap \'n=$((n+1)); echo "INT $n"\' INT; echo ready; i=0; while [ $i -lt 40 ]; do sleep 0.05; i=$((i+1)); done; exit $n';
+  const line = [process.execPath, cliPath, 'trace', '--json', json, '--', 'sh', '-c', counting].map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(' ');
+  const child = spawn('script', ['-qec', line, '/dev/null'], { stdio: 'pipe' });
+  t.after(() => child.kill('SIGKILL'));
+  const output = collect(child.stdout);
+  await waitFor(() => output().includes('ready'), 20_000);
+  child.stdin!.write('\x03');
+  const run = await exited(child, 20_000);
+  assert.equal(output().match(/INT \d/g)?.join(','), 'INT 1', output());
+  assert.equal(run.code, 1, 'the command saw one SIGINT and exits 1');
+  assert.equal(readReport(json).target.exitCode, 1);
+});
+
+test('signals: SIGHUP (a dropped ssh session) in attach mode writes the report and leaves the target alone', { timeout: 40_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const target = spawn('sh', ['-c', 'while :; do sleep 0.05; done']);
+  t.after(() => target.kill('SIGKILL'));
+  const json = path.join(scratchDir(t), 'report.json');
+  const child = startCli(['trace', '--pid', String(target.pid), '--json', json]);
+  t.after(() => child.kill('SIGKILL'));
+  await lineMatching(child.stderr!, /attached to PID/, 20_000);
+  child.kill('SIGHUP');
+  const run = await exited(child, 20_000);
+  assert.equal(run.code, 0);
+  assert.equal(readReport(json).target.pid, target.pid);
+  assert.equal(target.exitCode, null, 'the target still runs');
+  assert.equal(target.signalCode, null);
+});

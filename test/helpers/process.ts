@@ -68,3 +68,12 @@ export function lineMatching(stream: Readable, pattern: RegExp, timeoutMs: numbe
     stream.on('end', onEnd);
   });
 }
+
+/** Resolves once `condition()` holds (looked at every 20 ms); rejects after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${condition}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -17,6 +17,20 @@ test('numbers: whole, positive, bounded', () => {
   assert.throws(() => parseNumber('min-size', '1e400', { integer: true }), usage(/min-size/));
 });
 
+test('numbers: an exponent is a number, and every bound is named', () => {
+  assert.equal(parseNumber('duration', '1e9', { positive: true }), 1e9);
+  assert.equal(parseNumber('duration', '2.5E+3', { positive: true }), 2500);
+  assert.equal(parseNumber('sample-every', '4294967295', { integer: true, positive: true, max: 2 ** 32 - 1 }), 2 ** 32 - 1);
+  assert.throws(() => parseNumber('sample-every', '4294967296', { integer: true, positive: true, max: 2 ** 32 - 1 }), (error: unknown) => {
+    const e = error as LeakhoundError;
+    return e.code === 'USAGE' && e.message === '--sample-every 4294967296 is out of range' && e.hint === 'use 1 to 4,294,967,295';
+  });
+  assert.throws(() => parseNumber('older-than', '1e16'), usage(/--older-than 1e16 is out of range/));
+  assert.throws(() => parseNumber('duration', '1e-3', { positive: true }), usage(/is not a positive number/));
+  assert.throws(() => readCommonOptions({ 'max-stacks': String(2 ** 27 + 1) }), usage(/--max-stacks 134217729 is out of range/));
+  assert.equal(readCommonOptions({ 'max-stacks': String(2 ** 27) }).maxStacks, 2 ** 27);
+});
+
 test('common options convert seconds and check ranges', () => {
   const options = readCommonOptions({ duration: '2', interval: '0.5', 'min-size': '8', 'max-size': '64', 'older-than': '100', top: '3' });
   assert.equal(options.durationMs, 2000);

@@ -5,8 +5,9 @@ import { LeakhoundError } from '../../errors.js';
 import { ATTACH_CHOICES, type AttachChoice, checkPid, resolveCgroup } from '../../trace/kernel-preflight.js';
 import { COMM_BYTES, traceKernel } from '../../trace/kernel-trace.js';
 import { checkOutputs, emitReport, exitCodeAfterTrace } from '../emit.js';
-import { parseNumber, readCommonOptions, withCommonOptions } from '../options.js';
+import { MAX_BPF_TABLE_ENTRIES, MAX_PID, parseNumber, readCommonOptions, withCommonOptions } from '../options.js';
 import { say } from '../say.js';
+import { catchStopSignals } from '../stop.js';
 
 export const command = 'kernel [options]';
 export const describe = 'trace kernel allocations (kmalloc, slab caches, pages, per-CPU) and report those never freed, as root';
@@ -22,17 +23,22 @@ export function builder(yargs: Argv) {
 
 export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>): Promise<number> {
   const common = readCommonOptions(argv);
+  const command = (argv['--'] as unknown[] | undefined) ?? [];
+  if (command.length > 0) {
+    throw new LeakhoundError('USAGE', `leakhound kernel traces the whole kernel and runs no command ('${String(command[0])}' was given)`, 'run the command on its own and filter with --comm NAME or --pid PID, or use leakhound trace -- COMMAND for its heap');
+  }
   const text = (key: string) => (argv[key] === undefined ? undefined : String(argv[key]));
   const attach = text('attach') as AttachChoice;
   if (!ATTACH_CHOICES.includes(attach)) {
     throw new LeakhoundError('USAGE', `--attach ${JSON.stringify(attach)} is not a method leakhound knows`, `use one of ${ATTACH_CHOICES.join(', ')}`);
   }
-  const pid = parseNumber('pid', text('pid'), { integer: true, positive: true });
+  const pid = parseNumber('pid', text('pid'), { integer: true, positive: true, max: MAX_PID });
   if (pid !== null) checkPid(pid);
   const comm = text('comm') ?? null;
   if (comm === '') throw new LeakhoundError('USAGE', '--comm needs a command name', 'e.g. --comm nginx');
   const cgroupPath = text('cgroup');
   const cgroup = cgroupPath === undefined ? null : resolveCgroup(cgroupPath);
+  const stop = catchStopSignals();
   const outputs = await checkOutputs(common, { launch: false });
   const result = await traceKernel({
     pid,
@@ -44,11 +50,12 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     minSize: common.minSize,
     maxSize: common.maxSize,
     olderThanMs: common.olderThanMs,
-    maxAllocations: parseNumber('max-allocations', text('maxAllocations'), { integer: true, positive: true }) as number,
+    maxAllocations: parseNumber('max-allocations', text('maxAllocations'), { integer: true, positive: true, max: MAX_BPF_TABLE_ENTRIES }) as number,
     maxStacks: common.maxStacks,
     ringBytes: 32 << 20,
     verbose: common.verbose,
     say,
+    stop,
   });
   return exitCodeAfterTrace(await emitReport(result.report, outputs), null);
 }

@@ -4,8 +4,9 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { LeakhoundError } from '../../errors.js';
 import { DEFAULT_STACK_DEPTH, traceUser } from '../../trace/user-trace.js';
 import { checkOutputs, emitReport, exitCodeAfterTrace } from '../emit.js';
-import { parseNumber, readCommonOptions, withCommonOptions } from '../options.js';
+import { MAX_PID, parseNumber, readCommonOptions, withCommonOptions } from '../options.js';
 import { say } from '../say.js';
+import { catchStopSignals } from '../stop.js';
 
 export const command = 'trace';
 export const describe = 'trace the malloc family of a running process (--pid) or of a command it starts';
@@ -21,13 +22,15 @@ export function builder(yargs: Argv) {
 export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>): Promise<number> {
   const common = readCommonOptions(argv);
   const command = (argv['--'] as (string | number)[] | undefined)?.map(String) ?? [];
-  const pid = parseNumber('pid', argv.pid === undefined ? undefined : String(argv.pid), { integer: true, positive: true });
+  const pid = parseNumber('pid', argv.pid === undefined ? undefined : String(argv.pid), { integer: true, positive: true, max: MAX_PID });
   if ((pid === null) === (command.length === 0)) {
     throw new LeakhoundError('USAGE', 'give either --pid PID or a command after --', 'e.g. leakhound trace -- ./app, or leakhound trace --pid 1234');
   }
   if (pid === process.pid) throw new LeakhoundError('USAGE', 'leakhound cannot trace itself', 'give another PID');
-  const stackDepth = parseNumber('stack-depth', String(argv.stackDepth), { integer: true, positive: true }) as number;
-  if (stackDepth > DEFAULT_STACK_DEPTH) throw new LeakhoundError('USAGE', `--stack-depth ${stackDepth} is more than ${DEFAULT_STACK_DEPTH}`, `use 1 to ${DEFAULT_STACK_DEPTH}`);
+  const stackDepth = parseNumber('stack-depth', String(argv.stackDepth), { integer: true, positive: true, max: DEFAULT_STACK_DEPTH }) as number;
+  // The BPF side draws a 32-bit random number against it.
+  const sampleEvery = parseNumber('sample-every', String(argv.sampleEvery), { integer: true, positive: true, max: 2 ** 32 - 1 }) as number;
+  const stop = catchStopSignals();
   const outputs = await checkOutputs(common, { launch: command.length > 0 });
   const result = await traceUser({
     pid,
@@ -39,11 +42,12 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     olderThanMs: common.olderThanMs,
     allocator: argv.allocator === undefined ? null : String(argv.allocator),
     stackDepth,
-    sampleEvery: parseNumber('sample-every', String(argv.sampleEvery), { integer: true, positive: true }) as number,
+    sampleEvery,
     maxStacks: common.maxStacks,
     ringBytes: 32 << 20,
     verbose: common.verbose,
     say,
+    stop,
   });
   const emitted = await emitReport(result.report, outputs);
   return exitCodeAfterTrace(emitted, result.commandExit ? (await result.commandExit).code : null);
