@@ -19,8 +19,10 @@ export interface ProbeEnvironment {
   open: (path: string) => string | null;
   /** The name in the target's maps of the object a user named, null when the target does not map it. */
   mapped: (path: string) => string | null;
-  /** Where an entry-only probe on this function goes (a file offset). */
-  placeEntryOnly: (path: string, symbol: FunctionSymbol, reads: string[]) => number;
+  /** Where the probes on this function go (a file offset): somewhere every
+   * call passes once, with the argument registers `reads` and the stack
+   * pointer still as the call left them. Entry and return probe alike. */
+  place: (path: string, symbol: FunctionSymbol, reads: string[]) => number;
 }
 
 export interface ProbePoint {
@@ -36,30 +38,44 @@ export interface ProbePoint {
   isReturn: boolean;
 }
 
-/** The C library's allocation functions, and how the entry program reads each one's arguments. */
-const ALLOCATION_FUNCTIONS: Record<string, number> = {
-  malloc: AllocFn.malloc,
-  calloc: AllocFn.calloc,
-  realloc: AllocFn.realloc,
-  reallocarray: AllocFn.reallocarray,
-  posix_memalign: AllocFn.posixMemalign,
-  aligned_alloc: AllocFn.memalign,
-  memalign: AllocFn.memalign,
-  valloc: AllocFn.valloc,
-  pvalloc: AllocFn.pvalloc,
+/** A probed function: the cookie that tells the entry program which one it
+ * is, and the argument registers that program reads for that cookie
+ * (alloc_enter in bpf/user-alloc.bpf.c). */
+interface Probed {
+  cookie: number;
+  reads: string[];
+}
+
+/** The C library's allocation functions. */
+const ALLOCATION_FUNCTIONS: Record<string, Probed> = {
+  malloc: { cookie: AllocFn.malloc, reads: ['rdi'] },
+  calloc: { cookie: AllocFn.calloc, reads: ['rdi', 'rsi'] },
+  realloc: { cookie: AllocFn.realloc, reads: ['rdi', 'rsi'] },
+  reallocarray: { cookie: AllocFn.reallocarray, reads: ['rdi', 'rsi', 'rdx'] },
+  posix_memalign: { cookie: AllocFn.posixMemalign, reads: ['rdi', 'rdx'] },
+  aligned_alloc: { cookie: AllocFn.memalign, reads: ['rsi'] },
+  memalign: { cookie: AllocFn.memalign, reads: ['rsi'] },
+  valloc: { cookie: AllocFn.valloc, reads: ['rdi'] },
+  pvalloc: { cookie: AllocFn.pvalloc, reads: ['rdi'] },
 };
 
-/** Every operator new (plain, array, nothrow, aligned): size comes first in each. */
-const OPERATOR_NEW = [
-  '_Znwm',
-  '_Znam',
-  '_ZnwmRKSt9nothrow_t',
-  '_ZnamRKSt9nothrow_t',
-  '_ZnwmSt11align_val_t',
-  '_ZnamSt11align_val_t',
-  '_ZnwmSt11align_val_tRKSt9nothrow_t',
-  '_ZnamSt11align_val_tRKSt9nothrow_t',
-];
+/** Every operator new (plain, array, nothrow, aligned): size comes first in
+ * each. The ones that only forward to another (nothrow to plain, array to
+ * plain) stay probed even where they have no emulated site: the outermost
+ * call is the one whose caller heads the stack, and that is the C++ code
+ * that said `new`, not libstdc++'s wrapper. */
+const OPERATOR_NEW: Record<string, Probed> = Object.fromEntries(
+  [
+    '_Znwm',
+    '_Znam',
+    '_ZnwmRKSt9nothrow_t',
+    '_ZnamRKSt9nothrow_t',
+    '_ZnwmSt11align_val_t',
+    '_ZnamSt11align_val_t',
+    '_ZnwmSt11align_val_tRKSt9nothrow_t',
+    '_ZnamSt11align_val_tRKSt9nothrow_t',
+  ].map((name) => [name, { cookie: AllocFn.operatorNew, reads: ['rdi'] }]),
+);
 
 export interface AllocatorChoice {
   /** The object whose malloc the target calls, as named in its maps. */
@@ -97,12 +113,12 @@ export function chooseAllocator(
   const cxxRuntime = defining([...own, ...libraries], '_Znwm');
 
   const probes = [
-    ...probesFor(allocator.file, lookup, ALLOCATION_FUNCTIONS),
-    ...(cxxRuntime ? probesFor(cxxRuntime.file, lookup, Object.fromEntries(OPERATOR_NEW.map((name) => [name, AllocFn.operatorNew]))) : []),
+    ...probesFor(allocator.file, env, ALLOCATION_FUNCTIONS),
+    ...(cxxRuntime ? probesFor(cxxRuntime.file, env, OPERATOR_NEW) : []),
   ];
   const free = lookup(allocator.file, ['free'])[0];
   if (!free) throw new LeakhoundError('NO_MALLOC', `${allocator.name} defines malloc but not free`, 'name the object that holds the allocator with --allocator PATH');
-  const freeSite = env.placeEntryOnly(allocator.file, free, ['rdi']);
+  const freeSite = env.place(allocator.file, free, ['rdi']);
   probes.push({ program: 'free_enter', cookie: 0, symbol: 'free', path: allocator.file, fileOffset: freeSite, isReturn: false });
   return { allocator: allocator.name, cxxRuntime: cxxRuntime?.name ?? null, probes: attachOrder(probes) };
 }
@@ -121,17 +137,19 @@ function rankInterposersFirst(libraries: string[]): string[] {
   return [...libraries.filter((path) => !isGlibc(path)), ...libraries.filter(isGlibc)];
 }
 
-/** Entry and return probes for each function; aliases (memalign and
- * aligned_alloc share an address) are probed once, or calls would nest. */
-function probesFor(path: string, lookup: SymbolLookup, functions: Record<string, number>): ProbePoint[] {
+/** Entry and return probes for each function, both at its one site;
+ * aliases (memalign and aligned_alloc share an address) are probed once,
+ * or calls would nest. */
+function probesFor(path: string, env: ProbeEnvironment, functions: Record<string, Probed>): ProbePoint[] {
   const seen = new Set<number>();
   const probes: ProbePoint[] = [];
-  for (const symbol of lookup(path, Object.keys(functions))) {
+  for (const symbol of env.lookup(path, Object.keys(functions))) {
     if (seen.has(symbol.fileOffset)) continue;
     seen.add(symbol.fileOffset);
-    const cookie = functions[symbol.name];
-    probes.push({ program: 'alloc_enter', cookie, symbol: symbol.name, path, fileOffset: symbol.fileOffset, isReturn: false });
-    probes.push({ program: 'alloc_exit', cookie, symbol: symbol.name, path, fileOffset: symbol.fileOffset, isReturn: true });
+    const { cookie, reads } = functions[symbol.name];
+    const fileOffset = env.place(path, symbol, reads);
+    probes.push({ program: 'alloc_enter', cookie, symbol: symbol.name, path, fileOffset, isReturn: false });
+    probes.push({ program: 'alloc_exit', cookie, symbol: symbol.name, path, fileOffset, isReturn: true });
   }
   return probes;
 }

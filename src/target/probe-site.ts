@@ -1,6 +1,9 @@
-// Where a probe that needs no return probe goes: the first instruction the
-// kernel emulates, rather than one it must single-step out of line (about
-// 17x dearer here; glibc's free starts with `test %rdi,%rdi`).
+// Where a probe goes: the first instruction the kernel emulates, rather than
+// one it must single-step out of line (about 17x dearer here for glibc's
+// free, 37x for an endbr64, with which every function built with
+// -fcf-protection begins). Entry and return probes alike: a return probe
+// hijacks the return address at the stack pointer when its probe is hit, so
+// any instruction before the stack pointer first moves serves it.
 
 /** One decoded instruction, as the addon's Capstone decoder gives it. */
 export interface Instruction {
@@ -51,29 +54,40 @@ const ALIASES: Record<string, string[]> = {
   rsp: ['rsp', 'esp', 'sp', 'spl'],
 };
 
+const text = (insn: Instruction) => `${insn.mnemonic} ${insn.operands}`.trim();
+
 /**
  * The first emulated instruction among the function's leading straight-line
  * instructions, provided nothing before it changes the registers the probe
- * reads and no branch in the function lands between the entry and it (so
- * every call passes it exactly once). Falls back to the entry.
+ * reads or the stack pointer, and no branch in the function lands between
+ * the entry and it (so every call passes it exactly once). Falls back to the
+ * entry, saying what stopped the search.
  */
 export function chooseProbeSite(instructions: Instruction[], reads: string[]): ProbeSite {
   const entry = instructions[0];
   if (!entry) return { fileOffset: NaN, reason: 'no instructions decoded' };
+  const at = (insn: Instruction) => (insn === entry ? 'entry' : `entry+${insn.offset - entry.offset}`);
   const guarded = new Set([...reads, 'rsp'].flatMap((reg) => ALIASES[reg] ?? [reg]));
   const landings = instructions.filter((insn) => insn.target !== null).map((insn) => insn.target as number);
+  const passed: Instruction[] = [];
+  let stop = `none of the first ${MAX_LEADING_INSTRUCTIONS} instructions is emulated`;
   for (const insn of instructions.slice(0, MAX_LEADING_INSTRUCTIONS)) {
-    const landedOn = insn !== entry && landings.some((target) => target > entry.offset && target <= insn.offset);
-    if (landedOn) break;
-    if (kernelEmulates(insn)) {
-      const at = insn.offset - entry.offset;
-      return { fileOffset: insn.offset, reason: `${insn.mnemonic} ${insn.operands}`.trim() + (at ? ` at entry+${at}` : ' at entry') };
+    if (insn !== entry && landings.some((target) => target > entry.offset && target <= insn.offset)) {
+      stop = `a branch in the function lands at ${at(insn)} or before`;
+      break;
     }
-    if (isBranch(insn) || insn.writes.some((reg) => guarded.has(reg))) break;
+    if (kernelEmulates(insn)) {
+      return { fileOffset: insn.offset, reason: `${text(insn)} at ${at(insn)}` + (passed.length ? ` (after ${passed.map(text).join('; ')})` : '') };
+    }
+    const clobbered = insn.writes.find((reg) => guarded.has(reg));
+    if (isBranch(insn) || clobbered) {
+      stop = `${text(insn)} at ${at(insn)} ${clobbered ? `changes ${clobbered}` : 'may leave the function'}`;
+      break;
+    }
+    passed.push(insn);
   }
   // A five-byte nop changes nothing: the instruction after it is as good an
   // entry, and the only safe one.
   const fallback = instructions.find((insn) => !isFiveByteNop(insn)) ?? entry;
-  const first = `${fallback.mnemonic} ${fallback.operands}`.trim();
-  return { fileOffset: fallback.offset, reason: `${fallback === entry ? 'entry' : `entry+${fallback.offset - entry.offset}`} (${first} is single-stepped: no emulated instruction is safe before state changes)` };
+  return { fileOffset: fallback.offset, reason: `${at(fallback)} (${text(fallback)} is single-stepped: ${stop})` };
 }

@@ -223,7 +223,7 @@ function probeEnvironment(modules: ModuleMap, pid: number, options: UserTraceOpt
     lookup: (path, names) => addon().elfSymbols(path, names),
     open: (path) => modules.openPath(path),
     mapped: (path) => modules.named(path, identitiesOf(pid, path)),
-    placeEntryOnly: (path, symbol, reads) => {
+    place: (path, symbol, reads) => {
       const site = chooseProbeSite(addon().decodeFunction(path, symbol.fileOffset, symbol.size), reads);
       if (options.verbose) options.say(`${symbol.name}: probe at ${site.reason}`);
       return Number.isNaN(site.fileOffset) ? symbol.fileOffset : site.fileOffset;

@@ -21,9 +21,15 @@ function objects(
     open,
     mapped: (path) => mapped[path] ?? null,
     // Stands in for the instruction decoder: the site is 3 bytes in.
-    placeEntryOnly: (_path, symbol) => symbol.fileOffset + 3,
+    place: (_path, symbol, reads) => {
+      placed.push({ symbol: symbol.name, reads });
+      return symbol.fileOffset + 3;
+    },
   };
 }
+
+/** What each place() call was asked, in order. */
+const placed: { symbol: string; reads: string[] }[] = [];
 
 const LIBC = '/usr/lib/x86_64-linux-gnu/libc.so.6';
 const glibc = { malloc: 0x100, free: 0x200, calloc: 0x300, realloc: 0x400, memalign: 0x500, aligned_alloc: 0x500 };
@@ -37,8 +43,32 @@ test('glibc is probed when nothing else defines malloc; aliases once; free, then
   const firstEntry = rest.findIndex((p) => !p.isReturn);
   assert.ok(firstEntry > 0 && rest.slice(0, firstEntry).every((p) => p.isReturn));
   assert.ok(rest.slice(firstEntry).every((p) => p.program === 'alloc_enter'));
-  assert.equal(choice.probes.filter((p) => p.fileOffset === 0x500).length, 2, 'memalign/aligned_alloc probed once (entry + return)');
+  assert.equal(choice.probes.filter((p) => p.fileOffset === 0x503).length, 2, 'memalign/aligned_alloc probed once (entry + return)');
   assert.deepEqual(choice.probes.find((p) => p.program === 'free_enter'), { program: 'free_enter', cookie: 0, symbol: 'free', path: LIBC, fileOffset: 0x203, isReturn: false });
+});
+
+test('entry and return probes share the placed site; each placement guards the registers its entry program reads', () => {
+  placed.length = 0;
+  const cxx = '/usr/lib/x86_64-linux-gnu/libstdc++.so.6';
+  const libc = { ...glibc, reallocarray: 0x600, posix_memalign: 0x700, valloc: 0x800, pvalloc: 0x900 };
+  const runtime = { _Znwm: 0x40, _ZnwmSt11align_val_t: 0x80 };
+  const choice = chooseAllocator('/app', [cxx, LIBC], objects({ [LIBC]: libc, [cxx]: runtime }), null);
+  const offsets: Record<string, number> = { ...libc, ...runtime };
+  for (const probe of choice.probes) assert.equal(probe.fileOffset, offsets[probe.symbol] + 3, `${probe.symbol} ${probe.isReturn ? 'return' : 'entry'}`);
+  assert.deepEqual(Object.fromEntries(placed.map((p) => [p.symbol, p.reads])), {
+    malloc: ['rdi'],
+    calloc: ['rdi', 'rsi'],
+    realloc: ['rdi', 'rsi'],
+    reallocarray: ['rdi', 'rsi', 'rdx'],
+    posix_memalign: ['rdi', 'rdx'],
+    aligned_alloc: ['rsi'],
+    valloc: ['rdi'],
+    pvalloc: ['rdi'],
+    _Znwm: ['rdi'],
+    _ZnwmSt11align_val_t: ['rdi'],
+    free: ['rdi'],
+  });
+  assert.equal(placed.length, 11, 'one placement per function, the memalign alias not again');
 });
 
 test('an executable with its own malloc is its own allocator', () => {
