@@ -11,6 +11,9 @@ export const runnerPath = path.join(repoRoot, 'dist/bench/tools/trace-runner.js'
 export const benchSources = path.join(repoRoot, 'bench');
 const benchBinaries = path.join(repoRoot, '.output/bench');
 export const mallocLoop = path.join(benchBinaries, 'malloc-loop');
+export const newLoop = path.join(benchBinaries, 'new-loop');
+/** test/fixtures/libcetmalloc.c, built by `make build` with the fixtures. */
+export const cetAllocator = path.join(repoRoot, '.output/fixtures/libcetmalloc.so');
 export const resultsPath = path.join(benchSources, 'RESULTS.md');
 
 /** A fresh scratch directory for one run of the suite. */
