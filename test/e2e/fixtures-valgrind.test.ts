@@ -19,7 +19,7 @@ async function releaseAttachFixture(child: ChildProcess): Promise<void> {
   await done;
 }
 
-for (const name of ['allocators', 'threads', 'widgets', 'attach']) {
+for (const name of ['allocators', 'threads', 'widgets', 'attach', 'new-forms']) {
   test(`valgrind: ${name}.expect.json agrees with memcheck`, { timeout: 90_000 }, async (t) => {
     const missing = valgrindMissing();
     if (missing) return t.skip(missing);
