@@ -14,6 +14,7 @@
         "native/process-control.cc",
         "native/elf-reader.cc",
         "native/elf-core.cc",
+        "native/eh-frame-hdr.cc",
         "native/demangle.cc",
         "native/module-symbolizer.cc",
         "native/instruction-decoder.cc",

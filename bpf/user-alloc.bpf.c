@@ -64,9 +64,9 @@ struct {
 
 /* Walk the frame-pointer chain: each record holds the caller's frame pointer
  * and the return address into it. Every step is checked to stay aligned,
- * rising and on this thread's stack. A walk that stops for any reason but
- * the outermost frame (a frame pointer of 0, or a return address of 0) is
- * cut, and says so. */
+ * rising and on this thread's stack, and every return address to be a user
+ * address. A walk that stops for any reason but the outermost frame (a frame
+ * pointer of 0, or a return address of 0) is cut, and says so. */
 struct walk {
 	struct call_state *call;
 	struct lh_stack *stack;
@@ -85,6 +85,13 @@ struct walk {
 	bool cut;
 };
 
+/* The end of user space (TASK_SIZE_MAX): no user code or stack lies at or
+ * above it, only non-canonical values and the kernel. */
+static __always_inline __u64 user_top(void)
+{
+	return paging_levels == 5 ? 0x00fffffffffff000ULL : 0x00007ffffffff000ULL;
+}
+
 /* A frame pointer must be aligned, above the last frame and on this
  * thread's stack: the walk never reads anything else. */
 static __always_inline bool plausible_frame(const struct walk *walk, __u64 fp)
@@ -97,6 +104,10 @@ static __always_inline __u64 page_address(struct walk *walk, __u64 page)
 {
 	struct stack_page *slot = &walk->call->pages[(page >> 12) & (STACK_PAGES - 1)];
 
+	/* A stack near the top of user space reaches past it within
+	 * STACK_SPAN: above lies the kernel's half of the page tables. */
+	if (page >= user_top())
+		return 0;
 	if (slot->page == page && slot->entry.at && load_word(slot->entry.at) == slot->entry.value)
 		return walk->base + (slot->entry.value & PTE_PHYS);
 	if (!walk->pgd)
@@ -152,6 +163,12 @@ static __always_inline bool take_frame(struct walk *walk, bool direct)
 	}
 	if (!record.ret)
 		return false;
+	/* Garbage, not a caller: a frame no one can name, and a new stack for
+	 * each value the garbage happens to hold. */
+	if (record.ret >= user_top()) {
+		walk->cut = true;
+		return false;
+	}
 	if (at >= walk->limit) {
 		walk->truncated = true;
 		return false;
@@ -184,6 +201,12 @@ static long walk_step_direct(__u32 i, struct walk *walk)
 static long walk_step_copy(__u32 i, struct walk *walk)
 {
 	return walk_frames(walk, false);
+}
+
+static __always_inline void walk_failed(struct walk *walk)
+{
+	count(LH_CNT_STACK_FAILURES);
+	walk->cut = true;
 }
 
 static long clear_step(__u32 i, struct walk *walk)
@@ -239,16 +262,17 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_stat
 	}
 	walk.stack->ips[0] = ip;
 	walk.hash = hash_step(0, ip);
+	/* A walk that cannot run at all is cut too: only the caller is known. */
 	if (!direct) {
 		if (window_open(&walk.copy, walk.sp, STACK_SPAN))
 			bpf_loop(LH_MAX_STACK_DEPTH, walk_step_copy, &walk, 0);
 		else
-			count(LH_CNT_STACK_FAILURES);
+			walk_failed(&walk);
 		window_close(&walk.copy);
 	} else if (mm && walk.base)
 		bpf_loop(LH_MAX_STACK_DEPTH, walk_step_direct, &walk, 0);
 	else
-		count(LH_CNT_STACK_FAILURES);
+		walk_failed(&walk);
 	if (walk.truncated) {
 		call->flags |= LH_FLAG_STACK_TRUNCATED;
 		count(LH_CNT_TRUNCATED);

@@ -13,11 +13,16 @@
 #include <set>
 #include <string_view>
 
+#include "eh-frame-hdr.h"
+
 namespace leakhound {
 namespace {
 
 // An interpreter path longer than this is corrupt data, not a path.
 constexpr size_t kMaxInterpreter = 4096;
+// A function told only by where the next one starts is weighed as this
+// long at most: what lies between two starts need not all be code.
+constexpr uint64_t kMaxUnwoundSize = 64 * 1024;
 // .gnu.version marks a symbol that is not its name's default version.
 constexpr GElf_Versym kVersymHidden = 0x8000;
 
@@ -165,6 +170,33 @@ void collect(Elf* elf, const SymbolTable& table, int table_rank,
   }
 }
 
+// A stripped object's functions, from its unwinding table (PT_GNU_EH_FRAME):
+// each runs to the next one's start, so the last is left out.
+std::vector<FunctionSymbol> unwound_functions(Elf* elf, uint64_t file_size,
+                                              const std::vector<LoadSegment>& segments) {
+  std::vector<FunctionSymbol> functions;
+  size_t count = 0;
+  if (elf_getphdrnum(elf, &count) != 0) return functions;
+  for (size_t i = 0; i < count; ++i) {
+    GElf_Phdr phdr;
+    if (!gelf_getphdr(elf, static_cast<int>(i), &phdr)) break;
+    if (phdr.p_type != PT_GNU_EH_FRAME) continue;
+    if (phdr.p_offset > file_size || phdr.p_filesz > file_size - phdr.p_offset) break;
+    Elf_Data* data = elf_getdata_rawchunk(elf, phdr.p_offset, phdr.p_filesz, ELF_T_BYTE);
+    if (!data || !data->d_buf) break;
+    std::vector<uint64_t> starts =
+        eh_frame_hdr_starts(static_cast<const uint8_t*>(data->d_buf), data->d_size, phdr.p_vaddr);
+    for (size_t j = 0; j + 1 < starts.size(); ++j) {
+      std::optional<uint64_t> offset = vaddr_to_file_offset(segments, starts[j]);
+      if (!offset) continue;
+      uint64_t size = std::min({starts[j + 1] - starts[j], kMaxUnwoundSize, file_size - *offset});
+      functions.push_back({"", starts[j], *offset, size});
+    }
+    break;
+  }
+  return functions;
+}
+
 std::optional<std::string> read_interpreter(Elf* elf, const GElf_Phdr& phdr) {
   if (phdr.p_filesz == 0 || phdr.p_filesz > kMaxInterpreter) return std::nullopt;
   Elf_Data* data = elf_getdata_rawchunk(elf, phdr.p_offset, phdr.p_filesz, ELF_T_BYTE);
@@ -256,8 +288,10 @@ std::vector<FunctionSymbol> sample_function_symbols(const std::string& path, siz
   ElfFile file(path);
   std::vector<LoadSegment> segments = load_segments(file.elf(), file.size());
   std::vector<FunctionSymbol> all;
+  GElf_Word from = SHT_NULL;
   // .symtab names local functions too: a fairer sample than the exports.
   for (GElf_Word type : {SHT_SYMTAB, SHT_DYNSYM}) {
+    from = type;
     for (const SymbolTable& table : symbol_tables(file.elf(), type)) {
       Elf_Data* data = elf_getdata(table.scn, nullptr);
       size_t entsize = gelf_fsize(file.elf(), ELF_T_SYM, 1, EV_CURRENT);
@@ -272,6 +306,12 @@ std::vector<FunctionSymbol> sample_function_symbols(const std::string& path, siz
       }
     }
     if (!all.empty()) break;
+  }
+  // Stripped: a few exports (or none, as in a program) say little of how
+  // the rest was built, and the unwinding table lists every function.
+  if (from != SHT_SYMTAB && all.size() < max) {
+    std::vector<FunctionSymbol> unwound = unwound_functions(file.elf(), file.size(), segments);
+    if (unwound.size() > all.size()) all = std::move(unwound);
   }
   if (all.size() <= max) return all;
   std::vector<FunctionSymbol> sample;

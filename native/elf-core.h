@@ -51,8 +51,9 @@ struct LoadSegment {
 std::vector<FunctionSymbol> find_function_symbols(const std::string& path,
                                                   const std::vector<std::string>& names);
 
-// Up to `max` functions with a size, spread over .symtab (or .dynsym when
-// there is none); names are left empty. Throws ElfError.
+// Up to `max` functions with a size, spread over .symtab; without one, over
+// .dynsym, or over .eh_frame_hdr's table where .dynsym lists fewer than
+// `max` and the table more. Names are left empty. Throws ElfError.
 std::vector<FunctionSymbol> sample_function_symbols(const std::string& path, size_t max);
 
 // Throws ElfError.

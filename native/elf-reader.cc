@@ -64,8 +64,9 @@ Napi::Value ElfSymbols(const Napi::CallbackInfo& info) {
   return symbol_array(env, reading_elf(env, [&] { return find_function_symbols(path, names); }));
 }
 
-// elfFunctionSample(path, max): functions spread over the symbol table, for
-// judging how the object was compiled.
+// elfFunctionSample(path, max): functions spread over the symbol table (or
+// the unwinding table of a stripped object), for judging how the object was
+// compiled.
 Napi::Value ElfFunctionSample(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = string_argument(info, 0, "path");

@@ -1,6 +1,6 @@
 // libFuzzer entry: each input is an ELF file someone could hand leakhound,
 // read the way the addon reads it (summary, symbols, prologue bytes, then
-// symbolization).
+// symbolization), and also bytes taken as an .eh_frame_hdr as they are.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -8,10 +8,12 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "../demangle.h"
+#include "../eh-frame-hdr.h"
 #include "../elf-core.h"
 #include "../module-symbolizer.h"
 
@@ -66,6 +68,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   } catch (const leakhound::ElfError&) {
   }
+  // The table's parser straight on the input, at an address picked by the
+  // input: starts come back ascending and distinct, whatever the bytes.
+  uint64_t at = 0;
+  if (size >= 12) memcpy(&at, data + 4, sizeof at);
+  std::vector<uint64_t> starts = leakhound::eh_frame_hdr_starts(data, size, at);
+  if (std::adjacent_find(starts.begin(), starts.end(), std::greater_equal<uint64_t>()) != starts.end()) abort();
   leakhound::ModuleSymbolizer symbolizer;
   symbolizer.symbolize(path, offsets);
   leakhound::plain_function_name(

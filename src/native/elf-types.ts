@@ -46,7 +46,10 @@ export interface ElfReaderAddon {
    * Throws code ELF_INVALID for a missing, unreadable or malformed file. */
   elfSymbols(path: string, names: string[]): ElfSymbol[];
   /** Up to `max` functions with a size, spread over .symtab (.dynsym when
-   * there is none), names left empty. Throws code ELF_INVALID as elfSymbols does. */
+   * there is none), names left empty. Without .symtab, where .dynsym lists
+   * fewer than `max` and .eh_frame_hdr's table more (a stripped object), over
+   * that table, each function running to the next one's start (at most 64 KiB).
+   * Throws code ELF_INVALID as elfSymbols does. */
   elfFunctionSample(path: string, max: number): ElfSymbol[];
   /** Throws code ELF_INVALID as elfSymbols does. */
   elfInfo(path: string): ElfInfo;

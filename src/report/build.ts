@@ -3,7 +3,7 @@ import type { Ledger } from '../aggregate/ledger.js';
 import { type KernelClock, type NativeTracer, readCounters } from '../native/binding.js';
 import { lostEvents } from '../native/layout.js';
 import type { Capabilities } from '../trace/capabilities.js';
-import { reachesStart } from './partial.js';
+import { reachesStart, userStack } from './partial.js';
 import { bornBeforeTick } from './ticks.js';
 import { type Frame, type Report, REPORT_SCHEMA } from './types.js';
 
@@ -34,10 +34,15 @@ export interface ReportInput {
 
 export function buildReport(input: ReportInput): Report {
   const totals = input.ledger.byStack(bornBeforeTick(input.endClock, input.olderThanMs));
-  const frames = input.resolveStacks(totals.map((total) => (total.stackId === 0 ? [] : input.readStack(total.stackId))));
+  const stacks = totals.map((total) => {
+    const ips = total.stackId === 0 ? [] : input.readStack(total.stackId);
+    return input.mode === 'user' ? userStack(ips) : { ips, cut: false };
+  });
+  const cut = totals.map((total, i) => total.cut || stacks[i].cut);
+  const frames = input.resolveStacks(stacks.map((stack) => stack.ips));
   const counters = readCounters(input.tracer);
   const scale = input.sampleEvery ?? 1;
-  const partial = frames.map((stack, i) => input.isPartial?.(stack, totals[i].cut) ?? false);
+  const partial = frames.map((stack, i) => input.isPartial?.(stack, cut[i]) ?? false);
   return {
     schema: REPORT_SCHEMA,
     mode: input.mode,
@@ -52,7 +57,7 @@ export function buildReport(input: ReportInput): Report {
       failedStacks: counters.stackFailures + counters.stacksFull,
       tableFull: counters.allocsFull + counters.stateFailures,
       truncatedStacks: counters.truncated,
-      cutStacks: totals.filter((total, i) => total.cut && !reachesStart(frames[i])).length,
+      cutStacks: cut.filter((isCut, i) => isCut && !reachesStart(frames[i])).length,
       partialStacks: partial.filter(Boolean).length,
       ...(scale > 1 ? { sampleEvery: scale } : {}),
     },

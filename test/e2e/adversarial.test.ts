@@ -21,6 +21,8 @@ import { cliPath, fixtureSources } from '../helpers/paths.js';
 import { readReport, type Report, stacksAt } from '../helpers/report.js';
 import { traceCommand } from '../helpers/trace.js';
 import { scratchDir } from '../helpers/tmp.js';
+import { fixtureBinaries } from '../helpers/paths.js';
+import { realpathSync } from 'node:fs';
 
 /** Runs `leakhound ARGS` (ARGS made with a report path) and checks it was
  * refused: non-zero exit, one `leakhound:` line matching `expected`, no report. */
@@ -330,6 +332,51 @@ test('upgrades: --allocator naming an object the target does not map is refused'
 });
 
 // ---- frames: values that are not addresses, code without frame pointers ----
+
+/** The end of user space with 4-level paging: where every process's code and stacks lie. */
+const USER_TOP_4_LEVEL = 0x7ffffffff000n;
+
+test('frames: a frame-pointer chain into values that are not addresses ends at the last good frame, cut, partial, one stack', { timeout: 30_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const { run, report } = await traceCommand(t, [path.join(fixtureBinaries, 'hostile-frames')]);
+  assert.equal(run.code, 0, run.stderr);
+  const { outstandingBytes, outstandingAllocations, allocations, frees, cutStacks, partialStacks } = report.totals;
+  assert.deepEqual({ outstandingBytes, outstandingAllocations, allocations, frees, cutStacks, partialStacks }, { outstandingBytes: 6 * 40, outstandingAllocations: 6, allocations: 6, frees: 0, cutStacks: 1, partialStacks: 1 });
+  // Six different garbage return addresses, one stack: the walk stops before each.
+  const stacks = stacksAt(report, 'site_hostile_frames');
+  assert.equal(stacks.length, 1, JSON.stringify(report.stacks.map((s) => s.frames.map((f) => f.address))));
+  assert.deepEqual(
+    stacks[0]!.frames.map((f) => f.symbol),
+    ['site_hostile_frames', 'through_fake_frames', 'fake_frame_marker'],
+  );
+  assert.equal(stacks[0]!.partial, true);
+  for (const frame of report.stacks.flatMap((s) => s.frames)) {
+    assert.ok(BigInt(frame.address) > 0n && BigInt(frame.address) < USER_TOP_4_LEVEL, `${frame.address} is a user address`);
+  }
+});
+
+test('frames: stripped dash, built without frame pointers, is named so and its stacks are partial', { timeout: 30_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const json = path.join(scratchDir(t), 'report.json');
+  // In / with PATH alone in its environment, Debian 12's dash 0.5.12 makes
+  // 8 allocations and 3 frees for `-c true`: it keeps a copy of each
+  // variable and of the working directory, so both are fixed here.
+  const child = startCli(['trace', '--verbose', '--json', json, '--', '/bin/dash', '-c', 'true'], { cwd: '/', env: { PATH: process.env.PATH } });
+  const stderr = collect(child.stderr!);
+  const exit = await exited(child, 20_000);
+  assert.equal(exit.code, 0, stderr());
+  const dash = realpathSync('/bin/dash');
+  assert.match(stderr(), new RegExp(`code without frame pointers: (.*, )?${dash}(,|$)`, 'm'));
+  const report = readReport(json);
+  const { outstandingBytes, outstandingAllocations, allocations, frees } = report.totals;
+  assert.deepEqual({ outstandingBytes, outstandingAllocations, allocations, frees }, { outstandingBytes: 100, outstandingAllocations: 5, allocations: 8, frees: 3 });
+  const inDash = report.stacks.filter((s) => s.frames[0]?.module === dash);
+  assert.deepEqual(
+    inDash.map((s) => ({ bytes: s.bytes, allocations: s.allocations, partial: s.partial })),
+    [{ bytes: 98, allocations: 4, partial: true }],
+  );
+  assert.equal(report.totals.partialStacks, report.stacks.filter((s) => s.partial).length);
+});
 
 // ---- messages, bounds and signals ----
 

@@ -90,6 +90,25 @@ function readelfFileOffset(file: string, address: number): number {
   assert.fail(`no PT_LOAD holds 0x${address.toString(16)}`);
 }
 
+/** Where a section lies in the file, from readelf. */
+function readelfSection(file: string, name: string): { offset: number; size: number } {
+  const line = run('readelf', ['-SW', file])
+    .split('\n')
+    .find((entry) => entry.includes(` ${name} `));
+  assert.ok(line, `readelf lists ${name}`);
+  const fields = line.replace(/^.*\]/, '').trim().split(/\s+/);
+  return { offset: parseInt(fields[3]!, 16), size: parseInt(fields[4]!, 16) };
+}
+
+/** readelf's FDE start addresses (pc=START..END), ascending and distinct. */
+function fdeStarts(file: string): number[] {
+  const starts = run('readelf', ['--debug-dump=frames', file])
+    .split('\n')
+    .flatMap((line) => line.match(/ FDE .* pc=([0-9a-f]+)\.\./)?.[1] ?? [])
+    .map((hex) => parseInt(hex, 16));
+  return [...new Set(starts)].sort((a, b) => a - b);
+}
+
 function symbol(file: string, name: string): ElfSymbol {
   const [found] = addon().elfSymbols(file, [name]);
   assert.ok(found, `${name} found in ${file}`);
@@ -153,6 +172,70 @@ test('elfInfo agrees with readelf, before and after strip', () => {
   run('strip', ['-o', stripped, program]);
   assert.deepEqual(addon().elfInfo(stripped), { type: 'dyn', interpreter, hasSymtab: false, hasDebugInfo: false, buildId });
   assert.equal(addon().elfInfo(versioned).interpreter, null);
+});
+
+/** The C program without .symtab: its .dynsym defines no function. */
+function strippedProgram(name: string): string {
+  const stripped = path.join(dir, name);
+  run('strip', ['-o', stripped, program]);
+  return stripped;
+}
+
+test('elfFunctionSample of a stripped program runs each function in .eh_frame_hdr to the next start', () => {
+  const stripped = strippedProgram('leaky-unwound');
+  const starts = fdeStarts(stripped);
+  // The last start has no next one: it is left out.
+  const expected = starts.slice(0, -1).map((address, i) => ({ name: '', address, fileOffset: readelfFileOffset(stripped, address), size: Math.min(starts[i + 1]! - address, 65536) }));
+  assert.ok(expected.length >= 5, `readelf lists ${starts.length} FDEs`);
+  assert.deepEqual(addon().elfFunctionSample(stripped, 64), expected);
+  // Spread over the table when it lists more than asked for.
+  assert.deepEqual(addon().elfFunctionSample(stripped, 2), [expected[0], expected[Math.floor(expected.length / 2)]]);
+  // The functions nm named before the strip are among them (main is last).
+  for (const name of ['leak_one', 'weak_hook', 'outer']) {
+    assert.ok(expected.some((fn) => fn.address === nmSymbol(program, name).address), name);
+  }
+});
+
+test('a malformed .eh_frame_hdr gives no functions, or only functions within the file, never a crash', () => {
+  const stripped = strippedProgram('leaky-unwound-damaged');
+  const bytes = readFileSync(stripped);
+  const hdr = readelfSection(stripped, '.eh_frame_hdr');
+  // Version 1; .eh_frame pointer pc-relative sdata4, count udata4, table data-relative sdata4.
+  assert.deepEqual([...bytes.subarray(hdr.offset, hdr.offset + 4)], [1, 0x1b, 0x03, 0x3b]);
+  const good = addon().elfFunctionSample(stripped, 64);
+  const damaged = path.join(dir, 'damaged-hdr');
+  const sample = (patch: (copy: Buffer) => void) => {
+    const copy = Buffer.from(bytes);
+    patch(copy);
+    writeFileSync(damaged, copy);
+    return addon().elfFunctionSample(damaged, 64);
+  };
+  assert.deepEqual(sample((copy) => copy.writeUInt8(2, hdr.offset)), [], 'an unknown version');
+  assert.deepEqual(sample((copy) => copy.writeUInt8(0xff, hdr.offset + 3)), [], 'no table');
+  assert.deepEqual(sample((copy) => copy.writeUInt8(0x31, hdr.offset + 3)), [], 'LEB128 entries');
+  assert.deepEqual(sample((copy) => copy.writeUInt8(0xbb, hdr.offset + 3)), [], 'indirect entries');
+  assert.deepEqual(sample((copy) => copy.writeUInt32LE(0xffffffff, hdr.offset + 8)), [], 'more entries than bytes');
+  assert.deepEqual(sample((copy) => copy.writeUInt32LE(3, hdr.offset + 8)), good.slice(0, 2), 'fewer entries: only those');
+  // Out of order (the first two swapped): sorted again.
+  const swapped = sample((copy) => bytes.copy(copy, hdr.offset + 12, hdr.offset + 20, hdr.offset + 28) && bytes.copy(copy, hdr.offset + 20, hdr.offset + 12, hdr.offset + 20));
+  assert.deepEqual(swapped, good);
+  // Flips in the header and table (xorshift, so that a failure reproduces).
+  let seed = 0x1b873593;
+  const next = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return seed >>> 0;
+  };
+  for (let i = 0; i < 200; i++) {
+    const functions = sample((copy) => {
+      for (let flips = 0; flips < 4; flips++) copy[hdr.offset + (next() % hdr.size)] = next() & 0xff;
+    });
+    for (const [j, fn] of functions.entries()) {
+      assert.ok(fn.size > 0 && fn.size <= 65536 && fn.fileOffset + fn.size <= bytes.length, JSON.stringify(fn));
+      if (j > 0) assert.ok(fn.address > functions[j - 1]!.address, 'ascending');
+    }
+  }
 });
 
 test('symbolize names the function, the offset into it and the source line', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import type { DecodeFailure, FileExtent } from '../../src/native/binding.js';
-import { isPartialStack } from '../../src/report/partial.js';
+import { isPartialStack, userStack } from '../../src/report/partial.js';
 import type { Frame } from '../../src/report/types.js';
 import { FramePointerCensus, keepsFramePointers, setsUpFramePointer, type FramePointerEnvironment } from '../../src/target/frame-pointers.js';
 import type { Instruction } from '../../src/target/probe-site.js';
@@ -130,4 +130,24 @@ test('a walk that stopped short of the outermost frame makes its stack partial, 
   assert.equal(isPartialStack([frame('site', '/app'), frame('main', '/app'), frame('__libc_start_call_main', '/libc')], keeps, true), false);
   // Unnamed last frame: the cut decides what the names cannot.
   assert.equal(isPartialStack([frame('site', '/app'), frame(null, '/libc')], keeps, true), true);
+});
+
+test('a lone unnamed frame in code without frame pointers is partial: nothing was walked from it', () => {
+  // A stripped program's function called the allocator with its frame-pointer register at 0.
+  assert.equal(isPartialStack([frame(null, '/nofp')], keeps), true);
+  assert.equal(isPartialStack([frame(null, '/app')], keeps), false);
+  assert.equal(isPartialStack([frame(null, '/unknown')], keeps), false);
+});
+
+test('a user stack ends before the first value that is no user address, and says it was cut', () => {
+  const site = 0x5555_5555_1000;
+  const caller = 0x7f12_3456_7000;
+  assert.deepEqual(userStack([site, caller]), { ips: [site, caller], cut: false });
+  assert.deepEqual(userStack([]), { ips: [], cut: false });
+  // Non-canonical (the bytes of a string), the kernel's half, 5-level paging's top, and 0.
+  for (const bad of [Number(0x316b61656c2f6600n), Number(0xffffffff81000000n), 2 ** 56 - 4096, 0]) {
+    assert.deepEqual(userStack([site, bad, caller]), { ips: [site], cut: true }, bad.toString(16));
+  }
+  // Below 5-level paging's top: the BPF walk applies this machine's own bound.
+  assert.deepEqual(userStack([site, 2 ** 56 - 8192]), { ips: [site, 2 ** 56 - 8192], cut: false });
 });
