@@ -414,4 +414,36 @@ int BPF_KPROBE(free_enter, void *ptr)
 	return 0;
 }
 
+/* A launched command's process id (key 0, set by user space; 0: none) and
+ * the execs it has made since (key 1). At each exec the new program stops
+ * itself before its first instruction, so that user space can probe the
+ * allocator of the program it became (env LD_PRELOAD=... prog) before any
+ * of it runs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u32);
+} exec_hold SEC(".maps");
+
+#define SIGSTOP 19
+
+SEC("raw_tp/sched_process_exec")
+int hold_at_exec(void *ctx)
+{
+	__u32 key = 0;
+	__u32 *held = bpf_map_lookup_elem(&exec_hold, &key);
+	__u32 *execs;
+
+	if (!held || !*held || *held != (__u32)(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	key = 1;
+	execs = bpf_map_lookup_elem(&exec_hold, &key);
+	if (execs)
+		__sync_fetch_and_add(execs, 1);
+	/* Taken on the way back to user space: the new program has not run. */
+	bpf_send_signal(SIGSTOP);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

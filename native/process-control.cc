@@ -176,6 +176,16 @@ Napi::Value RunToTlsSetup(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// seize(pid): takes a stopped process (one that stopped itself at exec) as
+// a tracee, so that runToTlsSetup can run its loader; release lets it go.
+Napi::Value Seize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  if (ptrace(PTRACE_SEIZE, pid, nullptr, reinterpret_cast<void*>(static_cast<long>(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL))))
+    throw_error(env, "SPAWN_FAILED", "cannot hold the command at its exec", errno);
+  return env.Undefined();
+}
+
 // release(pid): lets the held command run on, no longer traced.
 Napi::Value Release(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -255,6 +265,7 @@ void init_process_control(Napi::Env env, Napi::Object exports) {
   exports.Set("spawnStopped", Napi::Function::New<SpawnStopped>(env, "spawnStopped"));
   exports.Set("runToTlsSetup", Napi::Function::New<RunToTlsSetup>(env, "runToTlsSetup"));
   exports.Set("release", Napi::Function::New<Release>(env, "release"));
+  exports.Set("seize", Napi::Function::New<Seize>(env, "seize"));
   exports.Set("reap", Napi::Function::New<Reap>(env, "reap"));
   exports.Set("watchSignalOrigins", Napi::Function::New<WatchSignalOrigins>(env, "watchSignalOrigins"));
   exports.Set("signalOrigin", Napi::Function::New<GetSignalOrigin>(env, "signalOrigin"));

@@ -49,6 +49,7 @@ Napi::Function Tracer::Define(Napi::Env env) {
                          InstanceMethod<&Tracer::Clock>("clock"),
                          InstanceMethod<&Tracer::Run>("run"),
                          InstanceMethod<&Tracer::Lookup>("lookup"),
+                         InstanceMethod<&Tracer::Update>("update"),
                          InstanceMethod<&Tracer::Detach>("detach"),
                          InstanceMethod<&Tracer::Close>("close"),
                      });
@@ -287,6 +288,20 @@ Napi::Value Tracer::Lookup(const Napi::CallbackInfo& info) {
   if (err == -ENOENT) return env.Null();
   if (err) throw_error(env, "READ_FAILED", "cannot read BPF map '" + std::string(bpf_map__name(key.map)) + "'", -err);
   return Napi::Buffer<uint8_t>::Copy(env, value.data(), value.size());
+}
+
+// update(mapName, key, value): writes a value (a Buffer of the map's value
+// size) under a numeric key. Not for per-CPU maps.
+Napi::Value Tracer::Update(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!loaded_.obj) throw_error(env, "CLOSED", "tracer is closed");
+  MapKey key = map_key(env, loaded_.obj, info);
+  Napi::Buffer<uint8_t> value = info[2].As<Napi::Buffer<uint8_t>>();
+  if (value.Length() != bpf_map__value_size(key.map))
+    throw_error(env, "EINVAL", "BPF map '" + std::string(bpf_map__name(key.map)) + "' takes values of " + std::to_string(bpf_map__value_size(key.map)) + " bytes");
+  int err = bpf_map__update_elem(key.map, key.data(), key.size, value.Data(), value.Length(), BPF_ANY);
+  if (err) throw_error(env, "WRITE_FAILED", "cannot write BPF map '" + std::string(bpf_map__name(key.map)) + "'", -err);
+  return env.Undefined();
 }
 
 Napi::Value Tracer::Detach(const Napi::CallbackInfo& info) {

@@ -29,6 +29,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Napi::Value Clock(const Napi::CallbackInfo& info);
   Napi::Value Run(const Napi::CallbackInfo& info);
   Napi::Value Lookup(const Napi::CallbackInfo& info);
+  Napi::Value Update(const Napi::CallbackInfo& info);
   Napi::Value Detach(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 

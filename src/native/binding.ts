@@ -62,6 +62,8 @@ export interface NativeTracer {
   stack(id: number): BigUint64Array;
   /** The value under a numeric key of a (not per-CPU) BPF map, or null. */
   lookup(mapName: string, key: number): Buffer | null;
+  /** Writes `value` (the map's value size) under a numeric key. */
+  update(mapName: string, key: number, value: Buffer): void;
   /** Takes every probe off; the maps stay readable until close(). */
   detach(): void;
   close(): void;
@@ -84,6 +86,8 @@ export interface ProcessControlAddon {
   spawnStopped(path: string, argv: string[], envp: string[]): number;
   runToTlsSetup(pid: number, maxSyscalls: number): RunToTlsResult;
   release(pid: number): void;
+  /** Takes a stopped process as a tracee (for runToTlsSetup; release lets it go). */
+  seize(pid: number): void;
   reap(pid: number): ExitStatus | null;
   /** Notes where each of these signals comes from (after process.on installed Node's handler). */
   watchSignalOrigins(signals: number[]): void;

@@ -80,6 +80,22 @@ export class LaunchedCommand {
     addon().release(this.pid);
   }
 
+  /** Takes it, stopped at an exec, and runs the new program's loader up to
+   * its TLS set-up, as at launch; false if it ended on the way. */
+  holdLoaded(): boolean {
+    addon().seize(this.pid);
+    const result = addon().runToTlsSetup(this.pid, MAX_LOADER_SYSCALLS);
+    if (result.state !== 'exited') return true;
+    this.#status = { code: result.code, signal: result.signal, cpuMs: result.cpuMs };
+    return false;
+  }
+
+  /** Lets go of it after holdLoaded; it stopped itself, so it is continued too. */
+  resume(): void {
+    this.release();
+    this.signal('SIGCONT');
+  }
+
   /** Resolves once it has exited, looking every `everyMs`. */
   exit(everyMs: number): Promise<ExitStatus> {
     return new Promise((resolve) => {

@@ -11,17 +11,16 @@ import { refusedProgram } from '../native/libbpf-log.js';
 import { buildReport } from '../report/build.js';
 import { isPartialStack } from '../report/partial.js';
 import type { Report } from '../report/types.js';
-import { identitiesOf } from '../symbolize/file-identity.js';
-import { MappedObjects } from '../symbolize/mapped-objects.js';
+import { type FileMapping, MappedObjects } from '../symbolize/mapped-objects.js';
 import { ModuleMap } from '../symbolize/module-map.js';
-import { readMaps } from '../symbolize/proc-maps.js';
 import { UserSymbolizer } from '../symbolize/user-symbolizer.js';
-import { chooseAllocator, type ProbeEnvironment, type ProbePoint } from '../target/allocator.js';
+import type { AllocatorChoice } from '../target/allocator.js';
 import { FramePointerCensus } from '../target/frame-pointers.js';
-import { chooseProbeSite } from '../target/probe-site.js';
 import { LaunchedCommand, launchHeld } from '../target/launch.js';
 import { requireTraceable } from '../target/target-process.js';
+import { ExecFollower } from './exec-follower.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
+import { exitedWhileAttaching, TargetProbes, tryReadMaps } from './target-probes.js';
 import { POLL_MS, pump, type StopReason } from './pump.js';
 import { type Capabilities, type Choice, chooseStackWalk, directMapFailure, kallsymsHasPageOffsetBase, readCpuinfo, requireFeatures, type StackWalk } from './capabilities.js';
 import { type MemoryLayout, readMemoryLayout } from './memory-layout.js';
@@ -141,7 +140,8 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
     options.say(`${signal.name} again: killing the command (PID ${pid}) with SIGKILL`);
     launched.signal('SIGKILL');
   });
-  const modules = new ModuleMap((mapping) => objects.keep(pid, mapping));
+  const keep = (mapping: FileMapping) => objects.keep(pid, mapping);
+  const modules = new ModuleMap(keep);
   const census = new FramePointerCensus({
     sample: (path, max) => addon().elfFunctionSample(path, max),
     decode: (path, extents) => addon().decodeFunctions(path, extents),
@@ -150,14 +150,14 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
     const file = modules.openPath(module);
     return file === null ? null : census.keeps(file);
   };
+  const probes = new TargetProbes(tracer, keep, { pid, allocator: options.allocator, exitProgram: options.exitProgram, verbose: options.verbose, say: options.say });
+  const follower = launched ? new ExecFollower(tracer, launched) : null;
   try {
     if (!gone) {
-      const snapshot = readTargetMaps(pid);
-      modules.add(snapshot);
-      const choice = chooseAllocator(modules.executable(), modules.libraries(), probeEnvironment(modules, pid, options), options.allocator);
+      const choice = probes.probe(modules);
       if (options.verbose) options.say(`code without frame pointers: ${modulesWithoutFramePointers(modules, keepsFramePointers)}`);
-      attachAll(tracer, choice.probes, pid, options.exitProgram);
-      options.say(`attached to PID ${pid} (${choice.probes.length} probes on ${choice.allocator}${choice.cxxRuntime ? ` and ${choice.cxxRuntime}` : ''})`);
+      follower?.arm();
+      options.say(`attached to PID ${pid} (${describeChoice(choice)})`);
       // Said once tracing has begun, so that bad input still gets one line.
       const walk = capabilities.stackWalk;
       if (walk?.chosen === 'copy' && !walk.reason.startsWith('forced')) options.say(`stack walk: copying the stack with bpf_probe_read_user, not reading it through the kernel's direct map: ${walk.reason}`);
@@ -169,10 +169,20 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
   } finally {
     launched?.release();
   }
+  /** After an exec, the program the command became gets its own allocator's probes. */
+  const followExec = () =>
+    follower?.follow(() => {
+      try {
+        options.say(`PID ${pid} exec'd: ${describeChoice(probes.probe(modules))}`);
+      } catch (error) {
+        options.say(`warning: PID ${pid} exec'd, and its new program's allocator cannot be probed: ${(error as Error).message}`);
+      }
+    });
 
   const ledger = new Ledger();
   let stacksSeen = 0;
   const targetEnded = (): boolean => {
+    followExec();
     if (!gone) gone = launched ? launched.poll() !== null : !processAlive(pid);
     return gone;
   };
@@ -195,6 +205,8 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
     say: options.say,
   });
 
+  // An exec in the last moments, caught but not followed: let it run on.
+  follower?.letGo();
   const symbolizer = new UserSymbolizer(modules);
   const exited = launched?.poll() ?? null;
   try {
@@ -218,17 +230,8 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
   }
 }
 
-function probeEnvironment(modules: ModuleMap, pid: number, options: UserTraceOptions): ProbeEnvironment {
-  return {
-    lookup: (path, names) => addon().elfSymbols(path, names),
-    open: (path) => modules.openPath(path),
-    mapped: (path) => modules.named(path, identitiesOf(pid, path)),
-    place: (path, symbol, reads) => {
-      const site = chooseProbeSite(addon().decodeFunction(path, symbol.fileOffset, symbol.size), reads);
-      if (options.verbose) options.say(`${symbol.name}: probe at ${site.reason}`);
-      return Number.isNaN(site.fileOffset) ? symbol.fileOffset : site.fileOffset;
-    },
-  };
+function describeChoice(choice: AllocatorChoice): string {
+  return `${choice.probes.length} probes on ${choice.allocator}${choice.cxxRuntime ? ` and ${choice.cxxRuntime}` : ''}`;
 }
 
 /** The target's objects built without frame pointers, named for --verbose:
@@ -236,41 +239,6 @@ function probeEnvironment(modules: ModuleMap, pid: number, options: UserTraceOpt
 function modulesWithoutFramePointers(modules: ModuleMap, keeps: (module: string) => boolean | null): string {
   const named = [...new Set(modules.code().map((range) => range.path))].filter((path) => keeps(path) === false);
   return named.length === 0 ? 'none' : named.join(', ');
-}
-
-/** One call per program and object: with uprobe_multi links, one link each.
- * Return probes go to the chosen stack walk's program. */
-function attachAll(tracer: NativeTracer, probes: ProbePoint[], pid: number, exitProgram: string): void {
-  const groups = new Map<string, ProbePoint[]>();
-  for (const probe of probes) {
-    const key = `${probe.program}\0${probe.path}\0${probe.isReturn}`;
-    groups.set(key, [...(groups.get(key) ?? []), probe]);
-  }
-  for (const [first, ...rest] of groups.values()) {
-    const group = [first, ...rest];
-    const program = first.program === 'alloc_exit' ? exitProgram : first.program;
-    tracer.attachUprobes(program, first.path, group.map((p) => p.fileOffset), group.map((p) => p.cookie), pid, first.isReturn);
-  }
-}
-
-function readTargetMaps(pid: number) {
-  const maps = tryReadMaps(pid);
-  if (maps && maps.length > 0) return maps;
-  // Gone or changed since it was checked: say what it is now.
-  requireTraceable(pid);
-  throw exitedWhileAttaching(pid);
-}
-
-function exitedWhileAttaching(pid: number): LeakhoundError {
-  return new LeakhoundError('NO_PROCESS', `process ${pid} exited while leakhound was attaching`, 'nothing was left attached');
-}
-
-function tryReadMaps(pid: number) {
-  try {
-    return readMaps(pid);
-  } catch {
-    return null;
-  }
 }
 
 function processAlive(pid: number): boolean {

@@ -1,0 +1,105 @@
+// A process's allocator, probed from its current maps. At the start of a
+// trace, and again after each exec of a launched command: the program it
+// became may keep the same allocator (the same file, whose probes are on
+// already) or bring another (env LD_PRELOAD=libjemalloc.so prog).
+import { LeakhoundError } from '../errors.js';
+import { addon, type NativeTracer } from '../native/binding.js';
+import { identitiesOf } from '../symbolize/file-identity.js';
+import { type Keeper, ModuleMap } from '../symbolize/module-map.js';
+import { type Mapping, readMaps } from '../symbolize/proc-maps.js';
+import { type AllocatorChoice, chooseAllocator, type ProbeEnvironment, type ProbePoint } from '../target/allocator.js';
+import { chooseProbeSite } from '../target/probe-site.js';
+import { requireTraceable } from '../target/target-process.js';
+
+export interface TargetProbeOptions {
+  pid: number;
+  /** --allocator, if given. */
+  allocator: string | null;
+  /** The chosen stack walk's return program. */
+  exitProgram: string;
+  verbose: boolean;
+  say: (line: string) => void;
+}
+
+export class TargetProbes {
+  readonly #tracer: NativeTracer;
+  readonly #options: TargetProbeOptions;
+  readonly #keep: Keeper;
+  /** Every probe attached, by program, file and offset: each goes on once. */
+  readonly #attached = new Set<string>();
+
+  constructor(tracer: NativeTracer, keep: Keeper, options: TargetProbeOptions) {
+    this.#tracer = tracer;
+    this.#keep = keep;
+    this.#options = options;
+  }
+
+  /** Reads the maps (adding them to `history`), chooses the allocator of the
+   * program the process runs now, and attaches the probes not on yet. */
+  probe(history: ModuleMap): AllocatorChoice {
+    const snapshot = readTargetMaps(this.#options.pid);
+    history.add(snapshot);
+    // Only this program's objects: the history still holds those of the one before an exec.
+    const now = new ModuleMap(this.#keep);
+    now.add(snapshot);
+    const choice = chooseAllocator(now.executable(), now.libraries(), this.#environment(now), this.#options.allocator);
+    const fresh = choice.probes.filter((probe) => !this.#attached.has(probeKey(probe)));
+    attachAll(this.#tracer, fresh, this.#options.pid, this.#options.exitProgram);
+    for (const probe of fresh) this.#attached.add(probeKey(probe));
+    return choice;
+  }
+
+  #environment(modules: ModuleMap): ProbeEnvironment {
+    const { pid, verbose, say } = this.#options;
+    return {
+      lookup: (path, names) => addon().elfSymbols(path, names),
+      open: (path) => modules.openPath(path),
+      mapped: (path) => modules.named(path, identitiesOf(pid, path)),
+      place: (path, symbol, reads) => {
+        const site = chooseProbeSite(addon().decodeFunction(path, symbol.fileOffset, symbol.size), reads);
+        if (verbose) say(`${symbol.name}: probe at ${site.reason}`);
+        return Number.isNaN(site.fileOffset) ? symbol.fileOffset : site.fileOffset;
+      },
+    };
+  }
+}
+
+function probeKey(probe: ProbePoint): string {
+  return `${probe.program}\0${probe.path}\0${probe.fileOffset}\0${probe.isReturn}`;
+}
+
+/** One call per program and object: with uprobe_multi links, one link each.
+ * Return probes go to the chosen stack walk's program. */
+function attachAll(tracer: NativeTracer, probes: ProbePoint[], pid: number, exitProgram: string): void {
+  const groups = new Map<string, ProbePoint[]>();
+  for (const probe of probes) {
+    const key = `${probe.program}\0${probe.path}\0${probe.isReturn}`;
+    groups.set(key, [...(groups.get(key) ?? []), probe]);
+  }
+  for (const [first, ...rest] of groups.values()) {
+    const group = [first, ...rest];
+    const program = first.program === 'alloc_exit' ? exitProgram : first.program;
+    tracer.attachUprobes(program, first.path, group.map((p) => p.fileOffset), group.map((p) => p.cookie), pid, first.isReturn);
+  }
+}
+
+function readTargetMaps(pid: number): Mapping[] {
+  const maps = tryReadMaps(pid);
+  if (maps && maps.length > 0) return maps;
+  // Gone or changed since it was checked: say what it is now.
+  requireTraceable(pid);
+  throw exitedWhileAttaching(pid);
+}
+
+export function exitedWhileAttaching(pid: number): LeakhoundError {
+  return new LeakhoundError('NO_PROCESS', `process ${pid} exited while leakhound was attaching`, 'nothing was left attached');
+}
+
+/** The process's maps, or null once it is gone. */
+export function tryReadMaps(pid: number): Mapping[] | null {
+  try {
+    return readMaps(pid);
+  } catch {
+    return null;
+  }
+}
