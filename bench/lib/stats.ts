@@ -20,3 +20,21 @@ export function pairedRatio(a: number[], b: number[]): number {
 export function ratio(a: number, b: number): number {
   return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN;
 }
+
+/** The wall and CPU figures of the repeated runs of one case under one tool. */
+export interface Cell {
+  wall: number[];
+  cpu: number[];
+}
+
+/** Cells by case and tool, each made empty on first use. */
+export class Cells {
+  readonly #cells = new Map<string, Cell>();
+
+  get(caseName: string, tool: string): Cell {
+    const key = `${caseName}/${tool}`;
+    let cell = this.#cells.get(key);
+    if (!cell) this.#cells.set(key, (cell = { wall: [], cpu: [] }));
+    return cell;
+  }
+}

@@ -9,7 +9,7 @@ import { threadLines } from '../lib/loop.js';
 import { codeBlock, table, type Section } from '../lib/markdown.js';
 import { cetAllocator, mallocLoop, newLoop } from '../lib/paths.js';
 import { failureLines, run } from '../lib/proc.js';
-import { median, pairedRatio, ratio } from '../lib/stats.js';
+import { Cells, median, pairedRatio, ratio } from '../lib/stats.js';
 import { shownArgv, shownCommand, TOOLS, type ToolId } from '../lib/tools.js';
 
 interface Case {
@@ -26,11 +26,6 @@ const CASES: Case[] = [
 
 const TOOL_IDS: ToolId[] = ['bare', 'floor', 'leakhound'];
 
-interface Cell {
-  wall: number[];
-  cpu: number[];
-}
-
 /** One run's wall and CPU ns per pair. */
 async function measure(bench: Bench, c: Case, id: ToolId, loopMs: number): Promise<{ wall: number; cpu: number }> {
   const argv = TOOLS[id].wrap(c.command(loopMs), bench.out(`cet-${id}`));
@@ -44,12 +39,8 @@ async function measure(bench: Bench, c: Case, id: ToolId, loopMs: number): Promi
 export async function cetLoopsSection(bench: Bench): Promise<Section> {
   const reps = bench.quick ? 1 : 11;
   const loopMs = bench.quick ? 200 : 700;
-  const cells = new Map<string, Cell>();
-  const cell = (c: Case, id: ToolId) => {
-    const key = `${c.name}/${id}`;
-    if (!cells.has(key)) cells.set(key, { wall: [], cpu: [] });
-    return cells.get(key) as Cell;
-  };
+  const cells = new Cells();
+  const cell = (c: Case, id: ToolId) => cells.get(c.name, id);
   const failures: string[] = [];
   for (let rep = 1; rep <= reps; rep++) {
     for (const c of CASES) {

@@ -7,7 +7,7 @@ import { fixed, raw, times } from '../lib/format.js';
 import { loopCommand, runLoop, threadLines } from '../lib/loop.js';
 import { codeBlock, table, type Section } from '../lib/markdown.js';
 import { failureLines, finished, lineMatching, run, sleep } from '../lib/proc.js';
-import { median, pairedRatio, ratio } from '../lib/stats.js';
+import { Cells, median, pairedRatio, ratio } from '../lib/stats.js';
 import { shownCommand, TOOLS, type ToolId } from '../lib/tools.js';
 
 interface Variant {
@@ -28,11 +28,6 @@ const VARIANTS: Variant[] = [
   { name: 'deep (80 frames, walk cut at 64)', depth: 76, tools: EBPF },
 ];
 
-interface Cell {
-  wall: number[];
-  cpu: number[];
-}
-
 /** The stack walk leakhound takes on this kernel by itself. Where that is the
  * direct-map walk, the copy walk (what kernels without it get) is measured
  * beside it; where it is the copy, the report says why. */
@@ -49,12 +44,8 @@ export async function mallocLoopSection(bench: Bench): Promise<Section> {
   // Every tool gets the same time, not the same count: per-pair costs span
   // four orders of magnitude, and a warm-up is amortized alike.
   const loopMs = bench.quick ? 200 : 700;
-  const cells = new Map<string, Cell>();
-  const cell = (v: Variant, tool: ToolId) => {
-    const key = `${v.name}/${tool}`;
-    if (!cells.has(key)) cells.set(key, { wall: [], cpu: [] });
-    return cells.get(key) as Cell;
-  };
+  const cells = new Cells();
+  const cell = (v: Variant, tool: ToolId) => cells.get(v.name, tool);
   const failures: string[] = [];
   const args = (v: Variant) => ['-T', String(loopMs), '-d', String(v.depth)];
 
