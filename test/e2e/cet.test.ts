@@ -40,7 +40,7 @@ async function preloaded<T>(body: () => Promise<T>): Promise<T> {
   }
 }
 
-test('cet: every operator new past its endbr64 but the nothrow wrappers, and new-forms exact', { timeout: 30_000 }, async (t) => {
+test('cet: every operator new past its endbr64 but the nothrow wrappers, and new-forms exact', { timeout: 90_000 }, async (t) => {
   if (!requireBpf(t)) return;
   const e = loadExpectation('new-forms');
   const { run, report } = await traceCommand(t, [fixtureBinary(e)], ['--verbose']);
@@ -54,7 +54,7 @@ test('cet: every operator new past its endbr64 but the nothrow wrappers, and new
   }
 });
 
-test('cet: the preloaded CET allocator is probed past endbr64, and the allocators fixture stays exact', { timeout: 30_000 }, async (t) => {
+test('cet: the preloaded CET allocator is probed past endbr64, and the allocators fixture stays exact', { timeout: 90_000 }, async (t) => {
   if (!requireBpf(t)) return;
   const e = loadExpectation('allocators');
   const { run, report } = await preloaded(() => traceCommand(t, [fixtureBinary(e)], ['--verbose']));
@@ -66,7 +66,7 @@ test('cet: the preloaded CET allocator is probed past endbr64, and the allocator
   assert.match(probeLine(run.stderr, 'reallocarray'), /probe at entry \(endbr64 is single-stepped: mul rdx at entry\+\d+ changes rdx\)/);
 });
 
-test('cet: C++ on the preloaded CET allocator: operator new and the malloc inside it counted once', { timeout: 30_000 }, async (t) => {
+test('cet: C++ on the preloaded CET allocator: operator new and the malloc inside it counted once', { timeout: 90_000 }, async (t) => {
   if (!requireBpf(t)) return;
   const e = loadExpectation('new-forms');
   const { run, report } = await preloaded(() => traceCommand(t, [fixtureBinary(e)]));

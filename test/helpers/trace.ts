@@ -14,7 +14,9 @@ export async function traceCommand(
   input = '',
 ): Promise<{ run: CliRun; report: Report }> {
   const json = path.join(scratchDir(t), 'report.json');
-  const run = await runCli(['trace', '--json', json, ...options, '--', ...command], input);
+  // A minute: in the kernel matrix's emulated VMs, attaching and removing
+  // one link per probe (6.1) takes seconds per dozen probes.
+  const run = await runCli(['trace', '--json', json, ...options, '--', ...command], input, 60_000);
   assert.ok(existsSync(json), `no report; leakhound exited ${run.code} (${run.signal}); stderr: ${run.stderr}`);
   return { run, report: readReport(json) };
 }
