@@ -1,7 +1,7 @@
 // `make bench`: every benchmark of issue 10 in one run, written to
 // bench/RESULTS.md below its hand-written summary.
 //
-//   node dist/bench/run.js [--quick] [--only loop,cet,bpftime,real,attach,end,ingest,loss,memory] [--keep-scratch]
+//   node dist/bench/run.js [--quick] [--only loop,cet,bpftime,real,cxx,attach,end,ingest,loss,memory] [--keep-scratch]
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -12,6 +12,7 @@ import { makeScratch, resultsPath } from './lib/paths.js';
 import { attachSection } from './sections/attach.js';
 import { bpfTimeSection } from './sections/bpf-time.js';
 import { cetLoopsSection } from './sections/cet-loops.js';
+import { cxxCompileSection } from './sections/cxx-compile.js';
 import { ingestSection } from './sections/ingest.js';
 import { lossSection } from './sections/loss.js';
 import { mallocLoopSection } from './sections/malloc-loop.js';
@@ -24,6 +25,7 @@ const SECTIONS = {
   cet: cetLoopsSection,
   bpftime: bpfTimeSection,
   real: realProgramsSection,
+  cxx: cxxCompileSection,
   attach: attachSection,
   end: traceEndSection,
   ingest: ingestSection,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { benchSources, cliPath, runnerPath, shown } from './paths.js';
 import { shellJoin } from './proc.js';
 
-export type ToolId = 'bare' | 'floor' | 'leakhound' | 'leakhoundCopy' | 'entryFloor' | 'bpftraceMemleak' | 'heaptrack' | 'valgrind';
+export type ToolId = 'bare' | 'floor' | 'leakhound' | 'leakhoundCopy' | 'entryFloor' | 'bpftraceMemleak' | 'heaptrack' | 'heaptrackRaw' | 'valgrind';
 
 export interface Tool {
   id: ToolId;
@@ -35,6 +35,14 @@ export const TOOLS: Record<ToolId, Tool> = {
   entryFloor: { id: 'entryFloor', label: 'entry-probed floor (bpftrace, empty)', wrap: bpftrace('entry-floor.bt') },
   bpftraceMemleak: { id: 'bpftraceMemleak', label: 'bpftrace memleak-style (ustack)', wrap: bpftrace('memleak.bt') },
   heaptrack: { id: 'heaptrack', label: 'heaptrack', wrap: (command, out) => ['heaptrack', '-o', `${out}.heaptrack`, ...command] },
+  heaptrackRaw: {
+    id: 'heaptrackRaw',
+    label: 'heaptrack --raw (recording only)',
+    // heaptrack 1.4's interpreter grows without end on some inputs (cc1plus
+    // on a large C++ unit: 19 GB, then bad_alloc); recording alone still
+    // measures what heaptrack costs the program itself.
+    wrap: (command, out) => ['heaptrack', '--raw', '-o', `${out}.heaptrack`, ...command],
+  },
   valgrind: {
     id: 'valgrind',
     label: 'valgrind memcheck',

@@ -16,22 +16,22 @@ import { readHeapSummary, type HeapSummary } from '../lib/valgrind-log.js';
 import { prepareWorkloads, type Workload } from '../lib/workloads.js';
 
 const TOOL_IDS: ToolId[] = ['bare', 'floor', 'leakhound', 'heaptrack', 'valgrind'];
-const STARTUP: Workload = { name: '/bin/true', kind: 'start-up', command: ['/bin/true'] };
+export const STARTUP: Workload = { name: '/bin/true', kind: 'start-up', command: ['/bin/true'] };
 // Python's and Perl's hashing are seeded at random: fix them, so every run of
 // an interpreter does the same allocations.
 const ENV = { ...process.env, PYTHONHASHSEED: '0', PERL_HASH_SEED: '0', PERL_PERTURB_KEYS: '0' };
 // Address randomization off for the tool and all it starts: GCC's allocations
 // depend on where mmap puts its GC pages (one 32 KiB block more or less from
 // one run to the next), so only a fixed layout makes runs repeat exactly.
-const FIXED_LAYOUT = ['setarch', '-R'];
+export const FIXED_LAYOUT = ['setarch', '-R'];
 
 /** The bare command under bash, which writes the CPU time of the children it
  * waited for (`times`, to the millisecond) to `file`. leakhound and the floor
  * report the same figure for the command they launch (wait4's rusage). */
-const withCpuTime = (command: string[], file: string) => ['bash', '-c', 'out=$1; shift; "$@"; s=$?; times > "$out"; exit $s', 'bash', file, ...command];
+export const withCpuTime = (command: string[], file: string) => ['bash', '-c', 'out=$1; shift; "$@"; s=$?; times > "$out"; exit $s', 'bash', file, ...command];
 
 /** bash's `times`: its own user and system time, then its children's (`0m1.234s 0m0.056s`). */
-function childCpuMs(file: string): number {
+export function childCpuMs(file: string): number {
   const line = readFileSync(file, 'utf8').trim().split('\n')[1] ?? '';
   const parts = [...line.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60_000 + Number(m[2]) * 1000);
   return parts.length === 2 ? parts[0] + parts[1] : NaN;
@@ -164,7 +164,7 @@ export async function realProgramsSection(bench: Bench): Promise<Section> {
 }
 
 /** Sums of repetitions 1+2, 3+4, ...: each pair ran the tools forwards, then backwards. */
-function pairSums(values: number[]): number[] {
+export function pairSums(values: number[]): number[] {
   const sums: number[] = [];
   for (let i = 0; i < values.length; i += 2) sums.push(values[i] + (values[i + 1] ?? 0));
   return sums;
