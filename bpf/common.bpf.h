@@ -64,6 +64,7 @@ static __always_inline void emit(__u32 kind, __u32 flags, __u64 addr,
 	}
 	event->kind = kind;
 	event->flags = flags;
+	event->tgid = bpf_get_current_pid_tgid() >> 32;
 	event->addr = addr & LH_ADDR_MASK;
 	event->size = info ? info->size : 0;
 	event->stack_id = info ? info->stack_id : 0;

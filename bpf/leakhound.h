@@ -23,6 +23,8 @@ enum lh_event_kind {
 	LH_EVENT_ALLOC = 1,
 	LH_EVENT_FREE = 2,
 	LH_EVENT_EXEC = 3,	/* the process exec'd: every block it held is gone */
+	LH_EVENT_FORK = 4,	/* a followed process forked: addr is the child's
+				 * process id, size the parent's */
 };
 
 enum lh_event_flags {
@@ -34,8 +36,9 @@ enum lh_event_flags {
 
 /* One ring-buffer record: 40 bytes, every field naturally aligned. */
 struct lh_event {
-	__u32 kind;
-	__u32 flags;
+	__u16 kind;
+	__u16 flags;
+	__u32 tgid;	/* the process that was running (in kernel mode only a hint) */
 	__u64 addr;
 	__u64 size;
 	__u64 stack_id;

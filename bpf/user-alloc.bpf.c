@@ -25,6 +25,9 @@ const volatile bool floor_only = false;
  * the figures back up); the probes still fire for every call. Random, not
  * every N-th call: a program that alternates call sites would alias. */
 const volatile __u32 sample_every = 1;
+/* Trace every process in `followed`, and the processes they fork: the
+ * uprobes then fire in every process that maps the allocator. */
+const volatile bool follow_children = false;
 
 /* A frame pointer must lie above the stack pointer and within this span of
  * it; anything else is not a frame of this thread's stack. */
@@ -219,14 +222,42 @@ static long clear_step(__u32 i, struct walk *walk)
 	return 0;
 }
 
+/* The processes traced when follow_children: seeded by user space, grown
+ * by note_fork. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} followed SEC(".maps");
+
+static __always_inline __u32 current_tgid(void)
+{
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+/* The knob first: without follow_children the verifier drops the lookup. */
+static __always_inline bool traced_process(void)
+{
+	__u32 tgid = current_tgid();
+
+	return !follow_children || bpf_map_lookup_elem(&followed, &tgid);
+}
+
+static __always_inline __u64 current_mm(void)
+{
+	return (__u64)BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm);
+}
+
 /* The address space the process last allocated in. An exec replaces it,
  * and every block the old program held goes with it; the new program's
- * first allocation sees another one and says so first. */
+ * first allocation sees another one and says so first. One process only:
+ * when following children, hold_at_exec says so instead. */
 __u64 process_mm = 0;
 
 static __always_inline void note_exec(void)
 {
-	__u64 mm = (__u64)BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm);
+	__u64 mm = current_mm();
 
 	if (mm == process_mm)
 		return;
@@ -252,8 +283,8 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_stat
 		.depth = 1,
 		.limit = stack_depth < LH_MAX_STACK_DEPTH ? stack_depth : LH_MAX_STACK_DEPTH,
 	};
-	/* note_exec read it at this call's entry. */
-	__u64 id, ip = PT_REGS_IP(ctx), mm = process_mm;
+	/* note_exec read it at this call's entry, for the only process. */
+	__u64 id, ip = PT_REGS_IP(ctx), mm = follow_children ? current_mm() : process_mm;
 
 	/* After an exec the thread has other page tables. */
 	if (direct && mm != call->mm) {
@@ -302,7 +333,7 @@ static __always_inline int alloc_enter_fn(struct pt_regs *ctx, __u32 fn, __u64 s
 {
 	struct call_state *call;
 
-	if (floor_only)
+	if (floor_only || !traced_process())
 		return 0;
 	call = call_state(true);
 	if (!call) {
@@ -311,7 +342,8 @@ static __always_inline int alloc_enter_fn(struct pt_regs *ctx, __u32 fn, __u64 s
 	}
 	if (call->depth++)
 		return 0;
-	note_exec();
+	if (!follow_children)
+		note_exec();
 	call->fn = fn;
 	call->size = size;
 	call->out_ptr = out_ptr;
@@ -409,38 +441,130 @@ int BPF_KRETPROBE(alloc_exit_copy, void *ret)
 SEC("uprobe")
 int BPF_KPROBE(free_enter, void *ptr)
 {
-	if (!floor_only && ptr)
+	if (!floor_only && ptr && traced_process())
 		emit_free((__u64)ptr, 0);
 	return 0;
 }
 
-/* A launched command's process id (key 0, set by user space; 0: none) and
- * the execs it has made since (key 1). At each exec the new program stops
- * itself before its first instruction, so that user space can probe the
- * allocator of the program it became (env LD_PRELOAD=... prog) before any
- * of it runs. */
+/* A new process forked by a followed one is followed from its first
+ * instruction: this runs in the parent before the child is first woken. */
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(note_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	__u32 one = 1;
+	struct alloc_info info = { .size = parent_tgid };
+
+	if (!follow_children || BPF_CORE_READ(child, pid) != child_tgid ||
+	    !bpf_map_lookup_elem(&followed, &parent_tgid))
+		return 0;
+	/* Full: the child goes untraced, and its events never come. */
+	if (bpf_map_update_elem(&followed, &child_tgid, &one, BPF_ANY))
+		return 0;
+	emit(LH_EVENT_FORK, 0, child_tgid, &info);
+	return 0;
+}
+
+/* At each exec of a held process the new program stops itself before its
+ * first instruction, so that user space can probe the allocator of the
+ * program it became (env LD_PRELOAD=... prog) before any of it runs.
+ * exec_hold's keys: */
+#define HOLD_PID 0	/* the one process held without follow_children (0: none) */
+#define HOLD_COUNT 1	/* holds so far */
+#define HOLD_READ 2	/* holds user space has read (set by it) */
+#define HOLD_UNHELD 3	/* execs let through unheld: no room to say which */
+#define HOLD_RING 64
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, 4);
 	__type(key, __u32);
 	__type(value, __u32);
 } exec_hold SEC(".maps");
 
+/* Hold n at n % HOLD_RING: (n + 1) << 32 | its process id; the n + 1 tells
+ * user space the slot is written. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HOLD_RING);
+	__type(key, __u32);
+	__type(value, __u64);
+} exec_held SEC(".maps");
+
+/* The hold numbers taken of late. Two execs at once must not take the same
+ * one, and an atomic fetch-and-add needs -mcpu=v3: an insert with
+ * BPF_NOEXIST succeeds for one of them only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * HOLD_RING);
+	__type(key, __u32);
+	__type(value, __u32);
+} hold_numbers SEC(".maps");
+
+/* Execs that may hold at the same instant. */
+#define HOLD_TRIES 4
+
 #define SIGSTOP 19
+
+static __always_inline bool held_process(__u32 tgid)
+{
+	__u32 key = HOLD_PID;
+	__u32 *held;
+
+	if (follow_children)
+		return bpf_map_lookup_elem(&followed, &tgid);
+	held = bpf_map_lookup_elem(&exec_hold, &key);
+	return held && *held == tgid;
+}
+
+static __always_inline __u32 *hold_word(__u32 key)
+{
+	return bpf_map_lookup_elem(&exec_hold, &key);
+}
+
+/* The next hold number, or -1 when none can be had. */
+static __always_inline __s64 take_hold_number(__u32 count, __u32 tgid)
+{
+	for (__u32 i = 0; i < HOLD_TRIES; i++) {
+		__u32 number = count + i, done = number - HOLD_RING;
+
+		if (bpf_map_update_elem(&hold_numbers, &number, &tgid, BPF_NOEXIST))
+			continue;
+		/* The ring holds no hold older than HOLD_RING: user space has read it. */
+		bpf_map_delete_elem(&hold_numbers, &done);
+		return number;
+	}
+	return -1;
+}
 
 SEC("raw_tp/sched_process_exec")
 int hold_at_exec(void *ctx)
 {
-	__u32 key = 0;
-	__u32 *held = bpf_map_lookup_elem(&exec_hold, &key);
-	__u32 *execs;
+	__u32 tgid = current_tgid(), number, at;
+	__u32 *count = hold_word(HOLD_COUNT), *read = hold_word(HOLD_READ);
+	__u32 *unheld = hold_word(HOLD_UNHELD);
+	__u64 *slot;
+	__s64 taken;
 
-	if (!held || !*held || *held != (__u32)(bpf_get_current_pid_tgid() >> 32))
+	if (!count || !read || !unheld || !held_process(tgid))
 		return 0;
-	key = 1;
-	execs = bpf_map_lookup_elem(&exec_hold, &key);
-	if (execs)
-		__sync_fetch_and_add(execs, 1);
+	/* Processes that share the probes cannot tell of their execs by their
+	 * address space (note_exec): each does here. */
+	if (follow_children)
+		emit(LH_EVENT_EXEC, 0, 0, NULL);
+	taken = *count - *read < HOLD_RING ? take_hold_number(*count, tgid) : -1;
+	if (taken < 0) {
+		__sync_fetch_and_add(unheld, 1);
+		return 0;
+	}
+	number = taken;
+	at = number % HOLD_RING;
+	slot = bpf_map_lookup_elem(&exec_held, &at);
+	if (!slot)
+		return 0;
+	*slot = (__u64)(number + 1) << 32 | tgid;
+	__sync_fetch_and_add(count, 1);
 	/* Taken on the way back to user space: the new program has not run. */
 	bpf_send_signal(SIGSTOP);
 	return 0;

@@ -19,6 +19,7 @@ Napi::Object Layout(Napi::Env env) {
   layout.Set("eventSize", sizeof(lh_event));
   layout.Set("kind", offsetof(lh_event, kind));
   layout.Set("flags", offsetof(lh_event, flags));
+  layout.Set("tgid", offsetof(lh_event, tgid));
   layout.Set("addr", offsetof(lh_event, addr));
   layout.Set("size", offsetof(lh_event, size));
   layout.Set("stackId", offsetof(lh_event, stack_id));

@@ -22,6 +22,8 @@ const WORDS = EVENT.recordSize / 4;
 const HI = 2 ** 32;
 const HEAP_BASE = 0x5555_5000_0000;
 const NEVER_ALLOCATED = 0x7f00_0000_0000;
+/** One process, as a traced program without children. */
+const PID = 4242;
 
 /** xorshift32: fast, and the same batches on every run. */
 function random(seed: number): () => number {
@@ -64,8 +66,9 @@ export function synthesize(options: SynthOptions): Uint8Array[] {
         // A heap hands back recently freed chunks first.
         const addr = freed.length > 0 && next() < 0.9 ? (freed.pop() as number) : (bump += 16 * (1 + Math.floor(next() * 64)));
         live.push(addr);
-        words[base + EVENT.kind / 4] = EventKind.alloc;
-        words[base + EVENT.flags / 4] = next() < 0.01 ? EventFlag.stackTruncated : 0;
+        // kind and flags share the first word, the low half kind.
+        words[base] = EventKind.alloc | ((next() < 0.01 ? EventFlag.stackTruncated : 0) << 16);
+        words[base + EVENT.tgid / 4] = PID;
         put(base, EVENT.addr, addr);
         put(base, EVENT.size, 8 * Math.round(2 ** (1 + next() * 13)));
         // Cubing skews the choice: a few stacks make most allocations.
@@ -81,7 +84,8 @@ export function synthesize(options: SynthOptions): Uint8Array[] {
           live.pop();
           freed.push(addr);
         }
-        words[base + EVENT.kind / 4] = EventKind.free;
+        words[base] = EventKind.free;
+        words[base + EVENT.tgid / 4] = PID;
         put(base, EVENT.addr, addr);
       }
     }

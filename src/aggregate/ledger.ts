@@ -1,5 +1,6 @@
 // The running account of one trace: every decoded event lands here. It
-// knows which allocations are outstanding and under which stack.
+// knows which allocations are outstanding, in which process and under which
+// stack.
 import type { EventSink } from '../ingest/decode.js';
 import { EventFlag } from '../native/layout.js';
 import { LiveAllocations } from './live-allocs.js';
@@ -13,28 +14,74 @@ export interface StackTotal {
   truncated: boolean;
   /** A walk of this stack stopped short of the outermost frame. */
   cut: boolean;
+  /** The processes holding these blocks, ascending (none in a ledger not per process). */
+  pids: number[];
+  /** The process whose allocation first brought this stack id: its maps name the frames. */
+  firstPid: number;
 }
 
+export interface ProcessTotal {
+  pid: number;
+  outstandingBytes: number;
+  outstandingAllocations: number;
+}
+
+export interface AggregateFork {
+  parent: number;
+  child: number;
+}
+
+export interface LedgerOptions {
+  /** Blocks are the process's own (user mode, the default). Kernel mode: one
+   * account for all, since one process may free what another allocated. */
+  perProcess?: boolean;
+}
+
+/** The only account of a ledger that is not per process. */
+const SHARED = -1;
+
 export class Ledger implements EventSink {
-  /** Replaced whole when the process execs. */
-  live = new LiveAllocations();
+  /** Process id (SHARED when not per process) -> its outstanding blocks. */
+  private readonly accounts = new Map<number, LiveAllocations>();
+  private readonly perProcess: boolean;
+  /** The account of the last event: events come in runs of one process. */
+  private lastKey = NaN;
+  private lastAccount: LiveAllocations | null = null;
   /** BPF stack id -> dense index. */
   private readonly stackIndex = new NumberMap();
   private readonly stackIds: number[] = [];
+  private readonly firstPids: number[] = [];
   private readonly truncated: boolean[] = [];
   private readonly cut: boolean[] = [];
+  private readonly forkList: AggregateFork[] = [];
   allocations = 0;
   frees = 0;
+
+  constructor(options: LedgerOptions = {}) {
+    this.perProcess = options.perProcess ?? true;
+  }
 
   get stackCount(): number {
     return this.stackIds.length;
   }
 
-  alloc(addr: number, size: number, stackId: number, ticks: number, flags: number): void {
+  /** Outstanding blocks of every process together. */
+  get live(): { bytes: number; count: number } {
+    let bytes = 0;
+    let count = 0;
+    for (const account of this.accounts.values()) {
+      bytes += account.bytes;
+      count += account.count;
+    }
+    return { bytes, count };
+  }
+
+  alloc(tgid: number, addr: number, size: number, stackId: number, ticks: number, flags: number): void {
+    const account = this.account(tgid);
     // A failed realloc gives its block back: that undoes a free, it is not
     // a new allocation.
     if (flags & EventFlag.restored) {
-      if (this.live.restore(addr)) this.frees--;
+      if (account.restore(addr)) this.frees--;
       return;
     }
     let index = this.stackIndex.get(stackId);
@@ -42,25 +89,40 @@ export class Ledger implements EventSink {
       index = this.stackIds.length;
       this.stackIndex.set(stackId, index);
       this.stackIds.push(stackId);
+      this.firstPids.push(tgid);
       this.truncated.push(false);
       this.cut.push(false);
     }
     if (flags & EventFlag.stackTruncated) this.truncated[index] = true;
     if (flags & EventFlag.stackCut) this.cut[index] = true;
-    this.live.add(addr, size, index, ticks);
+    account.add(addr, size, index, ticks);
     this.allocations++;
   }
 
   /** Frees of blocks allocated before tracing began find nothing: ignored,
    * never counted negative. */
-  free(addr: number, flags: number): void {
-    const freed = flags & EventFlag.realloc ? this.live.setAside(addr) : this.live.remove(addr);
+  free(tgid: number, addr: number, flags: number): void {
+    const account = this.account(tgid);
+    const freed = flags & EventFlag.realloc ? account.setAside(addr) : account.remove(addr);
     if (freed) this.frees++;
   }
 
   /** An exec took the process's memory with it: nothing it held is outstanding. */
-  exec(): void {
-    this.live = new LiveAllocations();
+  exec(tgid: number): void {
+    this.accounts.set(this.keyOf(tgid), new LiveAllocations());
+    this.lastKey = NaN;
+  }
+
+  /** The child starts with no blocks of its own: those it inherited are the parent's. */
+  fork(parent: number, child: number): void {
+    this.account(parent);
+    this.account(child);
+    this.forkList.push({ parent, child });
+  }
+
+  /** Every fork, in the order seen. */
+  forks(): AggregateFork[] {
+    return [...this.forkList];
   }
 
   /** Outstanding allocations per stack, largest first; only those allocated
@@ -68,16 +130,68 @@ export class Ledger implements EventSink {
   byStack(bornBeforeTick = Infinity): StackTotal[] {
     const bytes = new Float64Array(this.stackIds.length);
     const counts = new Float64Array(this.stackIds.length);
-    this.live.forEach((size, stack, ticks) => {
-      if (ticks > bornBeforeTick) return;
-      bytes[stack] += size;
-      counts[stack] += 1;
-    });
+    const pids: number[][] = this.stackIds.map(() => []);
+    for (const [key, account] of this.sortedAccounts()) {
+      account.forEach((size, stack, ticks) => {
+        if (ticks > bornBeforeTick) return;
+        bytes[stack] += size;
+        counts[stack] += 1;
+        // Accounts come in ascending order: a repeat is the last one pushed.
+        const held = pids[stack];
+        if (key !== SHARED && held[held.length - 1] !== key) held.push(key);
+      });
+    }
     const totals: StackTotal[] = [];
     for (let i = 0; i < this.stackIds.length; i++) {
       if (counts[i] === 0) continue;
-      totals.push({ stackId: this.stackIds[i], bytes: bytes[i], allocations: counts[i], truncated: this.truncated[i], cut: this.cut[i] });
+      totals.push({
+        stackId: this.stackIds[i],
+        bytes: bytes[i],
+        allocations: counts[i],
+        truncated: this.truncated[i],
+        cut: this.cut[i],
+        pids: pids[i],
+        firstPid: this.firstPids[i],
+      });
     }
     return totals.sort((a, b) => b.bytes - a.bytes || b.allocations - a.allocations || a.stackId - b.stackId);
+  }
+
+  /** Every process seen (by an event or a fork), by pid, with what it holds
+   * born at or before `bornBeforeTick`; none in a ledger not per process. */
+  processes(bornBeforeTick = Infinity): ProcessTotal[] {
+    if (!this.perProcess) return [];
+    return this.sortedAccounts().map(([pid, account]) => {
+      let outstandingBytes = 0;
+      let outstandingAllocations = 0;
+      account.forEach((size, _stack, ticks) => {
+        if (ticks > bornBeforeTick) return;
+        outstandingBytes += size;
+        outstandingAllocations += 1;
+      });
+      return { pid, outstandingBytes, outstandingAllocations };
+    });
+  }
+
+  private sortedAccounts(): [number, LiveAllocations][] {
+    return [...this.accounts].sort((a, b) => a[0] - b[0]);
+  }
+
+  private keyOf(tgid: number): number {
+    return this.perProcess ? tgid : SHARED;
+  }
+
+  /** The process's account, made at its first event. */
+  private account(tgid: number): LiveAllocations {
+    const key = this.keyOf(tgid);
+    if (key === this.lastKey && this.lastAccount) return this.lastAccount;
+    let account = this.accounts.get(key);
+    if (!account) {
+      account = new LiveAllocations();
+      this.accounts.set(key, account);
+    }
+    this.lastKey = key;
+    this.lastAccount = account;
+    return account;
   }
 }

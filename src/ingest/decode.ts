@@ -1,18 +1,30 @@
 // Ring-buffer batches -> calls on a sink. One pass over a Uint32Array view:
 // no per-event object, no per-event native call.
+import { structs } from '../native/contract.generated.js';
 import { EVENT, EventKind } from '../native/layout.js';
 
+/** Every call names the process (tgid) the event is of. */
 export interface EventSink {
-  alloc(addr: number, size: number, stackId: number, ticks: number, flags: number): void;
-  free(addr: number, flags: number): void;
+  alloc(tgid: number, addr: number, size: number, stackId: number, ticks: number, flags: number): void;
+  free(tgid: number, addr: number, flags: number): void;
   /** The process exec'd: the blocks of the program it was are gone. */
-  exec(): void;
+  exec(tgid: number): void;
+  /** A followed process forked a new one, followed from now on. */
+  fork(parent: number, child: number): void;
+}
+
+// The loop reads kind and flags as the two halves of the first word, the
+// process id as the second word: refuse any other layout at once.
+const fields: Record<string, { offset: number; size: number }> = structs.lh_event.fields;
+for (const [name, offset, size] of [['kind', 0, 2], ['flags', 2, 2], ['tgid', 4, 4]] as const) {
+  if (fields[name].offset !== offset || fields[name].size !== size) {
+    throw new Error(`lh_event.${name} is at ${fields[name].offset} (size ${fields[name].size}), decode.ts reads it at ${offset} (size ${size})`);
+  }
 }
 
 // Word offsets, computed once: the loop below runs millions of times a second.
 const WORDS = EVENT.recordSize / 4;
-const KIND = EVENT.kind / 4;
-const FLAGS = EVENT.flags / 4;
+const TGID = EVENT.tgid / 4;
 const ADDR = EVENT.addr / 4;
 const SIZE = EVENT.size / 4;
 const STACK = EVENT.stackId / 4;
@@ -20,6 +32,7 @@ const TICKS = EVENT.ticks / 4;
 const ALLOC = EventKind.alloc;
 const FREE = EventKind.free;
 const EXEC = EventKind.exec;
+const FORK = EventKind.fork;
 const HI = 2 ** 32;
 
 /** Decodes every whole record of `batch`; returns how many there were. */
@@ -30,20 +43,26 @@ export function decodeBatch(batch: Uint8Array, sink: EventSink): number {
   const words = new Uint32Array(batch.buffer, batch.byteOffset, batch.byteLength / 4);
   const records = words.length / WORDS;
   for (let base = 0; base < words.length; base += WORDS) {
-    const kind = words[base + KIND];
+    // Little-endian (x86): kind is the low half of the first word.
+    const head = words[base];
+    const kind = head & 0xffff;
+    const tgid = words[base + TGID];
     const addr = words[base + ADDR] + words[base + ADDR + 1] * HI;
     if (kind === ALLOC) {
       sink.alloc(
+        tgid,
         addr,
         words[base + SIZE] + words[base + SIZE + 1] * HI,
         words[base + STACK] + words[base + STACK + 1] * HI,
         words[base + TICKS] + words[base + TICKS + 1] * HI,
-        words[base + FLAGS],
+        head >>> 16,
       );
     } else if (kind === FREE) {
-      sink.free(addr, words[base + FLAGS]);
+      sink.free(tgid, addr, head >>> 16);
     } else if (kind === EXEC) {
-      sink.exec();
+      sink.exec(tgid);
+    } else if (kind === FORK) {
+      sink.fork(words[base + SIZE], addr);
     }
   }
   return records;

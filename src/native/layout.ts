@@ -10,6 +10,7 @@ export const EVENT = {
   recordSize: structs.lh_event.size,
   kind: event.kind.offset,
   flags: event.flags.offset,
+  tgid: event.tgid.offset,
   addr: event.addr.offset,
   size: event.size.offset,
   stackId: event.stack_id.offset,
@@ -42,6 +43,7 @@ export interface AddonLayout {
   eventSize: number;
   kind: number;
   flags: number;
+  tgid: number;
   addr: number;
   size: number;
   stackId: number;
@@ -59,6 +61,7 @@ export function layoutMismatches(addon: AddonLayout): string[] {
     eventSize: EVENT.recordSize,
     kind: EVENT.kind,
     flags: EVENT.flags,
+    tgid: EVENT.tgid,
     addr: EVENT.addr,
     size: EVENT.size,
     stackId: EVENT.stackId,

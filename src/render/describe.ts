@@ -5,7 +5,7 @@ import type { Report, Totals } from '../report/types.js';
 import { countOf, formatDuration, groupDigits, humanBytes } from './format.js';
 
 /** Shell-like, so a user can see where one argument ends: `./leaky 'two words'`. */
-function quoteCommand(argv: string[]): string {
+export function quoteCommand(argv: string[]): string {
   return argv.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)).join(' ');
 }
 

@@ -2,7 +2,7 @@
 // so the key order is the schema's, whatever order the report was built in,
 // and nothing outside the schema leaks into the file.
 
-import { REPORT_SCHEMA, type Frame, type Report, type StackReport } from '../report/types.js';
+import { REPORT_SCHEMA, type Frame, type ProcessReport, type Report, type StackReport } from '../report/types.js';
 
 function frameJson(frame: Frame): Frame {
   return {
@@ -24,7 +24,18 @@ function stackJson(stack: StackReport): StackReport {
     partial: stack.partial,
   };
   if (stack.cache !== undefined) json.cache = stack.cache;
+  if (stack.pids !== undefined) json.pids = [...stack.pids];
   return json;
+}
+
+function processJson(process: ProcessReport): ProcessReport {
+  return {
+    pid: process.pid,
+    command: process.command,
+    exitCode: process.exitCode,
+    outstandingBytes: process.outstandingBytes,
+    outstandingAllocations: process.outstandingAllocations,
+  };
 }
 
 export function renderJson(report: Report): string {
@@ -47,6 +58,7 @@ export function renderJson(report: Report): string {
       partialStacks: totals.partialStacks,
     },
     ...(report.capabilities ? { capabilities: report.capabilities } : {}),
+    ...(report.processes ? { processes: report.processes.map(processJson) } : {}),
     stacks: report.stacks.map(stackJson),
   };
   if (totals.sampleEvery !== undefined) json.totals.sampleEvery = totals.sampleEvery;

@@ -1,8 +1,8 @@
 // The terminal report: what was traced, the totals, and the top stacks by
 // outstanding bytes with one frame per line.
 
-import type { Frame, Report, StackReport } from '../report/types.js';
-import { anyLoss, describeCounters, describeOutstanding, describeRun, totalsApproximate } from './describe.js';
+import type { Frame, ProcessReport, Report, StackReport } from '../report/types.js';
+import { anyLoss, describeCounters, describeOutstanding, describeRun, quoteCommand, totalsApproximate } from './describe.js';
 import { countOf, humanBytes } from './format.js';
 
 export interface TextOptions {
@@ -47,8 +47,9 @@ function userFrameText(frame: Frame): string {
 
 function stackLines(stack: StackReport, rank: number, mode: Report['mode']): string[] {
   const cache = stack.cache === undefined ? '' : `, cache ${stack.cache}`;
+  const pids = stack.pids === undefined ? '' : ` [${stack.pids.length === 1 ? 'pid' : 'pids'} ${stack.pids.join(', ')}]`;
   const lines = [
-    `#${rank}  ${countOf(stack.bytes, 'byte')} (${humanBytes(stack.bytes)}) in ${countOf(stack.allocations, 'allocation')}${cache}`,
+    `#${rank}  ${countOf(stack.bytes, 'byte')} (${humanBytes(stack.bytes)}) in ${countOf(stack.allocations, 'allocation')}${cache}${pids}`,
   ];
   const frameText = mode === 'kernel' ? kernelFrameText : userFrameText;
   for (const frame of stack.frames) lines.push(`    ${frameText(frame)}`);
@@ -56,6 +57,14 @@ function stackLines(stack: StackReport, rank: number, mode: Report['mode']): str
   if (stack.truncated) lines.push('    [truncated]');
   if (stack.partial) lines.push('    [partial: through code without frame pointers, callers may be missing]');
   return lines;
+}
+
+/** `  pid 12: 1,024 bytes (1.0 KiB) in 4 allocations, ./worker, exit code 0` */
+function processLine(process: ProcessReport): string {
+  const parts = [`  pid ${process.pid}: ${countOf(process.outstandingBytes, 'byte')} (${humanBytes(process.outstandingBytes)}) in ${countOf(process.outstandingAllocations, 'allocation')}`];
+  if (process.command !== null) parts.push(quoteCommand(process.command));
+  if (process.exitCode !== null) parts.push(`exit code ${process.exitCode}`);
+  return parts.join(', ');
 }
 
 export function renderText(report: Report, options: TextOptions): string {
@@ -71,6 +80,7 @@ export function renderText(report: Report, options: TextOptions): string {
       ? counters
       : `WARNING: ${counters}${totalsApproximate(totals) ? ' (totals are approximate)' : ''}`,
   ];
+  if (report.processes) lines.push('processes:', ...report.processes.map(processLine));
 
   // Array sort is stable: equal stacks keep the report's order, so output is deterministic.
   const ranked = [...report.stacks].sort((a, b) => b.bytes - a.bytes);

@@ -5,7 +5,7 @@ import { lostEvents } from '../native/layout.js';
 import type { Capabilities } from '../trace/capabilities.js';
 import { reachesStart, userStack } from './partial.js';
 import { bornBeforeTick } from './ticks.js';
-import { type Frame, type Report, REPORT_SCHEMA } from './types.js';
+import { type Frame, type ProcessReport, type Report, REPORT_SCHEMA } from './types.js';
 
 export interface ReportInput {
   mode: Report['mode'];
@@ -19,8 +19,9 @@ export interface ReportInput {
   endClock: KernelClock;
   /** A stack's return addresses, innermost first. */
   readStack: (stackId: number) => number[];
-  /** Symbolizes many stacks at once, so each object is opened once. */
-  resolveStacks: (stacks: number[][]) => Frame[][];
+  /** Symbolizes many stacks at once, so each object is opened once; `pids`:
+   * per stack, the process whose maps name its frames (StackTotal.firstPid). */
+  resolveStacks: (stacks: number[][], pids: number[]) => Frame[][];
   /** One allocation in this many was kept (1: all); figures are scaled by it. */
   sampleEvery?: number;
   /** Whether a stack's frames may be missing callers (user mode); `walkCut`:
@@ -30,19 +31,42 @@ export interface ReportInput {
   capabilities?: Capabilities;
   /** Slab cache name of a stack, where the kernel gives one. */
   cacheOf?: (stackId: number) => string | undefined;
+  /** Set when several processes may be traced: the report then names them,
+   * per stack and in a list of its own. */
+  perProcess?: {
+    command(pid: number): string[] | null;
+    exitCode(pid: number): number | null;
+  };
+}
+
+function processReports(input: ReportInput, bornBefore: number, scale: number): ProcessReport[] | undefined {
+  const { perProcess } = input;
+  if (!perProcess) return undefined;
+  return input.ledger.processes(bornBefore).map((process) => ({
+    pid: process.pid,
+    command: perProcess.command(process.pid),
+    exitCode: perProcess.exitCode(process.pid),
+    outstandingBytes: scale * process.outstandingBytes,
+    outstandingAllocations: scale * process.outstandingAllocations,
+  }));
 }
 
 export function buildReport(input: ReportInput): Report {
-  const totals = input.ledger.byStack(bornBeforeTick(input.endClock, input.olderThanMs));
+  const bornBefore = bornBeforeTick(input.endClock, input.olderThanMs);
+  const totals = input.ledger.byStack(bornBefore);
   const stacks = totals.map((total) => {
     const ips = total.stackId === 0 ? [] : input.readStack(total.stackId);
     return input.mode === 'user' ? userStack(ips) : { ips, cut: false };
   });
   const cut = totals.map((total, i) => total.cut || stacks[i].cut);
-  const frames = input.resolveStacks(stacks.map((stack) => stack.ips));
+  const frames = input.resolveStacks(
+    stacks.map((stack) => stack.ips),
+    totals.map((total) => total.firstPid),
+  );
   const counters = readCounters(input.tracer);
   const scale = input.sampleEvery ?? 1;
   const partial = frames.map((stack, i) => input.isPartial?.(stack, cut[i]) ?? false);
+  const processes = processReports(input, bornBefore, scale);
   return {
     schema: REPORT_SCHEMA,
     mode: input.mode,
@@ -62,6 +86,7 @@ export function buildReport(input: ReportInput): Report {
       ...(scale > 1 ? { sampleEvery: scale } : {}),
     },
     ...(input.capabilities ? { capabilities: input.capabilities } : {}),
+    ...(processes ? { processes } : {}),
     stacks: totals.map((total, i) => {
       const cache = input.cacheOf?.(total.stackId);
       return {
@@ -71,6 +96,7 @@ export function buildReport(input: ReportInput): Report {
         truncated: total.truncated,
         partial: partial[i],
         ...(cache === undefined ? {} : { cache }),
+        ...(processes ? { pids: total.pids } : {}),
       };
     }),
   };

@@ -30,6 +30,18 @@ export interface StackReport {
   partial: boolean;
   /** The slab cache the objects came from (kernel mode), when known. */
   cache?: string;
+  /** The processes holding these blocks, ascending (when several may be traced). */
+  pids?: number[];
+}
+
+/** One traced process, when several may be (children followed, a cgroup). */
+export interface ProcessReport {
+  pid: number;
+  command: string[] | null;
+  /** null while it runs, or when its end could not be seen. */
+  exitCode: number | null;
+  outstandingBytes: number;
+  outstandingAllocations: number;
 }
 
 export interface Totals {
@@ -69,5 +81,7 @@ export interface Report {
   totals: Totals;
   /** The kernel's BPF features and which paths leakhound took on it. */
   capabilities?: Capabilities;
+  /** Every process traced, by pid (when several may be). */
+  processes?: ProcessReport[];
   stacks: StackReport[];
 }

@@ -126,7 +126,7 @@ function attachReason(choice: AttachChoice, method: AttachMethod, slabMissing: s
 }
 
 async function traceWith(tracer: NativeTracer, stop: StopSignal, options: KernelTraceOptions, capabilities: Capabilities): Promise<KernelTraceResult> {
-  const ledger = new Ledger();
+  const ledger = new Ledger({ perProcess: false });
   const result = await pump({
     tracer,
     ledger,

@@ -41,6 +41,8 @@ export interface UserTraceOptions {
   maxStacks: number;
   ringBytes: number;
   verbose: boolean;
+  /** Trace every process the target forks and execs from now on. */
+  followChildren?: boolean;
   /** Benchmarks only: attach the same probes with programs that do nothing. */
   floorOnly?: boolean;
   /** One line for the user while tracing (stderr). */
@@ -278,6 +280,7 @@ export function userKnobs(options: UserTraceOptions, memory: MemoryLayout): Reco
     stack_depth: options.stackDepth,
     page_size: 4096,
     floor_only: options.floorOnly ? 1 : 0,
+    follow_children: options.followChildren ? 1 : 0,
     sample_every: options.sampleEvery ?? 1,
     phys_end: memory.physEnd,
     paging_levels: memory.pagingLevels,

@@ -52,9 +52,10 @@ test('contract: a knob BPF does not have is reported', () => {
 });
 
 test('contract: the programs and maps TypeScript and the addon name by string exist', () => {
-  for (const program of ['read_clock', 'find_direct_map', 'alloc_enter', 'alloc_exit', 'free_enter']) {
+  for (const program of ['read_clock', 'find_direct_map', 'alloc_enter', 'alloc_exit', 'free_enter', 'note_fork', 'hold_at_exec']) {
     assert.ok(objects['user-alloc'].programs.includes(program as never), `user-alloc has no program ${program}`);
   }
+  for (const map of ['followed', 'exec_hold']) assert.ok(objects['user-alloc'].maps.includes(map as never), `user-alloc has no map ${map}`);
   for (const tracepoint of TRACEPOINTS) {
     const program = tracepoint.split(':')[1]!;
     assert.ok(objects['kernel-alloc'].programs.includes(program as never), `kernel-alloc has no program ${program}`);
@@ -70,14 +71,15 @@ test('contract: layout.ts is the generated record layout', () => {
   const event = structs.lh_event;
   assert.equal(EVENT.recordSize, event.size);
   assert.deepEqual(
-    [EVENT.kind, EVENT.flags, EVENT.addr, EVENT.size, EVENT.stackId, EVENT.ticks],
-    [event.fields.kind.offset, event.fields.flags.offset, event.fields.addr.offset, event.fields.size.offset, event.fields.stack_id.offset, event.fields.ticks.offset],
+    [EVENT.kind, EVENT.flags, EVENT.tgid, EVENT.addr, EVENT.size, EVENT.stackId, EVENT.ticks],
+    [event.fields.kind.offset, event.fields.flags.offset, event.fields.tgid.offset, event.fields.addr.offset, event.fields.size.offset, event.fields.stack_id.offset, event.fields.ticks.offset],
   );
   assert.equal(MAX_STACK_DEPTH, structs.lh_stack.fields.ips.count);
   assert.equal(MAX_STACK_DEPTH, defines.LH_MAX_STACK_DEPTH);
   assert.equal(COUNTERS.length, enums.lh_counter.LH_CNT__MAX);
   assert.equal(COUNTERS[enums.lh_counter.LH_CNT_RINGBUF_DROPS], 'ringbufDrops');
   assert.equal(EventKind.alloc, enums.lh_event_kind.LH_EVENT_ALLOC);
+  assert.equal(EventKind.fork, enums.lh_event_kind.LH_EVENT_FORK);
   assert.equal(EventFlag.realloc, enums.lh_event_flags.LH_FLAG_REALLOC);
   assert.equal(AllocFn.operatorNew, enums.lh_alloc_fn.LH_FN_NEW);
   assert.equal(AllocFn.posixMemalign, enums.lh_alloc_fn.LH_FN_POSIX_MEMALIGN);

@@ -9,6 +9,7 @@ import { EVENT, EventFlag, EventKind } from '../../src/native/layout.js';
 interface Record {
   kind: number;
   flags?: number;
+  tgid?: number;
   addr: number;
   size?: number;
   stackId?: number;
@@ -19,8 +20,9 @@ function batch(records: Record[]): Buffer {
   const out = Buffer.alloc(records.length * EVENT.recordSize);
   records.forEach((r, i) => {
     const base = i * EVENT.recordSize;
-    out.writeUInt32LE(r.kind, base + EVENT.kind);
-    out.writeUInt32LE(r.flags ?? 0, base + EVENT.flags);
+    out.writeUInt16LE(r.kind, base + EVENT.kind);
+    out.writeUInt16LE(r.flags ?? 0, base + EVENT.flags);
+    out.writeUInt32LE(r.tgid ?? PID, base + EVENT.tgid);
     out.writeBigUInt64LE(BigInt(r.addr), base + EVENT.addr);
     out.writeBigUInt64LE(BigInt(r.size ?? 0), base + EVENT.size);
     out.writeBigUInt64LE(BigInt(r.stackId ?? 0), base + EVENT.stackId);
@@ -29,6 +31,7 @@ function batch(records: Record[]): Buffer {
   return out;
 }
 
+const PID = 4242;
 const alloc = (addr: number, size: number, stackId: number, ticks = 1, flags = 0): Record => ({ kind: EventKind.alloc, addr, size, stackId, ticks, flags });
 const free = (addr: number, flags = 0): Record => ({ kind: EventKind.free, addr, flags });
 
@@ -37,7 +40,7 @@ test('addresses, sizes and stack ids above 32 bits decode exactly', () => {
   const addr = 0x7fff_1234_5678;
   const stackId = 2 ** 53 - 1;
   assert.equal(decodeBatch(batch([alloc(addr, 2 ** 40 + 3, stackId)]), ledger), 1);
-  assert.deepEqual(ledger.byStack(), [{ stackId, bytes: 2 ** 40 + 3, allocations: 1, truncated: false, cut: false }]);
+  assert.deepEqual(ledger.byStack(), [{ stackId, bytes: 2 ** 40 + 3, allocations: 1, truncated: false, cut: false, pids: [PID], firstPid: PID }]);
   decodeBatch(batch([free(addr)]), ledger);
   assert.deepEqual(ledger.byStack(), []);
   assert.equal(ledger.frees, 1);
@@ -137,11 +140,78 @@ test('slots are reused and the table grows past its first size', () => {
 
 test('an exec drops every block the earlier program held, set aside by realloc or not', () => {
   const ledger = new Ledger();
-  const exec: Record = { kind: EventKind.exec, addr: 0 };
+  const exec: Record = { kind: EventKind.exec, addr: 0, tgid: PID };
   decodeBatch(batch([alloc(0x1000, 10, 7), alloc(0x2000, 20, 7), free(0x2000, EventFlag.realloc), exec, alloc(0x1000, 5, 9)]), ledger);
   assert.deepEqual(ledger.byStack().map(({ stackId, bytes }) => ({ stackId, bytes })), [{ stackId: 9, bytes: 5 }]);
   assert.equal(ledger.live.bytes, 5);
   // realloc's block from before the exec cannot come back after it.
   decodeBatch(batch([alloc(0x2000, 0, 0, 1, EventFlag.restored)]), ledger);
   assert.equal(ledger.live.count, 1);
+});
+
+const of = (tgid: number, record: Record): Record => ({ ...record, tgid });
+const fork = (parent: number, child: number): Record => ({ kind: EventKind.fork, addr: child, size: parent, tgid: parent });
+
+test('flags above the first byte and process ids of 32 bits decode exactly', () => {
+  const seen: number[][] = [];
+  const sink = {
+    alloc: (tgid: number, _addr: number, _size: number, _stackId: number, _ticks: number, flags: number) => seen.push([tgid, flags]),
+    free: (tgid: number, _addr: number, flags: number) => seen.push([tgid, flags]),
+    exec: (tgid: number) => seen.push([tgid]),
+    fork: (parent: number, child: number) => seen.push([parent, child]),
+  };
+  const records = [of(2 ** 32 - 1, alloc(0x1000, 8, 1, 1, 0xffff)), of(7, free(0x1000, 0x8001)), of(9, { kind: EventKind.exec, addr: 0 }), fork(2 ** 31, 2 ** 32 - 2)];
+  decodeBatch(batch(records), sink);
+  assert.deepEqual(seen, [[2 ** 32 - 1, 0xffff], [7, 0x8001], [9], [2 ** 31, 2 ** 32 - 2]]);
+});
+
+test('the same address in two processes is two blocks; a free is of its own process', () => {
+  const ledger = new Ledger();
+  decodeBatch(batch([of(11, alloc(0x1000, 10, 7)), of(12, alloc(0x1000, 20, 7)), of(13, alloc(0x2000, 5, 9)), of(11, free(0x1000)), of(13, free(0x1000))]), ledger);
+  assert.deepEqual(
+    ledger.byStack().map(({ stackId, bytes, allocations, pids }) => ({ stackId, bytes, allocations, pids })),
+    [
+      { stackId: 7, bytes: 20, allocations: 1, pids: [12] },
+      { stackId: 9, bytes: 5, allocations: 1, pids: [13] },
+    ],
+  );
+  assert.equal(ledger.frees, 1);
+  assert.deepEqual(ledger.live, { bytes: 25, count: 2 });
+});
+
+test('a stack lists every process holding its blocks, ascending, and the one that brought it first', () => {
+  const ledger = new Ledger();
+  decodeBatch(batch([of(30, alloc(0x1000, 1, 7)), of(20, alloc(0x1000, 1, 7)), of(30, alloc(0x2000, 1, 7)), of(10, alloc(0x1000, 1, 7)), of(10, free(0x1000))]), ledger);
+  assert.deepEqual(ledger.byStack().map(({ pids, firstPid }) => ({ pids, firstPid })), [{ pids: [20, 30], firstPid: 30 }]);
+});
+
+test('processes: every one seen, by pid, with what it holds; forks in order', () => {
+  const ledger = new Ledger();
+  decodeBatch(batch([of(100, alloc(0x1000, 64, 1, 10)), fork(100, 102), fork(100, 101), of(101, alloc(0x1000, 8, 2, 10)), of(101, alloc(0x2000, 8, 2, 20)), fork(101, 103)]), ledger);
+  assert.deepEqual(ledger.processes(), [
+    { pid: 100, outstandingBytes: 64, outstandingAllocations: 1 },
+    { pid: 101, outstandingBytes: 16, outstandingAllocations: 2 },
+    { pid: 102, outstandingBytes: 0, outstandingAllocations: 0 },
+    { pid: 103, outstandingBytes: 0, outstandingAllocations: 0 },
+  ]);
+  assert.deepEqual(ledger.processes(15).map((p) => p.outstandingAllocations), [1, 1, 0, 0]);
+  assert.deepEqual(ledger.forks(), [
+    { parent: 100, child: 102 },
+    { parent: 100, child: 101 },
+    { parent: 101, child: 103 },
+  ]);
+});
+
+test('an exec drops only the blocks of the process that exec\'d', () => {
+  const ledger = new Ledger();
+  decodeBatch(batch([of(1, alloc(0x1000, 10, 7)), of(2, alloc(0x1000, 20, 7)), of(2, free(0x1000, EventFlag.realloc)), of(1, { kind: EventKind.exec, addr: 0 }), of(2, alloc(0x1000, 0, 0, 1, EventFlag.restored))]), ledger);
+  assert.deepEqual(ledger.processes().map((p) => [p.pid, p.outstandingBytes]), [[1, 0], [2, 20]]);
+});
+
+test('a ledger not per process (kernel mode) is one account: any process may free a block', () => {
+  const ledger = new Ledger({ perProcess: false });
+  decodeBatch(batch([of(1, alloc(0x1000, 10, 7)), of(2, alloc(0x2000, 20, 7)), of(3, free(0x1000))]), ledger);
+  assert.deepEqual(ledger.byStack().map(({ bytes, pids, firstPid }) => ({ bytes, pids, firstPid })), [{ bytes: 20, pids: [], firstPid: 1 }]);
+  assert.equal(ledger.frees, 1);
+  assert.deepEqual(ledger.processes(), []);
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { REPORT_SCHEMA, type Frame, type Report, type StackReport } from '../../src/report/types.js';
+import { REPORT_SCHEMA, type Frame, type ProcessReport, type Report, type StackReport } from '../../src/report/types.js';
 import { renderFlamegraph } from '../../src/render/flamegraph.js';
 import { renderFolded } from '../../src/render/folded.js';
 import { renderJson } from '../../src/render/json.js';
@@ -45,6 +45,40 @@ test('JSON keeps the schema key order whatever order the report was built in', (
       : value,
   ) as Report;
   assert.equal(renderJson(shuffled), renderJson(userReport));
+});
+
+/** userReport as if its children were followed: two processes, the first stack in both. */
+const familyReport: Report = {
+  ...userReport,
+  processes: [
+    { pid: 4242, command: ['./leaky', 'two words'], exitCode: 0, outstandingBytes: 90_000, outstandingAllocations: 9 },
+    { pid: 4250, command: null, exitCode: null, outstandingBytes: 5_244, outstandingAllocations: 3 },
+  ],
+  stacks: userReport.stacks.map((stack, i) => ({ ...stack, pids: i === 0 ? [4242, 4250] : [4242] })),
+};
+
+test('JSON lists the processes before the stacks, and each stack its pids last', () => {
+  const json = JSON.parse(renderJson(familyReport)) as Record<string, unknown> & { stacks: Record<string, unknown>[] };
+  const keys = Object.keys(json);
+  assert.equal(keys.indexOf('processes'), keys.indexOf('stacks') - 1);
+  assert.deepEqual(json.processes, familyReport.processes);
+  assert.deepEqual(Object.keys(json.stacks[0]!).at(-1), 'pids');
+  assert.deepEqual(json.stacks.map((stack) => stack.pids), familyReport.stacks.map((stack) => stack.pids));
+});
+
+test('text: a processes block after the totals, and the pids on each stack header', () => {
+  const lines = renderText(familyReport, { top: 2 }).split('\n');
+  const at = lines.indexOf('processes:');
+  assert.equal(at, 3);
+  assert.deepEqual(lines.slice(at + 1, at + 3), [
+    "  pid 4242: 90,000 bytes (87.9 KiB) in 9 allocations, ./leaky 'two words', exit code 0",
+    '  pid 4250: 5,244 bytes (5.1 KiB) in 3 allocations',
+  ]);
+  const pids = renderText(familyReport, { top: 20 })
+    .split('\n')
+    .filter((line) => line.startsWith('#'))
+    .map((line) => / \[(pids? [\d, ]+)\]$/.exec(line)?.[1]);
+  assert.deepEqual(pids.sort(), [...Array<string>(userReport.stacks.length - 1).fill('pid 4242'), 'pids 4242, 4250']);
 });
 
 test('text lists no stacks with top 0 and rejects a bad top', () => {
@@ -131,8 +165,17 @@ const stackArb: fc.Arbitrary<StackReport> = fc
     truncated: fc.boolean(),
     partial: fc.boolean(),
     cache: fc.option(hostileName, { nil: undefined }),
+    pids: fc.option(fc.uniqueArray(fc.nat(), { maxLength: 4 }), { nil: undefined }),
   })
-  .map(({ cache, ...stack }) => (cache === undefined ? stack : { ...stack, cache }));
+  .map(({ cache, pids, ...stack }) => ({ ...stack, ...(cache === undefined ? {} : { cache }), ...(pids === undefined ? {} : { pids }) }));
+
+const processArb: fc.Arbitrary<ProcessReport> = fc.record({
+  pid: fc.nat(),
+  command: fc.option(fc.array(hostileName, { minLength: 1, maxLength: 3 })),
+  exitCode: fc.option(fc.integer({ min: -1, max: 255 })),
+  outstandingBytes: fc.nat({ max: 1 << 30 }),
+  outstandingAllocations: fc.nat({ max: 1 << 20 }),
+});
 
 const reportArb: fc.Arbitrary<Report> = fc
   .record({
@@ -144,8 +187,9 @@ const reportArb: fc.Arbitrary<Report> = fc
     durationMs: fc.nat({ max: 1e8 }),
     lostEvents: fc.nat({ max: 10 }),
     stacks: fc.array(stackArb, { maxLength: 12 }),
+    processes: fc.option(fc.array(processArb, { maxLength: 4 }), { nil: undefined }),
   })
-  .map(({ mode, pid, command, exitCode, cpuMs, durationMs, lostEvents, stacks }) => ({
+  .map(({ mode, pid, command, exitCode, cpuMs, durationMs, lostEvents, stacks, processes }) => ({
     schema: REPORT_SCHEMA,
     mode,
     target: { pid, command, exitCode, cpuMs },
@@ -162,6 +206,7 @@ const reportArb: fc.Arbitrary<Report> = fc
       cutStacks: 0,
       partialStacks: stacks.filter((s) => s.partial).length,
     },
+    ...(processes === undefined ? {} : { processes }),
     stacks,
   }));
 

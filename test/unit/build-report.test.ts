@@ -1,0 +1,60 @@
+// buildReport on a ledger of several processes: what is per process appears
+// only when the caller says several may be traced, scaled like the rest.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { Ledger } from '../../src/aggregate/ledger.js';
+import type { NativeTracer } from '../../src/native/binding.js';
+import { COUNTERS } from '../../src/native/layout.js';
+import { buildReport, type ReportInput } from '../../src/report/build.js';
+
+const tracer = { counters: () => COUNTERS.map(() => 0), missedRuns: () => 0 } as unknown as NativeTracer;
+
+function family(): Ledger {
+  const ledger = new Ledger();
+  ledger.alloc(10, 0x1000, 100, 7, 1, 0);
+  ledger.fork(10, 11);
+  ledger.alloc(11, 0x1000, 50, 7, 1, 0);
+  ledger.alloc(11, 0x2000, 8, 9, 1, 0);
+  ledger.fork(10, 12);
+  return ledger;
+}
+
+function input(ledger: Ledger, resolved: number[][]): ReportInput {
+  return {
+    mode: 'user',
+    target: { pid: 10, command: ['./server'], exitCode: null, cpuMs: null },
+    durationMs: 5,
+    ledger,
+    tracer,
+    olderThanMs: 0,
+    endClock: { ticks: 1, ns: 1 },
+    readStack: (id) => [id],
+    resolveStacks: (stacks, pids) => {
+      resolved.push(pids);
+      return stacks.map(() => []);
+    },
+    sampleEvery: 2,
+  };
+}
+
+test('per process: each stack its pids, and every process seen, scaled by the sampling', () => {
+  const resolved: number[][] = [];
+  const report = buildReport({
+    ...input(family(), resolved),
+    perProcess: { command: (pid) => (pid === 10 ? ['./server'] : null), exitCode: (pid) => (pid === 12 ? 0 : null) },
+  });
+  assert.deepEqual(resolved, [[10, 11]], 'each stack symbolized with the maps of the process that brought it');
+  assert.deepEqual(report.stacks.map((stack) => [stack.bytes, stack.pids]), [[300, [10, 11]], [16, [11]]]);
+  assert.deepEqual(report.processes, [
+    { pid: 10, command: ['./server'], exitCode: null, outstandingBytes: 200, outstandingAllocations: 2 },
+    { pid: 11, command: null, exitCode: null, outstandingBytes: 116, outstandingAllocations: 4 },
+    { pid: 12, command: null, exitCode: 0, outstandingBytes: 0, outstandingAllocations: 0 },
+  ]);
+});
+
+test('one process: no pids and no process list, as before', () => {
+  const report = buildReport(input(family(), []));
+  assert.equal(report.processes, undefined);
+  assert.ok(report.stacks.every((stack) => !('pids' in stack)));
+});
