@@ -40,7 +40,8 @@ int create_uprobe_multi_link(bpf_program* program, const std::string& path, cons
   attr.cookies = reinterpret_cast<uint64_t>(cookies.data());
   attr.cnt = static_cast<uint32_t>(offsets.size());
   attr.multi_flags = is_return ? kUprobeMultiReturn : 0;
-  attr.pid = static_cast<uint32_t>(pid);
+  // -1, libbpf's "every process", is 0 to the kernel.
+  attr.pid = pid < 0 ? 0 : static_cast<uint32_t>(pid);
   long fd = syscall(__NR_bpf, kBpfLinkCreate, &attr, sizeof(attr));
   return fd < 0 ? -errno : static_cast<int>(fd);
 }

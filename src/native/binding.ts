@@ -153,3 +153,10 @@ export function addon(): Addon {
   loaded = candidate;
   return loaded;
 }
+
+/** A 32-bit map value, as tracer.update takes it. */
+export function u32Value(value: number): Buffer {
+  const buffer = Buffer.alloc(4);
+  buffer.writeUInt32LE(value);
+  return buffer;
+}

@@ -80,20 +80,11 @@ export class LaunchedCommand {
     addon().release(this.pid);
   }
 
-  /** Takes it, stopped at an exec, and runs the new program's loader up to
-   * its TLS set-up, as at launch; false if it ended on the way. */
+  /** holdLoaded for this command: an end on the way is its exit status. */
   holdLoaded(): boolean {
-    addon().seize(this.pid);
-    const result = addon().runToTlsSetup(this.pid, MAX_LOADER_SYSCALLS);
-    if (result.state !== 'exited') return true;
-    this.#status = { code: result.code, signal: result.signal, cpuMs: result.cpuMs };
-    return false;
-  }
-
-  /** Lets go of it after holdLoaded; it stopped itself, so it is continued too. */
-  resume(): void {
-    this.release();
-    this.signal('SIGCONT');
+    const ended = holdLoaded(this.pid);
+    if (ended) this.#status = ended;
+    return ended === null;
   }
 
   /** Resolves once it has exited, looking every `everyMs`. */
@@ -107,6 +98,22 @@ export class LaunchedCommand {
       look();
     });
   }
+}
+
+/** Takes a process that stopped itself at an exec (hold_at_exec in
+ * bpf/user-alloc.bpf.c) and runs the new program's loader up to its TLS
+ * set-up, as at launch. Null once it is held there; its exit status if it
+ * ended on the way. */
+export function holdLoaded(pid: number): ExitStatus | null {
+  addon().seize(pid);
+  const result = addon().runToTlsSetup(pid, MAX_LOADER_SYSCALLS);
+  return result.state === 'exited' ? { code: result.code, signal: result.signal, cpuMs: result.cpuMs } : null;
+}
+
+/** Lets a process go after holdLoaded; it stopped itself, so it is continued too. */
+export function resumeHeld(pid: number): void {
+  addon().release(pid);
+  process.kill(pid, 'SIGCONT');
 }
 
 /** Starts the command stopped where its libraries are mapped and none has

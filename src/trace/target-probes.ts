@@ -5,14 +5,17 @@
 import { LeakhoundError } from '../errors.js';
 import { addon, type NativeTracer } from '../native/binding.js';
 import { identitiesOf } from '../symbolize/file-identity.js';
-import { type Keeper, ModuleMap } from '../symbolize/module-map.js';
+import type { FileMapping } from '../symbolize/mapped-objects.js';
+import { ModuleMap } from '../symbolize/module-map.js';
 import { type Mapping, readMaps } from '../symbolize/proc-maps.js';
 import { type AllocatorChoice, chooseAllocator, type ProbeEnvironment, type ProbePoint } from '../target/allocator.js';
 import { chooseProbeSite } from '../target/probe-site.js';
 import { requireTraceable } from '../target/target-process.js';
 
 export interface TargetProbeOptions {
-  pid: number;
+  /** Probes fire in every process that maps the object, not only the one
+   * probed (--follow-children, --cgroup: BPF keeps to the followed ones). */
+  everyProcess: boolean;
   /** --allocator, if given. */
   allocator: string | null;
   /** The chosen stack walk's return program. */
@@ -24,33 +27,34 @@ export interface TargetProbeOptions {
 export class TargetProbes {
   readonly #tracer: NativeTracer;
   readonly #options: TargetProbeOptions;
-  readonly #keep: Keeper;
+  readonly #keep: (pid: number, mapping: FileMapping) => string | null;
   /** Every probe attached, by program, file and offset: each goes on once. */
   readonly #attached = new Set<string>();
 
-  constructor(tracer: NativeTracer, keep: Keeper, options: TargetProbeOptions) {
+  constructor(tracer: NativeTracer, keep: (pid: number, mapping: FileMapping) => string | null, options: TargetProbeOptions) {
     this.#tracer = tracer;
     this.#keep = keep;
     this.#options = options;
   }
 
-  /** Reads the maps (adding them to `history`), chooses the allocator of the
-   * program the process runs now, and attaches the probes not on yet. */
-  probe(history: ModuleMap): AllocatorChoice {
-    const snapshot = readTargetMaps(this.#options.pid);
+  /** Reads the maps of `pid` (adding them to `history`), chooses the
+   * allocator of the program it runs now, and attaches the probes not on yet. */
+  probe(pid: number, history: ModuleMap): AllocatorChoice {
+    const snapshot = readTargetMaps(pid);
     history.add(snapshot);
     // Only this program's objects: the history still holds those of the one before an exec.
-    const now = new ModuleMap(this.#keep);
+    const now = new ModuleMap((mapping) => this.#keep(pid, mapping));
     now.add(snapshot);
-    const choice = chooseAllocator(now.executable(), now.libraries(), this.#environment(now), this.#options.allocator);
-    const fresh = choice.probes.filter((probe) => !this.#attached.has(probeKey(probe)));
-    attachAll(this.#tracer, fresh, this.#options.pid, this.#options.exitProgram);
-    for (const probe of fresh) this.#attached.add(probeKey(probe));
+    const choice = chooseAllocator(now.executable(), now.libraries(), this.#environment(pid, now), this.#options.allocator);
+    const attachTo = this.#options.everyProcess ? -1 : pid;
+    const fresh = choice.probes.filter((probe) => !this.#attached.has(probeKey(probe, attachTo)));
+    attachAll(this.#tracer, fresh, attachTo, this.#options.exitProgram);
+    for (const probe of fresh) this.#attached.add(probeKey(probe, attachTo));
     return choice;
   }
 
-  #environment(modules: ModuleMap): ProbeEnvironment {
-    const { pid, verbose, say } = this.#options;
+  #environment(pid: number, modules: ModuleMap): ProbeEnvironment {
+    const { verbose, say } = this.#options;
     return {
       lookup: (path, names) => addon().elfSymbols(path, names),
       open: (path) => modules.openPath(path),
@@ -64,8 +68,9 @@ export class TargetProbes {
   }
 }
 
-function probeKey(probe: ProbePoint): string {
-  return `${probe.program}\0${probe.path}\0${probe.fileOffset}\0${probe.isReturn}`;
+/** A probe on a file's offset, for one process or (-1) for all. */
+function probeKey(probe: ProbePoint, pid: number): string {
+  return `${probe.program}\0${probe.path}\0${probe.fileOffset}\0${probe.isReturn}\0${pid}`;
 }
 
 /** One call per program and object: with uprobe_multi links, one link each.

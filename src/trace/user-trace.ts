@@ -11,20 +11,16 @@ import { refusedProgram } from '../native/libbpf-log.js';
 import { buildReport } from '../report/build.js';
 import { isPartialStack } from '../report/partial.js';
 import type { Report } from '../report/types.js';
-import { type FileMapping, MappedObjects } from '../symbolize/mapped-objects.js';
-import { ModuleMap } from '../symbolize/module-map.js';
-import { UserSymbolizer } from '../symbolize/user-symbolizer.js';
-import type { AllocatorChoice } from '../target/allocator.js';
-import { FramePointerCensus } from '../target/frame-pointers.js';
-import { LaunchedCommand, launchHeld } from '../target/launch.js';
+import { MappedObjects } from '../symbolize/mapped-objects.js';
+import type { LaunchedCommand } from '../target/launch.js';
 import { requireTraceable } from '../target/target-process.js';
-import { ExecFollower } from './exec-follower.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
-import { exitedWhileAttaching, TargetProbes, tryReadMaps } from './target-probes.js';
+import { ProcessSymbolizers } from './process-symbolizers.js';
 import { POLL_MS, pump, type StopReason } from './pump.js';
 import { type Capabilities, type Choice, chooseStackWalk, directMapFailure, kallsymsHasPageOffsetBase, readCpuinfo, requireFeatures, type StackWalk } from './capabilities.js';
 import { type MemoryLayout, readMemoryLayout } from './memory-layout.js';
 import type { StopSignal } from './stop-signal.js';
+import { UserTarget } from './user-target.js';
 
 export interface UserTraceOptions {
   pid: number | null;
@@ -132,9 +128,8 @@ function loadTracer(options: UserTraceOptions, features: KernelFeatures, memory:
 }
 
 async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: MappedObjects, options: UserTraceOptions & { exitProgram: string }, capabilities: Capabilities): Promise<UserTraceResult> {
-  const launched = options.command ? launchHeld(options.command) : null;
-  const pid = launched?.pid ?? (options.pid as number);
-  let gone = launched?.poll() != null;
+  const target = new UserTarget(tracer, objects, { ...options, followChildren: options.followChildren ?? false });
+  const { pid, launched } = target;
   // A second signal means the command would not stop: it is leakhound's
   // child, so kill it rather than leave it behind.
   stop.onRepeat((signal) => {
@@ -142,75 +137,34 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
     options.say(`${signal.name} again: killing the command (PID ${pid}) with SIGKILL`);
     launched.signal('SIGKILL');
   });
-  const keep = (mapping: FileMapping) => objects.keep(pid, mapping);
-  const modules = new ModuleMap(keep);
-  const census = new FramePointerCensus({
-    sample: (path, max) => addon().elfFunctionSample(path, max),
-    decode: (path, extents) => addon().decodeFunctions(path, extents),
-  });
-  const keepsFramePointers = (module: string) => {
-    const file = modules.openPath(module);
-    return file === null ? null : census.keeps(file);
-  };
-  const probes = new TargetProbes(tracer, keep, { pid, allocator: options.allocator, exitProgram: options.exitProgram, verbose: options.verbose, say: options.say });
-  const follower = launched ? new ExecFollower(tracer, launched) : null;
-  try {
-    if (!gone) {
-      const choice = probes.probe(modules);
-      if (options.verbose) options.say(`code without frame pointers: ${modulesWithoutFramePointers(modules, keepsFramePointers)}`);
-      follower?.arm();
-      options.say(`attached to PID ${pid} (${describeChoice(choice)})`);
-      // Said once tracing has begun, so that bad input still gets one line.
-      const walk = capabilities.stackWalk;
-      if (walk?.chosen === 'copy' && !walk.reason.startsWith('forced')) options.say(`stack walk: copying the stack with bpf_probe_read_user, not reading it through the kernel's direct map: ${walk.reason}`);
-    }
-  } catch (error) {
-    if (launched) launched.signal('SIGKILL');
-    else if (!processAlive(pid)) throw exitedWhileAttaching(pid);
-    throw error;
-  } finally {
-    launched?.release();
+  if (target.attach()) {
+    // Said once tracing has begun, so that bad input still gets one line.
+    const walk = capabilities.stackWalk;
+    if (walk?.chosen === 'copy' && !walk.reason.startsWith('forced')) options.say(`stack walk: copying the stack with bpf_probe_read_user, not reading it through the kernel's direct map: ${walk.reason}`);
   }
-  /** After an exec, the program the command became gets its own allocator's probes. */
-  const followExec = () =>
-    follower?.follow(() => {
-      try {
-        options.say(`PID ${pid} exec'd: ${describeChoice(probes.probe(modules))}`);
-      } catch (error) {
-        options.say(`warning: PID ${pid} exec'd, and its new program's allocator cannot be probed: ${(error as Error).message}`);
-      }
-    });
 
   const ledger = new Ledger();
   let stacksSeen = 0;
-  const targetEnded = (): boolean => {
-    followExec();
-    if (!gone) gone = launched ? launched.poll() !== null : !processAlive(pid);
-    return gone;
-  };
   const result = await pump({
     tracer,
     ledger,
     stop: launched ? passedOn(stop, launched) : stop,
     durationMs: options.durationMs,
     intervalMs: options.intervalMs,
-    targetEnded,
-    // A launched command's maps vanish when it exits: snapshot them while
-    // new stacks keep appearing, so every frame can still be placed.
+    targetEnded: () => target.ended(ledger.forks()),
+    // A process's maps vanish when it exits: snapshot them while new stacks
+    // keep appearing, so every frame can still be placed.
     afterDrain: () => {
-      if (ledger.stackCount === stacksSeen || gone) return;
+      if (ledger.stackCount === stacksSeen) return;
       stacksSeen = ledger.stackCount;
-      const snapshot = tryReadMaps(pid);
-      if (!snapshot) return;
-      modules.add(snapshot);
+      target.processes.snapshotAll();
     },
     say: options.say,
   });
+  target.letGo();
 
-  // An exec in the last moments, caught but not followed: let it run on.
-  follower?.letGo();
-  const symbolizer = new UserSymbolizer(modules);
-  const exited = launched?.poll() ?? null;
+  const exited = target.exitStatus();
+  const symbolizers = new ProcessSymbolizers(target.processes);
   try {
     const report = buildReport({
       mode: 'user',
@@ -221,34 +175,17 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
       olderThanMs: options.olderThanMs,
       endClock: result.endClock,
       readStack: (id) => Array.from(tracer.stack(id), Number),
-      resolveStacks: (stacks) => symbolizer.resolveStacks(stacks),
-      isPartial: (frames, walkCut) => isPartialStack(frames, keepsFramePointers, walkCut),
+      resolveStacks: (stacks, pids) => symbolizers.resolveStacks(stacks, pids),
+      isPartial: (frames, walkCut) => isPartialStack(frames, target.keepsFramePointers, walkCut),
       capabilities,
       sampleEvery: options.sampleEvery,
+      ...(options.followChildren
+        ? { perProcess: { command: (p: number) => (p === pid && options.command ? options.command : target.processes.command(p)), exitCode: (p: number) => (p === pid ? (exited?.code ?? null) : null) } }
+        : {}),
     });
     return { report, reason: result.reason, commandExit: launched ? launched.exit(POLL_MS) : null };
   } finally {
-    symbolizer.close();
-  }
-}
-
-function describeChoice(choice: AllocatorChoice): string {
-  return `${choice.probes.length} probes on ${choice.allocator}${choice.cxxRuntime ? ` and ${choice.cxxRuntime}` : ''}`;
-}
-
-/** The target's objects built without frame pointers, named for --verbose:
- * the walk goes on through them, and their stacks are marked partial. */
-function modulesWithoutFramePointers(modules: ModuleMap, keeps: (module: string) => boolean | null): string {
-  const named = [...new Set(modules.code().map((range) => range.path))].filter((path) => keeps(path) === false);
-  return named.length === 0 ? 'none' : named.join(', ');
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    symbolizers.close();
   }
 }
 

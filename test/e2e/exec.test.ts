@@ -33,7 +33,7 @@ test('exec: through sh and env, a preloaded allocator of the last program is pro
   // Two execs: sh, then env, then the fixture on the CET allocator.
   const { run, report } = await traceCommand(t, ['/bin/sh', '-c', `exec env LD_PRELOAD=${CET_ALLOCATOR} ${fixtureBinary(allocators)}`]);
   assert.equal(run.code, allocators.exitCode, run.stderr);
-  assert.match(run.stderr, new RegExp(`^leakhound: PID \\d+ exec'd: 19 probes on ${CET_ALLOCATOR}$`, 'm'));
+  assert.match(run.stderr, new RegExp(`^leakhound: PID \\d+ exec'd ${fixtureBinary(allocators)}: 19 probes on ${CET_ALLOCATOR}$`, 'm'));
   assertReportMatches(report, allocators);
 });
 
@@ -52,7 +52,7 @@ test('exec: env LD_PRELOAD=libjemalloc gives the figures of the program launched
   if (!requireBpf(t)) return;
   const wrapped = await traceCommand(t, ['env', `LD_PRELOAD=${JEMALLOC}`, fixtureBinary(allocators)]);
   assert.equal(wrapped.run.code, allocators.exitCode, wrapped.run.stderr);
-  assert.match(wrapped.run.stderr, /exec'd: \d+ probes on \/usr\/lib\/x86_64-linux-gnu\/libjemalloc\.so\.2/);
+  assert.match(wrapped.run.stderr, /exec'd \S+allocators: \d+ probes on \/usr\/lib\/x86_64-linux-gnu\/libjemalloc\.so\.2/);
   process.env.LD_PRELOAD = JEMALLOC;
   let direct;
   try {

@@ -18,6 +18,17 @@ export interface ReportStack {
   truncated: boolean;
   partial: boolean;
   frames: ReportFrame[];
+  /** With --follow-children: the processes that hold the stack's blocks. */
+  pids?: number[];
+}
+
+/** With --follow-children: one entry per traced process. */
+export interface ReportProcess {
+  pid: number;
+  command: string[] | null;
+  exitCode: number | null;
+  outstandingBytes: number;
+  outstandingAllocations: number;
 }
 
 export interface Report {
@@ -37,6 +48,7 @@ export interface Report {
     partialStacks: number;
   };
   stacks: ReportStack[];
+  processes?: ReportProcess[];
 }
 
 export function readReport(file: string): Report {

@@ -16,6 +16,7 @@ export function builder(yargs: Argv) {
     .option('pid', { type: 'string', describe: 'attach to this running process' })
     .option('allocator', { type: 'string', describe: 'probe this object instead of the allocator found in the target' })
     .option('stack-depth', { type: 'string', default: String(DEFAULT_STACK_DEPTH), describe: 'frames kept per stack (1-64)' })
+    .option('follow-children', { type: 'boolean', default: false, describe: 'also trace every process the target forks or execs from now on (each from its first allocation)' })
     .option('sample-every', { type: 'string', default: '1', describe: 'keep each allocation with probability 1/N and scale the figures by N (cheaper; an estimate)' });
 }
 
@@ -46,6 +47,7 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     maxStacks: common.maxStacks,
     ringBytes: 32 << 20,
     verbose: common.verbose,
+    followChildren: Boolean(argv.followChildren),
     say,
     stop,
   });

@@ -1,0 +1,143 @@
+// What a user-mode trace is attached to: a launched command or a running
+// pid, and with --follow-children every process they fork and exec. It
+// places the probes, follows execs and forks, keeps each process's maps, and
+// says when the trace is over.
+import type { AggregateFork } from '../aggregate/ledger.js';
+import { addon, type ExitStatus, type NativeTracer, u32Value } from '../native/binding.js';
+import type { MappedObjects } from '../symbolize/mapped-objects.js';
+import type { AllocatorChoice } from '../target/allocator.js';
+import { FramePointerCensus } from '../target/frame-pointers.js';
+import { holdLoaded, type LaunchedCommand, launchHeld, resumeHeld } from '../target/launch.js';
+import { ExecFollower, type Holder } from './exec-follower.js';
+import { FollowedProcesses } from './followed-processes.js';
+import { exitedWhileAttaching, TargetProbes } from './target-probes.js';
+
+export interface UserTargetOptions {
+  pid: number | null;
+  command: string[] | null;
+  allocator: string | null;
+  followChildren: boolean;
+  exitProgram: string;
+  verbose: boolean;
+  say: (line: string) => void;
+}
+
+function describeChoice(choice: AllocatorChoice): string {
+  return `${choice.probes.length} probes on ${choice.allocator}${choice.cxxRuntime ? ` and ${choice.cxxRuntime}` : ''}`;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class UserTarget {
+  /** The process given or launched. */
+  readonly pid: number;
+  readonly launched: LaunchedCommand | null;
+  readonly processes: FollowedProcesses;
+  readonly #tracer: NativeTracer;
+  readonly #options: UserTargetOptions;
+  readonly #probes: TargetProbes;
+  readonly #follower: ExecFollower | null;
+  readonly #census = new FramePointerCensus({
+    sample: (path, max) => addon().elfFunctionSample(path, max),
+    decode: (path, extents) => addon().decodeFunctions(path, extents),
+  });
+  #ended: boolean;
+  #forksSeen = 0;
+
+  constructor(tracer: NativeTracer, objects: MappedObjects, options: UserTargetOptions) {
+    this.#tracer = tracer;
+    this.#options = options;
+    this.launched = options.command ? launchHeld(options.command) : null;
+    this.pid = this.launched?.pid ?? (options.pid as number);
+    this.#ended = this.launched?.poll() != null;
+    const keep = (pid: number, mapping: Parameters<MappedObjects['keep']>[1]) => objects.keep(pid, mapping);
+    this.processes = new FollowedProcesses(keep);
+    this.#probes = new TargetProbes(tracer, keep, { everyProcess: options.followChildren, allocator: options.allocator, exitProgram: options.exitProgram, verbose: options.verbose, say: options.say });
+    this.#follower = this.launched || options.followChildren ? new ExecFollower(tracer, this.#holder()) : null;
+  }
+
+  /** Whether an object (as named in a process's maps) keeps frame pointers; null when unknown. */
+  keepsFramePointers = (module: string): boolean | null => {
+    const file = this.processes.openPath(module);
+    return file === null ? null : this.#census.keeps(file);
+  };
+
+  /** Places the probes, before a launched command's first instruction. A
+   * failure leaves nothing running that leakhound started. */
+  attach(): AllocatorChoice | null {
+    const { say, verbose, followChildren } = this.#options;
+    try {
+      if (this.#ended) return null;
+      if (followChildren) {
+        this.#tracer.update('followed', this.pid, u32Value(1));
+        this.#tracer.attachTracepoint('note_fork', 'sched', 'sched_process_fork');
+      }
+      this.processes.note(this.pid);
+      const choice = this.#probes.probe(this.pid, this.processes.modules(this.pid));
+      if (verbose) say(`code without frame pointers: ${this.#withoutFramePointers()}`);
+      this.#follower?.arm(followChildren ? null : this.pid);
+      say(`attached to PID ${this.pid} (${describeChoice(choice)})${followChildren ? ', following its children' : ''}`);
+      return choice;
+    } catch (error) {
+      if (this.launched) this.launched.signal('SIGKILL');
+      else if (!processAlive(this.pid)) throw exitedWhileAttaching(this.pid);
+      throw error;
+    } finally {
+      this.launched?.release();
+    }
+  }
+
+  /** After each drain: new processes and execs are followed; true once the
+   * process given or launched has ended (its children may live on). */
+  ended(forks: AggregateFork[]): boolean {
+    for (const { parent, child } of forks.slice(this.#forksSeen)) this.processes.note(child, parent);
+    this.#forksSeen = forks.length;
+    this.#follower?.follow((pid) => this.#followExec(pid));
+    if (!this.#ended) this.#ended = this.launched ? this.launched.poll() !== null : !processAlive(this.pid);
+    return this.#ended;
+  }
+
+  /** Once tracing has stopped: a process held at an exec not yet followed runs on. */
+  letGo(): void {
+    this.#follower?.letGo();
+    const unheld = this.#follower?.unheld() ?? 0;
+    if (unheld > 0) this.#options.say(`warning: ${unheld} execs came faster than leakhound could follow them; those programs ran without their own allocator probed`);
+  }
+
+  /** The launched command's exit status, once it has one. */
+  exitStatus(): ExitStatus | null {
+    return this.launched?.poll() ?? null;
+  }
+
+  #followExec(pid: number): void {
+    this.processes.note(pid);
+    const name = this.processes.command(pid)?.[0] ?? '?';
+    try {
+      this.#options.say(`PID ${pid} exec'd ${name}: ${describeChoice(this.#probes.probe(pid, this.processes.modules(pid)))}`);
+    } catch (error) {
+      this.#options.say(`warning: PID ${pid} exec'd ${name}, whose allocator cannot be probed: ${(error as Error).message}`);
+    }
+  }
+
+  /** The launched command keeps its own exit status when it ends in its loader. */
+  #holder(): Holder {
+    return {
+      hold: (pid) => (pid === this.launched?.pid ? this.launched.holdLoaded() : holdLoaded(pid) === null),
+      resume: (pid) => resumeHeld(pid),
+    };
+  }
+
+  /** Named for --verbose: the walk goes on through them, and their stacks are marked partial. */
+  #withoutFramePointers(): string {
+    const modules = this.processes.modules(this.pid);
+    const named = [...new Set(modules.code().map((range) => range.path))].filter((path) => this.keepsFramePointers(path) === false);
+    return named.length === 0 ? 'none' : named.join(', ');
+  }
+}
