@@ -236,12 +236,29 @@ static __always_inline __u32 current_tgid(void)
 	return bpf_get_current_pid_tgid() >> 32;
 }
 
+/* With --cgroup: the processes traced are those in this cgroup or below it,
+ * whoever started them (a service's processes are forked by its manager). */
+const volatile bool in_cgroup = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroup_filter SEC(".maps");
+
+/* Whether the current process is followed (follow_children only). */
+static __always_inline bool followed_process(__u32 tgid)
+{
+	if (in_cgroup)
+		return bpf_current_task_under_cgroup(&cgroup_filter, 0) == 1;
+	return bpf_map_lookup_elem(&followed, &tgid);
+}
+
 /* The knob first: without follow_children the verifier drops the lookup. */
 static __always_inline bool traced_process(void)
 {
-	__u32 tgid = current_tgid();
-
-	return !follow_children || bpf_map_lookup_elem(&followed, &tgid);
+	return !follow_children || followed_process(current_tgid());
 }
 
 static __always_inline __u64 current_mm(void)
@@ -456,8 +473,8 @@ int BPF_PROG(note_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 one = 1;
 	struct alloc_info info = { .size = parent_tgid };
 
-	if (!follow_children || BPF_CORE_READ(child, pid) != child_tgid ||
-	    !bpf_map_lookup_elem(&followed, &parent_tgid))
+	/* Runs in the parent: in a cgroup, its child is born in it too. */
+	if (!follow_children || BPF_CORE_READ(child, pid) != child_tgid || !followed_process(parent_tgid))
 		return 0;
 	/* Full: the child goes untraced, and its events never come. */
 	if (bpf_map_update_elem(&followed, &child_tgid, &one, BPF_ANY))
@@ -513,7 +530,7 @@ static __always_inline bool held_process(__u32 tgid)
 	__u32 *held;
 
 	if (follow_children)
-		return bpf_map_lookup_elem(&followed, &tgid);
+		return followed_process(tgid);
 	held = bpf_map_lookup_elem(&exec_hold, &key);
 	return held && *held == tgid;
 }

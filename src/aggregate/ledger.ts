@@ -121,6 +121,11 @@ export class Ledger implements EventSink {
   }
 
   /** Every fork, in the order seen. */
+  /** Every process an event came from. */
+  pids(): number[] {
+    return [...this.accounts.keys()];
+  }
+
   forks(): AggregateFork[] {
     return [...this.forkList];
   }

@@ -44,6 +44,10 @@ export class FollowedProcesses {
     this.snapshot(pid);
   }
 
+  knows(pid: number): boolean {
+    return this.#commands.has(pid);
+  }
+
   pids(): number[] {
     return [...this.#commands.keys()].sort((a, b) => a - b);
   }

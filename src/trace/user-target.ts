@@ -2,10 +2,13 @@
 // pid, and with --follow-children every process they fork and exec. It
 // places the probes, follows execs and forks, keeps each process's maps, and
 // says when the trace is over.
-import type { AggregateFork } from '../aggregate/ledger.js';
+import { closeSync, openSync } from 'node:fs';
+
+import type { Ledger } from '../aggregate/ledger.js';
 import { addon, type ExitStatus, type NativeTracer, u32Value } from '../native/binding.js';
 import type { MappedObjects } from '../symbolize/mapped-objects.js';
 import type { AllocatorChoice } from '../target/allocator.js';
+import { cgroupProcesses } from '../target/cgroup-processes.js';
 import { FramePointerCensus } from '../target/frame-pointers.js';
 import { holdLoaded, type LaunchedCommand, launchHeld, resumeHeld } from '../target/launch.js';
 import { ExecFollower, type Holder } from './exec-follower.js';
@@ -15,6 +18,8 @@ import { exitedWhileAttaching, TargetProbes } from './target-probes.js';
 export interface UserTargetOptions {
   pid: number | null;
   command: string[] | null;
+  /** A cgroup v2 directory: every process in it or below it, now and later. */
+  cgroup: string | null;
   allocator: string | null;
   followChildren: boolean;
   exitProgram: string;
@@ -36,8 +41,8 @@ function processAlive(pid: number): boolean {
 }
 
 export class UserTarget {
-  /** The process given or launched. */
-  readonly pid: number;
+  /** The process given or launched; null for a cgroup. */
+  readonly pid: number | null;
   readonly launched: LaunchedCommand | null;
   readonly processes: FollowedProcesses;
   readonly #tracer: NativeTracer;
@@ -49,18 +54,20 @@ export class UserTarget {
     decode: (path, extents) => addon().decodeFunctions(path, extents),
   });
   #ended: boolean;
+  readonly #following: boolean;
   #forksSeen = 0;
 
   constructor(tracer: NativeTracer, objects: MappedObjects, options: UserTargetOptions) {
     this.#tracer = tracer;
     this.#options = options;
     this.launched = options.command ? launchHeld(options.command) : null;
-    this.pid = this.launched?.pid ?? (options.pid as number);
+    this.pid = this.launched?.pid ?? options.pid;
     this.#ended = this.launched?.poll() != null;
+    this.#following = options.followChildren || options.cgroup !== null;
     const keep = (pid: number, mapping: Parameters<MappedObjects['keep']>[1]) => objects.keep(pid, mapping);
     this.processes = new FollowedProcesses(keep);
-    this.#probes = new TargetProbes(tracer, keep, { everyProcess: options.followChildren, allocator: options.allocator, exitProgram: options.exitProgram, verbose: options.verbose, say: options.say });
-    this.#follower = this.launched || options.followChildren ? new ExecFollower(tracer, this.#holder()) : null;
+    this.#probes = new TargetProbes(tracer, keep, { everyProcess: this.#following, allocator: options.allocator, exitProgram: options.exitProgram, verbose: options.verbose, say: options.say });
+    this.#follower = this.launched || this.#following ? new ExecFollower(tracer, this.#holder()) : null;
   }
 
   /** Whether an object (as named in a process's maps) keeps frame pointers; null when unknown. */
@@ -72,35 +79,67 @@ export class UserTarget {
   /** Places the probes, before a launched command's first instruction. A
    * failure leaves nothing running that leakhound started. */
   attach(): AllocatorChoice | null {
-    const { say, verbose, followChildren } = this.#options;
+    if (this.#options.cgroup !== null) return this.#attachCgroup(this.#options.cgroup);
+    const pid = this.pid as number;
+    const { say, verbose } = this.#options;
     try {
       if (this.#ended) return null;
-      if (followChildren) {
-        this.#tracer.update('followed', this.pid, u32Value(1));
+      if (this.#following) {
+        this.#tracer.update('followed', pid, u32Value(1));
         this.#tracer.attachTracepoint('note_fork', 'sched', 'sched_process_fork');
       }
-      this.processes.note(this.pid);
-      const choice = this.#probes.probe(this.pid, this.processes.modules(this.pid));
-      if (verbose) say(`code without frame pointers: ${this.#withoutFramePointers()}`);
-      this.#follower?.arm(followChildren ? null : this.pid);
-      say(`attached to PID ${this.pid} (${describeChoice(choice)})${followChildren ? ', following its children' : ''}`);
+      this.processes.note(pid);
+      const choice = this.#probes.probe(pid, this.processes.modules(pid));
+      if (verbose) say(`code without frame pointers: ${this.#withoutFramePointers(pid)}`);
+      this.#follower?.arm(this.#following ? null : pid);
+      say(`attached to PID ${pid} (${describeChoice(choice)})${this.#following ? ', following its children' : ''}`);
       return choice;
     } catch (error) {
       if (this.launched) this.launched.signal('SIGKILL');
-      else if (!processAlive(this.pid)) throw exitedWhileAttaching(this.pid);
+      else if (!processAlive(pid)) throw exitedWhileAttaching(pid);
       throw error;
     } finally {
       this.launched?.release();
     }
   }
 
+  /** Every process of the cgroup now, and each that joins it later: its
+   * forks are followed, and so are its execs (a service manager forks, moves
+   * the child into the cgroup, and execs the service). */
+  #attachCgroup(dir: string): AllocatorChoice | null {
+    const { say } = this.#options;
+    const fd = openSync(dir, 'r');
+    try {
+      this.#tracer.update('cgroup_filter', 0, u32Value(fd));
+    } finally {
+      closeSync(fd);
+    }
+    this.#tracer.attachTracepoint('note_fork', 'sched', 'sched_process_fork');
+    this.#follower?.arm(null);
+    let last: AllocatorChoice | null = null;
+    const pids = cgroupProcesses(dir);
+    for (const pid of pids) {
+      this.processes.note(pid);
+      try {
+        last = this.#probes.probe(pid, this.processes.modules(pid));
+      } catch (error) {
+        say(`warning: PID ${pid} in ${dir}: ${(error as Error).message}`);
+      }
+    }
+    say(`attached to cgroup ${dir} (${pids.length} ${pids.length === 1 ? 'process' : 'processes'} now${last ? `; ${describeChoice(last)}` : ''}), and to every process that joins it`);
+    return last;
+  }
+
   /** After each drain: new processes and execs are followed; true once the
    * process given or launched has ended (its children may live on). */
-  ended(forks: AggregateFork[]): boolean {
+  ended(ledger: Pick<Ledger, 'forks' | 'pids'>): boolean {
+    const forks = ledger.forks();
     for (const { parent, child } of forks.slice(this.#forksSeen)) this.processes.note(child, parent);
     this.#forksSeen = forks.length;
     this.#follower?.follow((pid) => this.#followExec(pid));
-    if (!this.#ended) this.#ended = this.launched ? this.launched.poll() !== null : !processAlive(this.pid);
+    // A cgroup gains processes no followed one forked: their first events tell.
+    if (this.#options.cgroup !== null) for (const pid of ledger.pids()) if (!this.processes.knows(pid)) this.processes.note(pid);
+    if (!this.#ended && this.pid !== null) this.#ended = this.launched ? this.launched.poll() !== null : !processAlive(this.pid);
     return this.#ended;
   }
 
@@ -135,8 +174,8 @@ export class UserTarget {
   }
 
   /** Named for --verbose: the walk goes on through them, and their stacks are marked partial. */
-  #withoutFramePointers(): string {
-    const modules = this.processes.modules(this.pid);
+  #withoutFramePointers(pid: number): string {
+    const modules = this.processes.modules(pid);
     const named = [...new Set(modules.code().map((range) => range.path))].filter((path) => this.keepsFramePointers(path) === false);
     return named.length === 0 ? 'none' : named.join(', ');
   }

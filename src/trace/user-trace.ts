@@ -39,6 +39,8 @@ export interface UserTraceOptions {
   verbose: boolean;
   /** Trace every process the target forks and execs from now on. */
   followChildren?: boolean;
+  /** Trace every process in this cgroup v2 directory or below it, now and later (pid and command null). */
+  cgroup?: string | null;
   /** Benchmarks only: attach the same probes with programs that do nothing. */
   floorOnly?: boolean;
   /** One line for the user while tracing (stderr). */
@@ -128,7 +130,7 @@ function loadTracer(options: UserTraceOptions, features: KernelFeatures, memory:
 }
 
 async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: MappedObjects, options: UserTraceOptions & { exitProgram: string }, capabilities: Capabilities): Promise<UserTraceResult> {
-  const target = new UserTarget(tracer, objects, { ...options, followChildren: options.followChildren ?? false });
+  const target = new UserTarget(tracer, objects, { ...options, followChildren: options.followChildren ?? false, cgroup: options.cgroup ?? null });
   const { pid, launched } = target;
   // A second signal means the command would not stop: it is leakhound's
   // child, so kill it rather than leave it behind.
@@ -151,7 +153,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
     stop: launched ? passedOn(stop, launched) : stop,
     durationMs: options.durationMs,
     intervalMs: options.intervalMs,
-    targetEnded: () => target.ended(ledger.forks()),
+    targetEnded: () => target.ended(ledger),
     // A process's maps vanish when it exits: snapshot them while new stacks
     // keep appearing, so every frame can still be placed.
     afterDrain: () => {
@@ -179,7 +181,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
       isPartial: (frames, walkCut) => isPartialStack(frames, target.keepsFramePointers, walkCut),
       capabilities,
       sampleEvery: options.sampleEvery,
-      ...(options.followChildren
+      ...(options.followChildren || options.cgroup
         ? { perProcess: { command: (p: number) => (p === pid && options.command ? options.command : target.processes.command(p)), exitCode: (p: number) => (p === pid ? (exited?.code ?? null) : null) } }
         : {}),
     });
@@ -217,7 +219,8 @@ export function userKnobs(options: UserTraceOptions, memory: MemoryLayout): Reco
     stack_depth: options.stackDepth,
     page_size: 4096,
     floor_only: options.floorOnly ? 1 : 0,
-    follow_children: options.followChildren ? 1 : 0,
+    follow_children: options.followChildren || options.cgroup ? 1 : 0,
+    in_cgroup: options.cgroup ? 1 : 0,
     sample_every: options.sampleEvery ?? 1,
     phys_end: memory.physEnd,
     paging_levels: memory.pagingLevels,

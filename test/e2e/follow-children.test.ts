@@ -4,10 +4,12 @@
 // allocator, probed at its exec). Every process comes out exact, per site
 // and per process, in one report.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { requireBpf } from '../helpers/bpf.js';
+import { cgroup2Root } from '../helpers/cgroup.js';
 import { startCli } from '../helpers/cli.js';
 import { fixtureBinary, loadExpectation, siteBytes } from '../helpers/expectations.js';
 import { fixtureBinaries, fixtureSources } from '../helpers/paths.js';
@@ -73,4 +75,45 @@ test('follow-children: attached to a running shell, the server it becomes and it
   const report = readReport(json);
   assert.deepEqual(perProcess(report), ['1024 bytes in 2', '1000 bytes in 1', '4000 bytes in 2', '9000 bytes in 3']);
   assert.deepEqual(report.processes?.[0]?.command, [prefork]);
+});
+
+test('cgroup: a process already in it, its children, and one that joins later on another allocator, each exact', { timeout: 90_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const root = cgroup2Root();
+  assert.ok(root, 'a cgroup v2 hierarchy is mounted');
+  const dir = path.join(root, `leakhound-e2e-trace-${process.pid}`);
+  const inner = path.join(dir, 'inner');
+  mkdirSync(inner, { recursive: true });
+  const started: ChildProcess[] = [];
+  t.after(async () => {
+    for (const child of started) child.kill('SIGKILL');
+    await Promise.all(started.map((child) => exited(child, 5_000).catch(() => undefined)));
+    rmdirSync(inner);
+    rmdirSync(dir);
+  });
+  // In the cgroup before the trace, waiting to become the prefork server.
+  const server = spawn('sh', ['-c', `echo $$ > ${inner}/cgroup.procs; read line; exec ${prefork}`], { stdio: ['pipe', 'ignore', 'inherit'] });
+  started.push(server);
+  await waitFor(() => readFileSync(path.join(inner, 'cgroup.procs'), 'utf8').includes(String(server.pid)), 10_000);
+  const json = path.join(scratchDir(t), 'report.json');
+  const tracer = startCli(['trace', '--cgroup', dir, '--json', json]);
+  started.push(tracer);
+  const stderr = collect(tracer.stderr);
+  await waitFor(() => /attached to cgroup .*\(1 process now/.test(stderr()), 20_000);
+  server.stdin!.end('go\n');
+  // A process from outside that joins, then becomes the allocators fixture on the CET allocator.
+  const joiner = spawn('sh', ['-c', `echo $$ > ${dir}/cgroup.procs; exec env LD_PRELOAD=${CET_ALLOCATOR} ${fixtureBinary(allocators)}`], { stdio: 'ignore' });
+  started.push(joiner);
+  assert.deepEqual(await exited(server, 30_000), { code: 0, signal: null });
+  assert.deepEqual(await exited(joiner, 30_000), { code: allocators.exitCode, signal: null });
+  tracer.kill('SIGINT');
+  assert.deepEqual(await exited(tracer, 30_000), { code: 0, signal: null }, stderr());
+  const report = readReport(json);
+  assert.equal(report.target.pid, null);
+  const byPid = new Map((report.processes ?? []).map((p) => [p.pid, `${p.outstandingBytes} bytes in ${p.outstandingAllocations}`]));
+  assert.equal(byPid.get(server.pid!), '1024 bytes in 2', JSON.stringify(report.processes));
+  assert.equal(byPid.get(joiner.pid!), `${allocators.inUseAtExit.bytes} bytes in ${allocators.inUseAtExit.blocks}`);
+  const workers = (report.processes ?? []).filter((p) => p.pid !== server.pid && p.pid !== joiner.pid);
+  assert.deepEqual(workers.map((p) => `${p.outstandingBytes} bytes in ${p.outstandingAllocations}`), ['1000 bytes in 1', '4000 bytes in 2', '9000 bytes in 3']);
+  assert.deepEqual(siteFigures(report, 'site_worker'), { bytes: 14_000, allocations: 6 });
 });

@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFile
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { requireBpf } from '../helpers/bpf.js';
+import { cgroup2Root } from '../helpers/cgroup.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { cliPath, fixtureBinaries } from '../helpers/paths.js';
 import { collect, exited, lineMatching } from '../helpers/process.js';
@@ -231,12 +232,6 @@ test('kernel: --comm keeps tasks of that name', { timeout: 60_000 }, async (t) =
   const other = await startFixture(t, ['eventfd']);
   await assertFilter(t, ['--comm', 'lh-comm-probe'], { fixture: named, kind: 'pipe' }, { fixture: other, kind: 'eventfd' }, 'eventfds came from another command');
 });
-
-/** The cgroup v2 mount, from this process's mount table. */
-function cgroup2Root(): string | null {
-  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((entry) => entry.includes(' - cgroup2 '));
-  return line ? line.split(' ')[4]! : null;
-}
 
 test('kernel: --cgroup keeps tasks in that cgroup or below it', { timeout: 60_000 }, async (t) => {
   if (!requireBpf(t)) return;

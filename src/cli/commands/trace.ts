@@ -1,7 +1,11 @@
-// `leakhound trace --pid PID | -- COMMAND...`
+// `leakhound trace --pid PID | --cgroup DIR | -- COMMAND...`
+import { realpathSync } from 'node:fs';
+
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 
 import { LeakhoundError } from '../../errors.js';
+import { runsInside } from '../../target/cgroup-processes.js';
+import { resolveCgroup } from '../../trace/kernel-preflight.js';
 import { DEFAULT_STACK_DEPTH, traceUser } from '../../trace/user-trace.js';
 import { checkOutputs, emitReport, exitCodeAfterTrace } from '../emit.js';
 import { MAX_PID, parseNumber, readCommonOptions, withCommonOptions } from '../options.js';
@@ -9,11 +13,12 @@ import { say } from '../say.js';
 import { catchStopSignals } from '../stop.js';
 
 export const command = 'trace';
-export const describe = 'trace the malloc family of a running process (--pid) or of a command it starts';
+export const describe = 'trace the malloc family of a running process (--pid), of the processes of a cgroup (--cgroup), or of a command it starts';
 
 export function builder(yargs: Argv) {
-  return withCommonOptions(yargs.usage('$0 trace [options] (--pid PID | -- COMMAND [ARGS...])'))
+  return withCommonOptions(yargs.usage('$0 trace [options] (--pid PID | --cgroup DIR | -- COMMAND [ARGS...])'))
     .option('pid', { type: 'string', describe: 'attach to this running process' })
+    .option('cgroup', { type: 'string', describe: 'trace every process in this cgroup v2 directory or below it, now and later (a container, a service)' })
     .option('allocator', { type: 'string', describe: 'probe this object instead of the allocator found in the target' })
     .option('stack-depth', { type: 'string', default: String(DEFAULT_STACK_DEPTH), describe: 'frames kept per stack (1-64)' })
     .option('follow-children', { type: 'boolean', default: false, describe: 'also trace every process the target forks or execs from now on (each from its first allocation)' })
@@ -24,8 +29,9 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
   const common = readCommonOptions(argv);
   const command = (argv['--'] as (string | number)[] | undefined)?.map(String) ?? [];
   const pid = parseNumber('pid', argv.pid === undefined ? undefined : String(argv.pid), { integer: true, positive: true, max: MAX_PID });
-  if ((pid === null) === (command.length === 0)) {
-    throw new LeakhoundError('USAGE', 'give either --pid PID or a command after --', 'e.g. leakhound trace -- ./app, or leakhound trace --pid 1234');
+  const cgroup = argv.cgroup === undefined ? null : cgroupDirectory(String(argv.cgroup));
+  if ([pid !== null, command.length > 0, cgroup !== null].filter(Boolean).length !== 1) {
+    throw new LeakhoundError('USAGE', 'give one of --pid PID, --cgroup DIR or a command after --', 'e.g. leakhound trace -- ./app, or leakhound trace --pid 1234');
   }
   if (pid === process.pid) throw new LeakhoundError('USAGE', 'leakhound cannot trace itself', 'give another PID');
   const stackDepth = parseNumber('stack-depth', String(argv.stackDepth), { integer: true, positive: true, max: DEFAULT_STACK_DEPTH }) as number;
@@ -36,6 +42,7 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
   const result = await traceUser({
     pid,
     command: command.length > 0 ? command : null,
+    cgroup,
     durationMs: common.durationMs,
     intervalMs: common.intervalMs,
     minSize: common.minSize,
@@ -53,4 +60,12 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
   });
   const emitted = await emitReport(result.report, outputs);
   return exitCodeAfterTrace(emitted, result.commandExit ? (await result.commandExit).code : null);
+}
+
+/** A cgroup v2 directory leakhound itself does not run in, as a real path. */
+function cgroupDirectory(path: string): string {
+  resolveCgroup(path);
+  const dir = realpathSync(path);
+  if (runsInside(dir)) throw new LeakhoundError('USAGE', `leakhound runs inside cgroup ${dir}, and would trace itself`, 'run leakhound from outside that cgroup');
+  return dir;
 }
