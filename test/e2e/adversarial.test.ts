@@ -399,8 +399,8 @@ test('bad input: a thread id given as --pid names its process', { timeout: 20_00
 
 test('bad input: a zombie given as --pid', { timeout: 20_000 }, async (t) => {
   if (!requireBpf(t)) return;
-  // `true` ends at once and its parent, now sleep, never waits for it.
-  const child = spawn('sh', ['-c', 'true & echo $!; exec sleep 30']);
+  // The forked child ends at once, and its parent never waits for it.
+  const child = spawn('python3', ['-c', 'import os, time\npid = os.fork()\nif pid == 0: os._exit(0)\nprint(pid, flush=True); time.sleep(30)']);
   t.after(() => child.kill('SIGKILL'));
   const [zombie] = await lineMatching(child.stdout!, /^\d+$/, 10_000);
   await waitFor(() => /^State:\s+Z/m.test(readFileSync(`/proc/${zombie}/status`, 'utf8')), 5_000);
