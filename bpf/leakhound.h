@@ -79,6 +79,7 @@ enum lh_counter {
 	LH_CNT_ALLOCS_FULL,       /* allocations the live table had no room for */
 	LH_CNT_STATE_FAILURES,    /* per-thread call state unavailable */
 	LH_CNT_TRUNCATED,         /* stacks cut at the depth limit */
+	LH_CNT_FOLLOW_FULL,       /* new processes the followed table had no room for */
 	LH_CNT__MAX,
 };
 

@@ -476,9 +476,12 @@ int BPF_PROG(note_fork, struct task_struct *parent, struct task_struct *child)
 	/* Runs in the parent: in a cgroup, its child is born in it too. */
 	if (!follow_children || BPF_CORE_READ(child, pid) != child_tgid || !followed_process(parent_tgid))
 		return 0;
-	/* Full: the child goes untraced, and its events never come. */
-	if (bpf_map_update_elem(&followed, &child_tgid, &one, BPF_ANY))
+	/* Full: the child goes untraced, and its events never come; counted.
+	 * (A cgroup's members need no entry.) */
+	if (!in_cgroup && bpf_map_update_elem(&followed, &child_tgid, &one, BPF_ANY)) {
+		count(LH_CNT_FOLLOW_FULL);
 		return 0;
+	}
 	emit(LH_EVENT_FORK, 0, child_tgid, &info);
 	return 0;
 }

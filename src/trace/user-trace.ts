@@ -5,7 +5,7 @@ import { release } from 'node:os';
 import { Ledger } from '../aggregate/ledger.js';
 import { LeakhoundError } from '../errors.js';
 
-import { addon, type ExitStatus, type KernelFeatures, type NativeTracer } from '../native/binding.js';
+import { addon, type ExitStatus, type KernelFeatures, type NativeTracer, readCounters } from '../native/binding.js';
 import { MAX_STACK_DEPTH } from '../native/layout.js';
 import { refusedProgram } from '../native/libbpf-log.js';
 import { buildReport } from '../report/build.js';
@@ -164,6 +164,8 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
     say: options.say,
   });
   target.letGo();
+  const untraced = readCounters(tracer).followFull;
+  if (untraced > 0) options.say(`warning: ${untraced} new processes went untraced: the table of followed processes (65,536) was full`);
 
   const exited = target.exitStatus();
   const symbolizers = new ProcessSymbolizers(target.processes);
