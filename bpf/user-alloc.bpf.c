@@ -486,6 +486,21 @@ int BPF_PROG(note_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/* A followed process whose last thread exits is forgotten: its pid may be
+ * given to another process before the trace ends. The tracepoint comes
+ * after the exiting thread has left signal->live. */
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(forget_exited, struct task_struct *task)
+{
+	__u32 tgid;
+
+	if (!follow_children || in_cgroup || BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	tgid = BPF_CORE_READ(task, tgid);
+	bpf_map_delete_elem(&followed, &tgid);
+	return 0;
+}
+
 /* At each exec of a held process the new program stops itself before its
  * first instruction, so that user space can probe the allocator of the
  * program it became (env LD_PRELOAD=... prog) before any of it runs.

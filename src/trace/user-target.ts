@@ -87,6 +87,7 @@ export class UserTarget {
       if (this.#following) {
         this.#tracer.update('followed', pid, u32Value(1));
         this.#tracer.attachTracepoint('note_fork', 'sched', 'sched_process_fork');
+        this.#tracer.attachTracepoint('forget_exited', 'sched', 'sched_process_exit');
       }
       this.processes.note(pid);
       const choice = this.#probes.probe(pid, this.processes.modules(pid));
