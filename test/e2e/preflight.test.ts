@@ -38,7 +38,7 @@ test('preflight: --allocator naming a mapped object without malloc', { timeout: 
 test('preflight: --pid and a command together are a usage error', { timeout: 20_000 }, async () => {
   const run = await runCli(['trace', '--pid', String(process.pid), '--', '/bin/true']);
   assert.equal(run.code, 2);
-  oneLine(run.stderr, /^leakhound: give either --pid PID or a command after --/);
+  oneLine(run.stderr, /^leakhound: give one of --pid PID, --cgroup DIR or a command after --/);
 });
 
 test('preflight: an unknown option is a usage error', { timeout: 20_000 }, async () => {
