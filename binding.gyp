@@ -17,6 +17,7 @@
         "native/eh-frame-hdr.cc",
         "native/demangle.cc",
         "native/module-symbolizer.cc",
+        "native/debuginfod-bound.cc",
         "native/instruction-decoder.cc",
         "native/kernel-features.cc"
       ],
@@ -27,7 +28,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-fexceptions"],
-      "libraries": ["-lbpf", "-lelf", "-ldw", "-lz", "-lcapstone"]
+      "libraries": ["-lbpf", "-lelf", "-ldw", "-ldebuginfod", "-lz", "-lcapstone"]
     }
   ]
 }

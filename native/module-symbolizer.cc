@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "debuginfod-bound.h"
 #include "demangle.h"
 #include "elf-core.h"
 #include "function-index.h"
@@ -28,12 +29,13 @@ int find_debuginfo(Dwfl_Module* mod, void** userdata, const char* module_name, D
                    const char* file_name, const char* debuglink, GElf_Word debuglink_crc,
                    char** debuginfo_file_name) {
   if (debuglink && !names_a_file(debuglink)) debuglink = nullptr;
-  return dwfl_standard_find_debuginfo(mod, userdata, module_name, base, file_name, debuglink,
-                                      debuglink_crc, debuginfo_file_name);
+  return find_debuginfo_bounded(mod, userdata, module_name, base, file_name, debuglink,
+                                debuglink_crc, debuginfo_file_name);
 }
 
 // Offline use: no process; debug files are searched by build-id and
-// .gnu_debuglink under the default path (":.debug:/usr/lib/debug").
+// .gnu_debuglink under the default path (":.debug:/usr/lib/debug"), then
+// asked of debuginfod servers when DEBUGINFOD_URLS names some.
 const Dwfl_Callbacks kCallbacks = [] {
   Dwfl_Callbacks callbacks{};
   callbacks.find_elf = dwfl_build_id_find_elf;
@@ -126,6 +128,7 @@ struct ModuleSymbolizer::Module {
     identity = FileIdentity(st);
     dwfl.reset(dwfl_begin(&kCallbacks));
     if (!dwfl) return false;
+    watch_debuginfod(dwfl.get());
     dwfl_report_begin(dwfl.get());
     // Base 0 with p_vaddr added: module addresses are the file's ELF addresses.
     mod = dwfl_report_elf(dwfl.get(), path.c_str(), path.c_str(), fd, 0, true);

@@ -1,5 +1,6 @@
 // File offsets in other people's binaries -> function, file and line,
-// through libdwfl (which also finds separate debug files by build-id).
+// through libdwfl (which also finds separate debug files by build-id,
+// .gnu_debuglink and debuginfod).
 // Each file stays open across calls. No N-API here: the fuzzer drives it.
 #pragma once
 

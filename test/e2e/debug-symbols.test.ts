@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { requireBpf } from '../helpers/bpf.js';
@@ -160,6 +160,30 @@ test('split debug info: from a real debuginfod server on loopback', { timeout: 9
   setEnv(t, { DEBUGINFOD_URLS: url, DEBUGINFOD_CACHE_PATH: cache });
   assertSitesNamed(await tracedReport(t, splitDebug), splitDebug, true);
   assert.ok(existsSync(path.join(cache, id, 'debuginfo')), 'the debug file came through the debuginfod client');
+});
+
+test('debuginfod: a server that accepts and never answers holds the report up about 10 s, not 90', { timeout: 90_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+  });
+  const { port } = silent.address() as { port: number };
+  setEnv(t, {
+    DEBUGINFOD_URLS: `http://127.0.0.1:${port}`,
+    DEBUGINFOD_CACHE_PATH: path.join(scratchDir(t), 'cache'),
+    DEBUGINFOD_TIMEOUT: undefined,
+  });
+  const started = Date.now();
+  const { report } = await traceCommand(t, [splitDebug]);
+  const seconds = (Date.now() - started) / 1000;
+  assert.ok(seconds < 30, `the trace took ${seconds} s`);
+  assert.ok(sockets.size > 0, 'leakhound never asked the server');
+  const stack = report.stacks.find((s) => s.bytes === SITES[0]!.bytes);
+  assert.deepEqual([stack?.frames[0]?.symbol, stack?.frames[0]?.module], [null, realpathSync(splitDebug)]);
 });
 
 test('MiniDebugInfo: local function names from .gnu_debugdata', { timeout: 60_000 }, async (t) => {
