@@ -48,10 +48,6 @@ export class FollowedProcesses {
     return this.#commands.has(pid);
   }
 
-  pids(): number[] {
-    return [...this.#commands.keys()].sort((a, b) => a - b);
-  }
-
   command(pid: number): string[] | null {
     return this.#commands.get(pid) ?? null;
   }
