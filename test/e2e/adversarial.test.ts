@@ -474,7 +474,9 @@ test('signals: Ctrl-C at a terminal reaches the command once, not once more from
   const json = path.join(scratchDir(t), 'report.json');
   // script(1) gives leakhound a terminal; ETX (Ctrl-C) on it signals the foreground group.
   const counting = 'n=0; trap \'n=$((n+1)); echo "INT $n"\' INT; echo ready; i=0; while [ $i -lt 40 ]; do sleep 0.05; i=$((i+1)); done; exit $n';
-  const line = [process.execPath, cliPath, 'trace', '--json', json, '--', 'sh', '-c', counting].map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(' ');
+  // exec: script(1) runs the line with $SHELL -c, and a non-interactive dash
+  // that stays as leakhound's parent dies of the same Ctrl-C.
+  const line = 'exec ' + [process.execPath, cliPath, 'trace', '--json', json, '--', 'sh', '-c', counting].map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(' ');
   const child = spawn('script', ['-qec', line, '/dev/null'], { stdio: 'pipe' });
   t.after(() => child.kill('SIGKILL'));
   const output = collect(child.stdout);
