@@ -71,6 +71,63 @@ enum lh_alloc_fn {
 	LH_FN_NEW,
 };
 
+/* Unwinding code without frame pointers: per object (a file, by device and
+ * inode, shared by every process that maps it), the rows derived from its
+ * .eh_frame, each the rule from its start to the next row's start. Offsets
+ * are file offsets, which a mapping turns into addresses without knowing
+ * the object's layout. x86-64: the return address is always at CFA - 8. */
+enum lh_cfa_rule {
+	LH_CFA_UNKNOWN = 0, /* no rule this unwinder follows (or no FDE): cut */
+	LH_CFA_RSP,	    /* CFA = rsp + offset */
+	LH_CFA_RBP,	    /* CFA = rbp + offset */
+	LH_CFA_PLT,	    /* a lazy-binding PLT entry: rsp + 8, + 16 past its push */
+	LH_CFA_SIGNAL,	    /* __restore_rt: the registers come from the signal frame */
+	LH_CFA_END,	    /* the return address is undefined: the outermost frame */
+};
+
+/* rbp_offset values: where the caller's rbp was saved, in 8-byte units from
+ * the CFA, or one of these. */
+#define LH_RBP_UNCHANGED 0
+#define LH_RBP_LOST (-128) /* a rule this unwinder does not follow */
+
+struct lh_unwind_row {
+	__u32 start;	   /* file offset from which the rule holds */
+	__s16 cfa_offset;  /* in 8-byte units */
+	__u8 cfa_rule;	   /* enum lh_cfa_rule */
+	__s8 rbp_offset;
+};
+
+/* The bytes of file one page entry covers. */
+#define LH_UNWIND_PAGE_SHIFT 12
+
+/* One per 4 KiB of an object's file: its rows are rows[first, first + count),
+ * the first of them the row that holds at the page's first byte. */
+struct lh_unwind_page {
+	__u32 first;
+	__u32 count;
+};
+
+/* As the kernel keeps them (inode->i_sb->s_dev: major << 20 | minor), and as
+ * /proc/PID/maps prints them. */
+struct lh_object_key {
+	__u64 dev;
+	__u64 ino;
+};
+
+enum lh_object_kind {
+	LH_OBJECT_PENDING = 0,	  /* asked for, not built yet */
+	LH_OBJECT_TABLE,	  /* unwind with the rows */
+	LH_OBJECT_FRAME_POINTERS, /* code with frame pointers: follow them */
+	LH_OBJECT_NONE,		  /* no table could be had: frame pointers, marked */
+};
+
+struct lh_unwind_object {
+	__u32 kind;	  /* enum lh_object_kind */
+	__u32 first_page; /* its pages are pages[first_page, first_page + pages) */
+	__u32 pages;
+	__u32 pad;
+};
+
 /* Per-CPU counters, summed by the addon: nothing is lost silently. */
 enum lh_counter {
 	LH_CNT_RINGBUF_DROPS = 0, /* events the ring buffer had no room for */
