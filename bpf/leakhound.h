@@ -25,6 +25,9 @@ enum lh_event_kind {
 	LH_EVENT_EXEC = 3,	/* the process exec'd: every block it held is gone */
 	LH_EVENT_FORK = 4,	/* a followed process forked: addr is the child's
 				 * process id, size the parent's */
+	LH_EVENT_NEED_TABLE = 5, /* a walk met an object with no unwind table yet:
+				  * addr is the address it met, in process tgid;
+				  * size the object's inode, stack_id its device */
 };
 
 enum lh_event_flags {
@@ -137,6 +140,9 @@ enum lh_counter {
 	LH_CNT_STATE_FAILURES,    /* per-thread call state unavailable */
 	LH_CNT_TRUNCATED,         /* stacks cut at the depth limit */
 	LH_CNT_FOLLOW_FULL,       /* new processes the followed table had no room for */
+	LH_CNT_UNWIND_CUT,        /* stacks cut where no unwind rule held */
+	LH_CNT_UNWIND_PENDING,    /* stacks cut at an object whose table was not built yet */
+	LH_CNT_GUESSED,           /* stacks cut where code without a table was walked by frame pointer */
 	LH_CNT__MAX,
 };
 

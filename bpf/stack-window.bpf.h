@@ -30,15 +30,30 @@ struct {
 	__type(value, struct stack_window);
 } windows SEC(".maps");
 
-/* The copy in hand: user addresses [base, base + valid). */
+/* The copy in hand: user addresses [base, base + valid). Plain numbers
+ * only, so that a global function can take it. */
 struct window_state {
-	struct stack_window *window;
 	__u64 base;
 	__u64 valid;
 	__u64 end;	/* no copy reaches past this */
-	__u64 first;	/* the first record of the walk */
-	__u64 top;	/* end of the highest record read */
+	__u64 first;	/* the first word the walk read */
+	__u64 top;	/* end of the highest word read */
 };
+
+/* Words of the stack one step of a walk reads: at[i] == 0 is skipped, and
+ * its value left as it was. */
+#define STEP_WORDS 3
+
+struct word_reads {
+	__u64 at[STEP_WORDS];
+	__u64 value[STEP_WORDS];
+};
+
+static __always_inline struct stack_window *thread_window(bool create)
+{
+	return bpf_task_storage_get(&windows, bpf_get_current_task_btf(), 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
 
 static long note_end(struct task_struct *task, struct vm_area_struct *vma, __u64 *end)
 {
@@ -62,19 +77,18 @@ static __always_inline __u64 window_stack_end(struct stack_window *window, __u64
 
 static __always_inline bool window_open(struct window_state *state, __u64 sp, __u64 span)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct stack_window *window = thread_window(true);
 
-	state->window = bpf_task_storage_get(&windows, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!state->window)
+	if (!window)
 		return false;
-	state->end = window_stack_end(state->window, sp, span);
+	state->end = window_stack_end(window, sp, span);
 	return true;
 }
 
 /* Copies the stack from `from` on: `cap` bytes at most, never past its end;
  * if that fails (a page never touched, skipped by a big frame), only the
- * record wanted now. */
-static __always_inline bool window_copy(struct window_state *state, __u64 from, __u64 cap)
+ * word wanted now. */
+static __always_inline bool window_copy(struct window_state *state, struct stack_window *window, __u64 from, __u64 cap)
 {
 	__u64 size = state->end > from ? state->end - from : 0;
 
@@ -86,31 +100,46 @@ static __always_inline bool window_copy(struct window_state *state, __u64 from, 
 		size = WINDOW;
 	state->base = from;
 	state->valid = size;
-	if (!bpf_probe_read_user(state->window->bytes, size, (void *)from))
+	if (!bpf_probe_read_user(window->bytes, size, (void *)from))
 		return true;
 	state->valid = 16;
-	return !bpf_probe_read_user(state->window->bytes, 16, (void *)from);
+	return !bpf_probe_read_user(window->bytes, 16, (void *)from);
 }
 
-/* The record at `fp`: from the copy in hand, or a new copy from `fp` on. */
-static __always_inline bool window_read(struct window_state *state, __u64 fp, __u64 *next, __u64 *ret)
+/* The word at `at`: from the copy in hand, or a new copy from `at` on. */
+static __always_inline bool window_word(struct window_state *state, struct stack_window *window, __u64 at, __u64 *value)
 {
 	__u64 off;
 
-	if (!state->window)
-		return false;
-	if (fp < state->base || fp - state->base + 16 > state->valid) {
-		__u64 cap = state->first ? WINDOW : state->window->reach + REACH_SLACK;
+	if (at < state->base || at - state->base + 8 > state->valid) {
+		__u64 cap = state->first ? WINDOW : window->reach + REACH_SLACK;
 
 		if (!state->first)
-			state->first = fp;
-		if (!window_copy(state, fp, cap))
+			state->first = at;
+		if (!window_copy(state, window, at, cap))
 			return false;
 	}
-	off = (fp - state->base) & (WINDOW - 1);
-	*next = *(__u64 *)(state->window->bytes + off);
-	*ret = *(__u64 *)(state->window->bytes + off + 8);
-	state->top = fp + 16;
+	off = (at - state->base) & (WINDOW - 1);
+	*value = *(__u64 *)(window->bytes + off);
+	if (at + 8 > state->top)
+		state->top = at + 8;
+	return true;
+}
+
+/* The words of one step, from copies of the stack; false if one could not
+ * be read. A global function: checked once by the verifier, where inlined
+ * in the walk the combinations of its branches over a step's reads are
+ * more than it will explore. */
+__noinline bool window_read_words(struct window_state *state, struct word_reads *reads)
+{
+	struct stack_window *window = thread_window(false);
+
+	if (!state || !reads || !window)
+		return false;
+	for (int i = 0; i < STEP_WORDS; i++) {
+		if (reads->at[i] && !window_word(state, window, reads->at[i], &reads->value[i]))
+			return false;
+	}
 	return true;
 }
 
@@ -120,9 +149,9 @@ static __always_inline bool window_read(struct window_state *state, __u64 fp, __
 static __always_inline void window_close(struct window_state *state)
 {
 	__u64 reach = state->top - state->first;
-	struct stack_window *window = state->window;
+	struct stack_window *window;
 
-	if (!window || !state->first)
+	if (!state->first || !(window = thread_window(false)))
 		return;
 	if (state->top <= state->first || reach > WINDOW)
 		reach = WINDOW;

@@ -15,6 +15,7 @@
 #include "common.bpf.h"
 #include "user-memory.bpf.h"
 #include "stack-window.bpf.h"
+#include "unwind-tables.bpf.h"
 
 const volatile __u32 stack_depth = LH_MAX_STACK_DEPTH;
 const volatile __u64 page_size = 4096;
@@ -28,6 +29,9 @@ const volatile __u32 sample_every = 1;
 /* Trace every process in `followed`, and the processes they fork: the
  * uprobes then fire in every process that maps the allocator. */
 const volatile bool follow_children = false;
+/* Unwind by the tables of unwind-tables.bpf.h where an object has one;
+ * without, frame pointers alone. */
+const volatile bool unwind = false;
 
 /* A frame pointer must lie above the stack pointer and within this span of
  * it; anything else is not a frame of this thread's stack. */
@@ -55,6 +59,7 @@ struct call_state {
 	/* Per thread, not per CPU: a uprobe program can be preempted, and
 	 * another thread's walk on the same CPU would overwrite it. */
 	struct lh_stack stack;
+	struct mapping_cache mappings; /* the walk's */
 };
 
 /* Lives and dies with the thread: no table of dead thread ids to fill up. */
@@ -65,27 +70,39 @@ struct {
 	__type(value, struct call_state);
 } calls SEC(".maps");
 
-/* Walk the frame-pointer chain: each record holds the caller's frame pointer
- * and the return address into it. Every step is checked to stay aligned,
- * rising and on this thread's stack, and every return address to be a user
- * address. A walk that stops for any reason but the outermost frame (a frame
- * pointer of 0, or a return address of 0) is cut, and says so. */
+/* What the direct-map walk keeps between reads. */
+struct direct_state {
+	__u64 pgd;	/* the page tables, once a page needs them; 0 before */
+	__u64 base;	/* the direct map's */
+	__u64 page;	/* the user page of the last word read */
+	__u64 page_at;	/* its kernel address; 0: not present */
+};
+
+/* The walk, frame by frame, from the allocator's caller outwards. Where the
+ * code at a frame's address has an unwind table (unwind-tables.bpf.h), its
+ * rule gives the caller's stack pointer and frame pointer; where it keeps
+ * frame pointers, or nothing better is known, the frame record at the frame
+ * pointer does. Every step is checked to stay aligned, rising and on this
+ * thread's stack, and every return address to be a user address. A walk
+ * that stops for any reason but the outermost frame (a rule that says so, a
+ * frame pointer of 0, a return address of 0) is cut, and says so. */
 struct walk {
 	struct call_state *call;
 	struct lh_stack *stack;
-	__u64 pgd;	/* the page tables, once a page needs them; 0 before */
-	__u64 base;	/* the direct map's */
-	__u64 sp;
-	__u64 fp;
-	__u64 low;	/* the lowest address the next frame record may lie at */
+	struct direct_state direct; /* the direct-map walk's */
+	__u64 top;	/* no frame lies above this */
+	__u64 pc;	/* the frame's address */
+	__u64 sp;	/* its stack pointer: no frame record lies below it */
+	__u64 fp;	/* its frame pointer register */
 	__u64 hash;
-	__u64 page;	/* the user page of the last record read */
-	__u64 page_at;	/* its kernel address; 0: not present */
 	struct window_state copy; /* the copy walk's */
 	__u32 depth;
 	__u32 limit;
 	bool truncated;
 	bool cut;
+	__u32 interrupted; /* pc is where a signal came, not a return address */
+	bool guessed;	  /* frames past code without a table, by frame pointer */
+	bool pending;	  /* cut at an object whose table is not built yet */
 };
 
 /* The end of user space (TASK_SIZE_MAX): no user code or stack lies at or
@@ -95,80 +112,194 @@ static __always_inline __u64 user_top(void)
 	return paging_levels == 5 ? 0x00fffffffffff000ULL : 0x00007ffffffff000ULL;
 }
 
-/* A frame pointer must be aligned, above the last frame and on this
- * thread's stack: the walk never reads anything else. */
-static __always_inline bool plausible_frame(const struct walk *walk, __u64 fp)
-{
-	return !(fp & 7) && fp >= walk->low && fp <= walk->sp + STACK_SPAN;
-}
-
 /* The kernel address of a page of the thread's stack; 0 if not present. */
-static __always_inline __u64 page_address(struct walk *walk, __u64 page)
+static __always_inline __u64 page_address(struct call_state *call, struct direct_state *direct, __u64 page)
 {
-	struct stack_page *slot = &walk->call->pages[(page >> 12) & (STACK_PAGES - 1)];
+	struct stack_page *slot = &call->pages[(page >> 12) & (STACK_PAGES - 1)];
 
 	/* A stack near the top of user space reaches past it within
 	 * STACK_SPAN: above lies the kernel's half of the page tables. */
 	if (page >= user_top())
 		return 0;
 	if (slot->page == page && slot->entry.at && load_word(slot->entry.at) == slot->entry.value)
-		return walk->base + (slot->entry.value & PTE_PHYS);
-	if (!walk->pgd)
-		walk->pgd = page_table_of(walk->call->mm);
+		return direct->base + (slot->entry.value & PTE_PHYS);
+	if (!direct->pgd)
+		direct->pgd = page_table_of(call->mm);
 	slot->page = page;
-	return kernel_address(walk->pgd, walk->base, page, &slot->entry);
+	return kernel_address(direct->pgd, direct->base, page, &slot->entry);
 }
 
-/* A frame record: the caller's frame pointer, then the return address. */
-#define RECORD_SIZE 16
-
-struct record {
-	__u64 fp;
-	__u64 ret;
-};
-
-/* The record at `fp` through the direct map. A record that straddles two
- * pages is not read: the ABI aligns records to 16 bytes, so only code that
- * breaks it can lay one there. */
-static __always_inline bool read_record_direct(struct walk *walk, __u64 fp, struct record *record)
+/* The word at `at` through the direct map. */
+static __always_inline bool direct_word(struct call_state *call, struct direct_state *direct, __u64 at, __u64 *value)
 {
-	__u64 at;
-
-	if ((fp & OFFSET_IN_PAGE) > OFFSET_IN_PAGE + 1 - RECORD_SIZE)
+	if ((at & OFFSET_IN_PAGE) > OFFSET_IN_PAGE + 1 - 8)
 		return false;
-	if ((fp & ~OFFSET_IN_PAGE) != walk->page) {
-		walk->page = fp & ~OFFSET_IN_PAGE;
-		walk->page_at = page_address(walk, walk->page);
+	if ((at & ~OFFSET_IN_PAGE) != direct->page) {
+		direct->page = at & ~OFFSET_IN_PAGE;
+		direct->page_at = page_address(call, direct, direct->page);
 	}
-	if (!walk->page_at)
+	if (!direct->page_at)
 		return false;
-	at = walk->page_at + (fp & OFFSET_IN_PAGE);
-	record->ret = load_word(at + 8);
-	record->fp = load_word(at);
+	*value = load_word(direct->page_at + (at & OFFSET_IN_PAGE));
 	return true;
 }
 
-/* Takes the frame at walk->fp; false where the stack ends. `direct` is a
- * constant of each caller: the copy path never meets the direct one's kfunc. */
-static __always_inline bool take_frame(struct walk *walk, bool direct)
+/* The words of one step through the direct map; global, as
+ * window_read_words is. */
+__noinline bool direct_read_words(struct call_state *call, struct direct_state *direct, struct word_reads *reads)
 {
-	struct record record;
-	__u64 fp = walk->fp;
-	__u32 at = walk->depth;
+	if (!call || !direct || !reads)
+		return false;
+	for (int i = 0; i < STEP_WORDS; i++) {
+		if (reads->at[i] && !direct_word(call, direct, reads->at[i], &reads->value[i]))
+			return false;
+	}
+	return true;
+}
+
+/* The frame being left, as the planning of a step sees it. */
+struct regs {
+	__u64 pc;
+	__u64 sp;
+	__u64 fp;
+	__u64 top;
+	__u32 interrupted;
+	__u32 pad;
+};
+
+/* How to find the caller's frame: the words of the stack that hold its
+ * return address, its frame pointer and its stack pointer. Where no word
+ * holds the last two, the values stand: the frame pointer as it was, or
+ * lost (0); the stack pointer as the rule gives it. */
+enum { WORD_RET, WORD_FP, WORD_SP };
+
+struct step {
+	struct word_reads words;
+	__u32 interrupted;
+	__u32 pad;
+};
+
+enum plan {
+	PLAN_STEP,	/* take the step */
+	PLAN_GUESSED,	/* take it, but by frame pointer through code without a table */
+	PLAN_END,	/* the outermost frame: the stack is whole */
+	PLAN_CUT,	/* no way on: the stack stops short */
+	PLAN_CUT_BY_TABLE, /* no rule of a table holds here */
+	PLAN_PENDING,	/* the table of this code is not built yet */
+};
+
+/* By the record at the frame pointer: the caller's frame pointer, then the
+ * return address. */
+static __always_inline int frame_pointer_step(const struct regs *regs, struct step *step, int planned)
+{
+	__u64 fp = regs->fp;
 
 	if (!fp)
-		return false;
-	if (!plausible_frame(walk, fp) ||
-	    !(direct ? read_record_direct(walk, fp, &record)
-		     : window_read(&walk->copy, fp, &record.fp, &record.ret))) {
+		return PLAN_END;
+	if ((fp & 7) || fp < regs->sp || fp > regs->top)
+		return PLAN_CUT;
+	step->words.at[WORD_FP] = fp;
+	step->words.at[WORD_RET] = fp + 8;
+	step->words.value[WORD_SP] = fp + 16;
+	return planned;
+}
+
+/* Where the kernel saved the interrupted registers, from the stack pointer
+ * at __restore_rt: struct ucontext, its uc_mcontext 40 bytes in. */
+#define SIGNAL_RBP 120
+#define SIGNAL_RSP 160
+#define SIGNAL_RIP 168
+
+/* By the rule of the table row that holds at the frame's address (for a
+ * return address, at the call before it: a call to a function that never
+ * returns may end its caller's code). */
+static __always_inline int table_step(const struct regs *regs, const struct mapping *mapping, struct step *step)
+{
+	__u64 off = regs->pc - (regs->interrupted ? 0 : 1) - mapping->bias, cfa;
+	struct lh_unwind_row row;
+
+	if (!find_row(&mapping->object, off, &row))
+		return PLAN_CUT_BY_TABLE;
+	switch (row.cfa_rule) {
+	case LH_CFA_END:
+		return PLAN_END;
+	case LH_CFA_RSP:
+		cfa = regs->sp + (__s64)row.cfa_offset * 8;
+		break;
+	case LH_CFA_RBP:
+		cfa = regs->fp + (__s64)row.cfa_offset * 8;
+		break;
+	case LH_CFA_PLT:
+		cfa = regs->sp + ((regs->pc & 15) >= 11 ? 16 : 8);
+		break;
+	case LH_CFA_SIGNAL:
+		step->words.at[WORD_RET] = regs->sp + SIGNAL_RIP;
+		step->words.at[WORD_FP] = regs->sp + SIGNAL_RBP;
+		step->words.at[WORD_SP] = regs->sp + SIGNAL_RSP;
+		step->interrupted = 1;
+		return PLAN_STEP;
+	default:
+		return PLAN_CUT_BY_TABLE;
+	}
+	if ((cfa & 7) || cfa <= regs->sp || cfa > regs->top)
+		return PLAN_CUT_BY_TABLE;
+	step->words.at[WORD_RET] = cfa - 8;
+	step->words.value[WORD_SP] = cfa;
+	if (row.rbp_offset == LH_RBP_LOST)
+		step->words.value[WORD_FP] = 0;
+	else if (row.rbp_offset != LH_RBP_UNCHANGED)
+		step->words.at[WORD_FP] = cfa + (__s64)row.rbp_offset * 8;
+	return PLAN_STEP;
+}
+
+/* How to find the caller of the frame in `regs` (enum plan). A global
+ * function: the verifier checks it once, not in every state of the walk. */
+__noinline int plan_step(struct mapping_cache *cache, const struct regs *regs, struct step *step)
+{
+	struct mapping *mapping;
+	int at;
+
+	if (!cache || !regs || !step)
+		return PLAN_CUT;
+	if (!unwind)
+		return frame_pointer_step(regs, step, PLAN_STEP);
+	at = mapping_at(cache, regs->pc);
+	/* Anonymous code (a JIT's): frame pointers are all there is. */
+	if (at < 0 || at >= MAPPINGS)
+		return frame_pointer_step(regs, step, PLAN_GUESSED);
+	mapping = &cache->slots[at];
+	switch (mapping->object.kind) {
+	case LH_OBJECT_TABLE:
+		return table_step(regs, mapping, step);
+	case LH_OBJECT_FRAME_POINTERS:
+		return frame_pointer_step(regs, step, PLAN_STEP);
+	case LH_OBJECT_PENDING:
+		return PLAN_PENDING;
+	default:
+		return frame_pointer_step(regs, step, PLAN_GUESSED);
+	}
+}
+
+/* Takes the caller's frame as `step` says; false where the stack ends. The
+ * only place the walk reads the stack. */
+static __always_inline bool take_step(struct walk *walk, struct step *step, bool direct)
+{
+	struct word_reads *words = &step->words;
+	__u64 ret, fp, sp;
+	__u32 at = walk->depth;
+
+	if (!(direct ? direct_read_words(walk->call, &walk->direct, words) : window_read_words(&walk->copy, words))) {
 		walk->cut = true;
 		return false;
 	}
-	if (!record.ret)
+	ret = words->value[WORD_RET];
+	fp = words->value[WORD_FP];
+	sp = words->value[WORD_SP];
+	if (!ret)
 		return false;
 	/* Garbage, not a caller: a frame no one can name, and a new stack for
 	 * each value the garbage happens to hold. */
-	if (record.ret >= user_top()) {
+	if (ret >= user_top()) {
 		walk->cut = true;
 		return false;
 	}
@@ -176,16 +307,52 @@ static __always_inline bool take_frame(struct walk *walk, bool direct)
 		walk->truncated = true;
 		return false;
 	}
-	walk->stack->ips[at & (LH_MAX_STACK_DEPTH - 1)] = record.ret;
-	walk->hash = hash_step(walk->hash, record.ret);
-	walk->low = fp + RECORD_SIZE; /* records do not overlap */
-	walk->fp = record.fp;
+	walk->stack->ips[at & (LH_MAX_STACK_DEPTH - 1)] = ret;
+	walk->hash = hash_step(walk->hash, ret);
+	/* The interrupted code may have run on another stack. */
+	if (words->at[WORD_SP])
+		walk->top = sp + STACK_SPAN;
+	walk->pc = ret;
+	walk->sp = sp;
+	walk->fp = fp;
+	walk->interrupted = step->interrupted;
 	walk->depth = at + 1;
 	return true;
 }
 
-/* Frames one bpf_loop step takes: a step is a call. */
-#define FRAMES_PER_STEP 4
+/* Takes the caller of the frame at walk->pc; false where the stack ends. */
+static __always_inline bool take_frame(struct walk *walk, bool direct)
+{
+	struct regs regs = { .pc = walk->pc, .sp = walk->sp, .fp = walk->fp, .top = walk->top, .interrupted = walk->interrupted };
+	struct step step = { .words.value[WORD_FP] = walk->fp };
+
+	switch (plan_step(&walk->call->mappings, &regs, &step)) {
+	case PLAN_GUESSED:
+		/* Frames past code without a table may be right (a JIT's, with
+		 * frame pointers) or not: the stack cannot be vouched for. */
+		walk->guessed = true;
+		/* fallthrough */
+	case PLAN_STEP:
+		return take_step(walk, &step, direct);
+	case PLAN_END:
+		return false;
+	case PLAN_PENDING:
+		walk->pending = true;
+		walk->cut = true;
+		return false;
+	case PLAN_CUT_BY_TABLE:
+		count(LH_CNT_UNWIND_CUT);
+		/* fallthrough */
+	default:
+		walk->cut = true;
+		return false;
+	}
+}
+
+/* Frames one bpf_loop step takes: a step is a call. One where a frame may
+ * take a table's rule, which the verifier would otherwise explore four
+ * times over. */
+#define FRAMES_PER_STEP (unwind ? 1 : 4)
 
 static __always_inline long walk_frames(struct walk *walk, bool direct)
 {
@@ -293,10 +460,11 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_stat
 	struct walk walk = {
 		.call = call,
 		.stack = &call->stack,
-		.base = direct_map_base,
+		.direct.base = direct_map_base,
+		.top = PT_REGS_SP(ctx) + STACK_SPAN,
+		.pc = PT_REGS_IP(ctx),
 		.sp = PT_REGS_SP(ctx),
 		.fp = PT_REGS_FP(ctx),
-		.low = PT_REGS_SP(ctx),
 		.depth = 1,
 		.limit = stack_depth < LH_MAX_STACK_DEPTH ? stack_depth : LH_MAX_STACK_DEPTH,
 	};
@@ -310,6 +478,8 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_stat
 	}
 	walk.stack->ips[0] = ip;
 	walk.hash = hash_step(0, ip);
+	if (unwind)
+		mapping_cache_clear(&call->mappings);
 	/* A walk that cannot run at all is cut too: only the caller is known. */
 	if (!direct) {
 		if (window_open(&walk.copy, walk.sp, STACK_SPAN))
@@ -317,7 +487,7 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_stat
 		else
 			walk_failed(&walk);
 		window_close(&walk.copy);
-	} else if (mm && walk.base)
+	} else if (mm && walk.direct.base)
 		bpf_loop(LH_MAX_STACK_DEPTH, walk_step_direct, &walk, 0);
 	else
 		walk_failed(&walk);
@@ -329,6 +499,14 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_stat
 	 * ran past the start of the thread into code without frame pointers. */
 	if (walk.cut)
 		call->flags |= LH_FLAG_STACK_CUT;
+	if (walk.pending)
+		count(LH_CNT_UNWIND_PENDING);
+	/* Frames past code without a table may be right (a JIT's, with frame
+	 * pointers) or not: the stack cannot be vouched for. */
+	if (walk.guessed) {
+		call->flags |= LH_FLAG_STACK_CUT;
+		count(LH_CNT_GUESSED);
+	}
 	id = stack_id_of(walk.hash);
 	if (id == call->last_stack_id || bpf_map_lookup_elem(&stacks, &id))
 		return call->last_stack_id = id;

@@ -1,8 +1,10 @@
 #include "tracer.h"
 
 #include <bpf/bpf.h>
+#include <sys/mman.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "errors.h"
@@ -50,6 +52,7 @@ Napi::Function Tracer::Define(Napi::Env env) {
                          InstanceMethod<&Tracer::Run>("run"),
                          InstanceMethod<&Tracer::Lookup>("lookup"),
                          InstanceMethod<&Tracer::Update>("update"),
+                         InstanceMethod<&Tracer::WriteArray>("writeArray"),
                          InstanceMethod<&Tracer::Detach>("detach"),
                          InstanceMethod<&Tracer::Close>("close"),
                      });
@@ -81,6 +84,8 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
 
 void Tracer::Release() {
   session_.close();
+  for (const auto& [map, mapping] : mapped_) munmap(mapping.at, mapping.length);
+  mapped_.clear();
   if (loaded_.destroy) loaded_.destroy();
   loaded_ = LoadedObject{};
 }
@@ -255,23 +260,38 @@ Napi::Value Tracer::Stack(const Napi::CallbackInfo& info) {
 
 namespace {
 
-// A map of the loaded object by name, and a numeric key in the width it takes.
+bpf_map* named_map(Napi::Env env, bpf_object* obj, const Napi::Value& name_value) {
+  std::string name = name_value.As<Napi::String>();
+  bpf_map* map = bpf_object__find_map_by_name(obj, name.c_str());
+  if (!map) throw_error(env, "EINVAL", "no BPF map named '" + name + "'");
+  return map;
+}
+
+// A map of the loaded object by name, and its key: a number in the width
+// the map takes, or a Buffer of the key's bytes (a struct key).
 struct MapKey {
   bpf_map* map;
-  uint64_t key64;
-  uint32_t key32;
-  size_t size;
-  const void* data() const { return size == sizeof(key64) ? static_cast<const void*>(&key64) : &key32; }
+  std::vector<uint8_t> bytes;
+  const void* data() const { return bytes.data(); }
+  size_t size() const { return bytes.size(); }
 };
 
 MapKey map_key(Napi::Env env, bpf_object* obj, const Napi::CallbackInfo& info) {
-  std::string name = info[0].As<Napi::String>();
-  bpf_map* map = bpf_object__find_map_by_name(obj, name.c_str());
-  if (!map) throw_error(env, "EINVAL", "no BPF map named '" + name + "'");
+  bpf_map* map = named_map(env, obj, info[0]);
+  size_t size = bpf_map__key_size(map);
+  MapKey out{map, std::vector<uint8_t>(size)};
+  if (info[1].IsBuffer()) {
+    Napi::Buffer<uint8_t> key = info[1].As<Napi::Buffer<uint8_t>>();
+    if (key.Length() != size)
+      throw_error(env, "EINVAL", "BPF map '" + std::string(bpf_map__name(map)) + "' takes keys of " + std::to_string(size) + " bytes");
+    memcpy(out.bytes.data(), key.Data(), size);
+    return out;
+  }
   uint64_t key = static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value());
-  MapKey out{map, key, static_cast<uint32_t>(key), bpf_map__key_size(map)};
-  if (out.size != sizeof(out.key64) && out.size != sizeof(out.key32))
-    throw_error(env, "EINVAL", "BPF map '" + name + "' has no numeric key");
+  uint32_t key32 = static_cast<uint32_t>(key);
+  if (size == sizeof(key)) memcpy(out.bytes.data(), &key, size);
+  else if (size == sizeof(key32)) memcpy(out.bytes.data(), &key32, size);
+  else throw_error(env, "EINVAL", "BPF map '" + std::string(bpf_map__name(map)) + "' has no numeric key");
   return out;
 }
 
@@ -284,7 +304,7 @@ Napi::Value Tracer::Lookup(const Napi::CallbackInfo& info) {
   if (!loaded_.obj) throw_error(env, "CLOSED", "tracer is closed");
   MapKey key = map_key(env, loaded_.obj, info);
   std::vector<uint8_t> value(bpf_map__value_size(key.map));
-  int err = bpf_map__lookup_elem(key.map, key.data(), key.size, value.data(), value.size(), 0);
+  int err = bpf_map__lookup_elem(key.map, key.data(), key.size(), value.data(), value.size(), 0);
   if (err == -ENOENT) return env.Null();
   if (err) throw_error(env, "READ_FAILED", "cannot read BPF map '" + std::string(bpf_map__name(key.map)) + "'", -err);
   return Napi::Buffer<uint8_t>::Copy(env, value.data(), value.size());
@@ -299,8 +319,35 @@ Napi::Value Tracer::Update(const Napi::CallbackInfo& info) {
   Napi::Buffer<uint8_t> value = info[2].As<Napi::Buffer<uint8_t>>();
   if (value.Length() != bpf_map__value_size(key.map))
     throw_error(env, "EINVAL", "BPF map '" + std::string(bpf_map__name(key.map)) + "' takes values of " + std::to_string(bpf_map__value_size(key.map)) + " bytes");
-  int err = bpf_map__update_elem(key.map, key.data(), key.size, value.Data(), value.Length(), BPF_ANY);
+  int err = bpf_map__update_elem(key.map, key.data(), key.size(), value.Data(), value.Length(), BPF_ANY);
   if (err) throw_error(env, "WRITE_FAILED", "cannot write BPF map '" + std::string(bpf_map__name(key.map)) + "'", -err);
+  return env.Undefined();
+}
+
+// writeArray(mapName, index, bytes): copies whole values into an mmap-able
+// array from `index` on, through its mapping: no system call per value,
+// which matters for the million rows of a large program's unwind table.
+Napi::Value Tracer::WriteArray(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!loaded_.obj) throw_error(env, "CLOSED", "tracer is closed");
+  bpf_map* map = named_map(env, loaded_.obj, info[0]);
+  std::string name = bpf_map__name(map);
+  uint64_t index = static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value());
+  Napi::Buffer<uint8_t> bytes = info[2].As<Napi::Buffer<uint8_t>>();
+  size_t value_size = bpf_map__value_size(map);
+  uint64_t entries = bpf_map__max_entries(map);
+  if (!(bpf_map__map_flags(map) & BPF_F_MMAPABLE) || bpf_map__type(map) != BPF_MAP_TYPE_ARRAY)
+    throw_error(env, "EINVAL", "BPF map '" + name + "' is not an mmap-able array");
+  if (bytes.Length() % value_size || index > entries || bytes.Length() / value_size > entries - index)
+    throw_error(env, "EINVAL", "BPF map '" + name + "': " + std::to_string(bytes.Length()) + " bytes at entry " + std::to_string(index) + " do not fit its " + std::to_string(entries) + " entries of " + std::to_string(value_size) + " bytes");
+  auto mapped = mapped_.find(map);
+  if (mapped == mapped_.end()) {
+    size_t length = value_size * entries;
+    void* at = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+    if (at == MAP_FAILED) throw_error(env, "WRITE_FAILED", "cannot map BPF map '" + name + "'", errno);
+    mapped = mapped_.emplace(map, Mapping{at, length}).first;
+  }
+  memcpy(static_cast<uint8_t*>(mapped->second.at) + index * value_size, bytes.Data(), bytes.Length());
   return env.Undefined();
 }
 

@@ -5,6 +5,7 @@
 
 #include <napi.h>
 
+#include <map>
 #include <vector>
 
 #include "bpf-session.h"
@@ -30,6 +31,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Napi::Value Run(const Napi::CallbackInfo& info);
   Napi::Value Lookup(const Napi::CallbackInfo& info);
   Napi::Value Update(const Napi::CallbackInfo& info);
+  Napi::Value WriteArray(const Napi::CallbackInfo& info);
   Napi::Value Detach(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
@@ -41,6 +43,12 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   LoadedObject loaded_;
   BpfSession session_;
   std::vector<uint8_t> batch_;
+  // Arrays mapped by writeArray, unmapped before the object is closed.
+  struct Mapping {
+    void* at;
+    size_t length;
+  };
+  std::map<bpf_map*, Mapping> mapped_;
   size_t batch_limit_ = 0;
 };
 

@@ -13,6 +13,7 @@ bool set_knob(user_alloc* skel, const std::string& name, uint64_t value) {
   else if (name == "floor_only") skel->rodata->floor_only = value != 0;
   else if (name == "follow_children") skel->rodata->follow_children = value != 0;
   else if (name == "in_cgroup") skel->rodata->in_cgroup = value != 0;
+  else if (name == "unwind") skel->rodata->unwind = value != 0;
   else if (name == "sample_every") skel->rodata->sample_every = static_cast<uint32_t>(value);
   else if (name == "phys_end") skel->rodata->phys_end = value;
   else if (name == "paging_levels") skel->rodata->paging_levels = static_cast<uint32_t>(value);

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { say } from '../../src/cli/say.js';
 import { renderJson } from '../../src/render/json.js';
 import { renderText } from '../../src/render/text.js';
-import { DEFAULT_STACK_DEPTH, traceUser } from '../../src/trace/user-trace.js';
+import { DEFAULT_STACK_DEPTH, DEFAULT_UNWIND_ROWS, traceUser } from '../../src/trace/user-trace.js';
 import { StopSignal } from '../../src/trace/stop-signal.js';
 
 const { values, positionals } = parseArgs({
@@ -40,6 +40,7 @@ const result = await traceUser({
   allocator: null,
   stackDepth: DEFAULT_STACK_DEPTH,
   maxStacks: 1 << 15,
+  unwindRows: DEFAULT_UNWIND_ROWS,
   ringBytes: Number(values['ring-bytes']),
   verbose: false,
   floorOnly: values.floor,

@@ -13,6 +13,12 @@ export interface EventSink {
   fork(parent: number, child: number): void;
 }
 
+/** Where the BPF walk asks for the unwind table of an object it met. */
+export interface TableRequests {
+  /** `addr` is in process `tgid`, in the file with `inode` on `device` (the kernel's encoding). */
+  needTable(tgid: number, addr: number, device: number, inode: number): void;
+}
+
 // The loop reads kind and flags as the two halves of the first word, the
 // process id as the second word: refuse any other layout at once.
 const fields: Record<string, { offset: number; size: number }> = structs.lh_event.fields;
@@ -33,10 +39,11 @@ const ALLOC = EventKind.alloc;
 const FREE = EventKind.free;
 const EXEC = EventKind.exec;
 const FORK = EventKind.fork;
+const NEED_TABLE = EventKind.needTable;
 const HI = 2 ** 32;
 
 /** Decodes every whole record of `batch`; returns how many there were. */
-export function decodeBatch(batch: Uint8Array, sink: EventSink): number {
+export function decodeBatch(batch: Uint8Array, sink: EventSink, requests?: TableRequests): number {
   if (batch.byteLength % EVENT.recordSize !== 0 || batch.byteOffset % 4 !== 0) {
     throw new RangeError(`batch of ${batch.byteLength} bytes at offset ${batch.byteOffset} is not whole aligned records`);
   }
@@ -63,6 +70,8 @@ export function decodeBatch(batch: Uint8Array, sink: EventSink): number {
       sink.exec(tgid);
     } else if (kind === FORK) {
       sink.fork(words[base + SIZE], addr);
+    } else if (kind === NEED_TABLE) {
+      requests?.needTable(tgid, addr, words[base + STACK] + words[base + STACK + 1] * HI, words[base + SIZE] + words[base + SIZE + 1] * HI);
     }
   }
   return records;

@@ -60,10 +60,12 @@ export interface NativeTracer {
   clock(): KernelClock;
   /** A stack's return addresses, innermost first; empty when unknown. */
   stack(id: number): BigUint64Array;
-  /** The value under a numeric key of a (not per-CPU) BPF map, or null. */
-  lookup(mapName: string, key: number): Buffer | null;
-  /** Writes `value` (the map's value size) under a numeric key. */
-  update(mapName: string, key: number, value: Buffer): void;
+  /** The value under a key of a (not per-CPU) BPF map, or null: a number, or the key's bytes. */
+  lookup(mapName: string, key: number | Buffer): Buffer | null;
+  /** Writes `value` (the map's value size) under a key: a number, or the key's bytes. */
+  update(mapName: string, key: number | Buffer, value: Buffer): void;
+  /** Copies whole values into an mmap-able array map from entry `index` on. */
+  writeArray(mapName: string, index: number, bytes: Buffer): void;
   /** Takes every probe off; the maps stay readable until close(). */
   detach(): void;
   close(): void;

@@ -1,7 +1,7 @@
 // The trace loop: drain the ring buffer on a timer, feed the sink, stop on
 // the first of duration, signal or the target's end.
 import type { Ledger } from '../aggregate/ledger.js';
-import { decodeBatch, type EventSink } from '../ingest/decode.js';
+import { decodeBatch, type EventSink, type TableRequests } from '../ingest/decode.js';
 import type { KernelClock, NativeTracer } from '../native/binding.js';
 import type { StopSignal } from './stop-signal.js';
 import { summaryLine } from './summary-line.js';
@@ -24,6 +24,8 @@ export interface PumpOptions {
   targetEnded?: () => boolean;
   /** Called after each drain, e.g. to snapshot the target's maps. */
   afterDrain?: () => void;
+  /** Where the walk's requests for unwind tables go. */
+  requests?: TableRequests;
 }
 
 export interface PumpResult {
@@ -40,12 +42,12 @@ export interface PumpResult {
 const BATCHES_PER_TICK = 16;
 
 /** What is waiting in the ring buffer, decoded: at most `maxBatches` batches. */
-export function drainAll(tracer: NativeTracer, sink: EventSink, maxBatches = Infinity): number {
+export function drainAll(tracer: NativeTracer, sink: EventSink, maxBatches = Infinity, requests?: TableRequests): number {
   let events = 0;
   for (let n = 0; n < maxBatches; n++) {
     const batch = tracer.drain();
     if (batch === null) break;
-    events += decodeBatch(batch, sink);
+    events += decodeBatch(batch, sink, requests);
   }
   return events;
 }
@@ -65,7 +67,7 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
         // Probes off first (removing uprobes takes a while: not traced
         // time), then whatever they had already submitted.
         options.tracer.detach();
-        events += drainAll(options.tracer, options.ledger);
+        events += drainAll(options.tracer, options.ledger, Infinity, options.requests);
         options.afterDrain?.();
         resolve({ reason, durationMs, events, endClock });
       } catch (error) {
@@ -74,7 +76,7 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
     };
     const tick = () => {
       try {
-        events += drainAll(options.tracer, options.ledger, BATCHES_PER_TICK);
+        events += drainAll(options.tracer, options.ledger, BATCHES_PER_TICK, options.requests);
         options.afterDrain?.();
         const elapsed = performance.now() - started;
         if (elapsed >= nextInterval) {

@@ -14,6 +14,7 @@ import { holdLoaded, type LaunchedCommand, launchHeld, resumeHeld } from '../tar
 import { ExecFollower, type Holder } from './exec-follower.js';
 import { FollowedProcesses } from './followed-processes.js';
 import { exitedWhileAttaching, TargetProbes } from './target-probes.js';
+import { type UnwindCapacity, UnwindTables } from './unwind-tables.js';
 
 export interface UserTargetOptions {
   pid: number | null;
@@ -23,6 +24,8 @@ export interface UserTargetOptions {
   allocator: string | null;
   followChildren: boolean;
   exitProgram: string;
+  /** Room for unwind tables; null: frame pointers alone. */
+  unwind: UnwindCapacity | null;
   verbose: boolean;
   say: (line: string) => void;
 }
@@ -45,6 +48,8 @@ export class UserTarget {
   readonly pid: number | null;
   readonly launched: LaunchedCommand | null;
   readonly processes: FollowedProcesses;
+  /** Null when the walk follows frame pointers alone. */
+  readonly tables: UnwindTables | null;
   readonly #tracer: NativeTracer;
   readonly #options: UserTargetOptions;
   readonly #probes: TargetProbes;
@@ -66,6 +71,7 @@ export class UserTarget {
     this.#following = options.followChildren || options.cgroup !== null;
     const keep = (pid: number, mapping: Parameters<MappedObjects['keep']>[1]) => objects.keep(pid, mapping);
     this.processes = new FollowedProcesses(keep);
+    this.tables = options.unwind ? new UnwindTables(tracer, { capacity: options.unwind, keep, keepsFramePointers: (file) => this.#census.keeps(file) }) : null;
     this.#probes = new TargetProbes(tracer, keep, { everyProcess: this.#following, allocator: options.allocator, exitProgram: options.exitProgram, verbose: options.verbose, say: options.say });
     this.#follower = this.launched || this.#following ? new ExecFollower(tracer, this.#holder()) : null;
   }
@@ -90,6 +96,7 @@ export class UserTarget {
         this.#tracer.attachTracepoint('forget_exited', 'sched', 'sched_process_exit');
       }
       this.processes.note(pid);
+      this.tables?.provideFor(pid);
       const choice = this.#probes.probe(pid, this.processes.modules(pid));
       if (verbose) say(`code without frame pointers: ${this.#withoutFramePointers(pid)}`);
       this.#follower?.arm(this.#following ? null : pid);
@@ -121,6 +128,7 @@ export class UserTarget {
     const pids = cgroupProcesses(dir);
     for (const pid of pids) {
       this.processes.note(pid);
+      this.tables?.provideFor(pid);
       try {
         last = this.#probes.probe(pid, this.processes.modules(pid));
       } catch (error) {
@@ -158,6 +166,7 @@ export class UserTarget {
 
   #followExec(pid: number): void {
     this.processes.note(pid);
+    this.tables?.provideFor(pid);
     const name = this.processes.command(pid)?.[0] ?? '?';
     try {
       this.#options.say(`PID ${pid} exec'd ${name}: ${describeChoice(this.#probes.probe(pid, this.processes.modules(pid)))}`);

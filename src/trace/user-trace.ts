@@ -20,6 +20,7 @@ import { POLL_MS, pump, type StopReason } from './pump.js';
 import { type Capabilities, type Choice, chooseStackWalk, directMapFailure, kallsymsHasPageOffsetBase, readCpuinfo, requireFeatures, type StackWalk } from './capabilities.js';
 import { type MemoryLayout, readMemoryLayout } from './memory-layout.js';
 import type { StopSignal } from './stop-signal.js';
+import type { UnwindCapacity, UnwindStats } from './unwind-tables.js';
 import { UserTarget } from './user-target.js';
 
 export interface UserTraceOptions {
@@ -36,6 +37,8 @@ export interface UserTraceOptions {
   sampleEvery?: number;
   maxStacks: number;
   ringBytes: number;
+  /** Rows of unwind tables the BPF maps hold (0: frame pointers alone). */
+  unwindRows: number;
   verbose: boolean;
   /** Trace every process the target forks and execs from now on. */
   followChildren?: boolean;
@@ -120,7 +123,7 @@ function refusal(error: unknown): string {
 function loadTracer(options: UserTraceOptions, features: KernelFeatures, memory: MemoryLayout, walk: StackWalk): NativeTracer {
   return new (addon().Tracer)('user', {
     knobs: userKnobs(options, memory),
-    maxEntries: { stacks: options.maxStacks, events: options.ringBytes },
+    maxEntries: { stacks: options.maxStacks, events: options.ringBytes, ...unwindEntries(unwindCapacity(options)) },
     batchBytes: 4 << 20,
     // Where the kernel has them (6.6+); LEAKHOUND_UPROBE_MULTI=0 tests the
     // one-link-per-probe path older kernels take.
@@ -130,7 +133,8 @@ function loadTracer(options: UserTraceOptions, features: KernelFeatures, memory:
 }
 
 async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: MappedObjects, options: UserTraceOptions & { exitProgram: string }, capabilities: Capabilities): Promise<UserTraceResult> {
-  const target = new UserTarget(tracer, objects, { ...options, followChildren: options.followChildren ?? false, cgroup: options.cgroup ?? null });
+  const unwind = unwindCapacity(options);
+  const target = new UserTarget(tracer, objects, { ...options, followChildren: options.followChildren ?? false, cgroup: options.cgroup ?? null, unwind });
   const { pid, launched } = target;
   // A second signal means the command would not stop: it is leakhound's
   // child, so kill it rather than leave it behind.
@@ -162,8 +166,10 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
       target.processes.snapshotAll();
     },
     say: options.say,
+    ...(target.tables ? { requests: target.tables } : {}),
   });
   target.letGo();
+  if (target.tables && options.verbose) options.say(describeTables(target.tables.stats));
   const untraced = readCounters(tracer).followFull;
   if (untraced > 0) options.say(`warning: ${untraced} new processes went untraced: the table of followed processes (65,536) was full`);
 
@@ -180,7 +186,9 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
       endClock: result.endClock,
       readStack: (id) => Array.from(tracer.stack(id), Number),
       resolveStacks: (stacks, pids) => symbolizers.resolveStacks(stacks, pids),
-      isPartial: (frames, walkCut) => isPartialStack(frames, target.keepsFramePointers, walkCut),
+      // With tables the walk knows where it stopped short; without, frames
+      // through code without frame pointers are judged here.
+      isPartial: (frames, walkCut) => (unwind ? walkCut : isPartialStack(frames, target.keepsFramePointers, walkCut)),
       capabilities,
       sampleEvery: options.sampleEvery,
       ...(options.followChildren || options.cgroup
@@ -213,6 +221,28 @@ function passedOn(stop: StopSignal, command: LaunchedCommand): Pick<StopSignal, 
 
 export const DEFAULT_STACK_DEPTH = MAX_STACK_DEPTH;
 
+/** Rows of unwind tables by default: 32 MiB, enough for ~100 MB of code without frame pointers. */
+export const DEFAULT_UNWIND_ROWS = 1 << 22;
+
+/** Pages of the index per row: a page of code holds far more than one row. */
+const PAGES_PER_ROW = 1 / 16;
+
+/** Room for unwind tables, or null when the walk follows frame pointers alone. */
+function unwindCapacity(options: UserTraceOptions): UnwindCapacity | null {
+  if (options.floorOnly || options.unwindRows === 0) return null;
+  return { rows: options.unwindRows, pages: Math.ceil(options.unwindRows * PAGES_PER_ROW) };
+}
+
+/** The arrays' sizes; an array map cannot be empty. */
+function unwindEntries(capacity: UnwindCapacity | null): Record<string, number> {
+  return { unwind_rows: capacity?.rows || 1, unwind_pages: capacity?.pages || 1 };
+}
+
+function describeTables(stats: UnwindStats): string {
+  const without = stats.without.map((object) => `${object.path} (${object.why})`).join(', ');
+  return `unwind tables: ${stats.objects} objects, ${stats.rows} rows, ${stats.pages} pages, built in ${Math.round(stats.buildMs)} ms; ${stats.framePointers} walked by frame pointer${without ? `; without a table: ${without}` : ''}`;
+}
+
 /** The user-alloc object's .rodata knobs (test/unit/contract.test.ts checks the names against the BPF object). */
 export function userKnobs(options: UserTraceOptions, memory: MemoryLayout): Record<string, number> {
   return {
@@ -222,6 +252,7 @@ export function userKnobs(options: UserTraceOptions, memory: MemoryLayout): Reco
     page_size: 4096,
     floor_only: options.floorOnly ? 1 : 0,
     follow_children: options.followChildren || options.cgroup ? 1 : 0,
+    unwind: unwindCapacity(options) ? 1 : 0,
     in_cgroup: options.cgroup ? 1 : 0,
     sample_every: options.sampleEvery ?? 1,
     phys_end: memory.physEnd,

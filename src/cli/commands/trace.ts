@@ -6,9 +6,9 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { LeakhoundError } from '../../errors.js';
 import { runsInside } from '../../target/cgroup-processes.js';
 import { resolveCgroup } from '../../trace/kernel-preflight.js';
-import { DEFAULT_STACK_DEPTH, traceUser } from '../../trace/user-trace.js';
+import { DEFAULT_STACK_DEPTH, DEFAULT_UNWIND_ROWS, traceUser } from '../../trace/user-trace.js';
 import { checkOutputs, emitReport, exitCodeAfterTrace } from '../emit.js';
-import { MAX_PID, parseNumber, readCommonOptions, withCommonOptions } from '../options.js';
+import { MAX_BPF_TABLE_ENTRIES, MAX_PID, parseNumber, readCommonOptions, withCommonOptions } from '../options.js';
 import { say } from '../say.js';
 import { catchStopSignals } from '../stop.js';
 
@@ -22,6 +22,7 @@ export function builder(yargs: Argv) {
     .option('allocator', { type: 'string', describe: 'probe this object instead of the allocator found in the target' })
     .option('stack-depth', { type: 'string', default: String(DEFAULT_STACK_DEPTH), describe: 'frames kept per stack (1-64)' })
     .option('follow-children', { type: 'boolean', default: false, describe: 'also trace every process the target forks or execs from now on (each from its first allocation)' })
+    .option('unwind-rows', { type: 'string', default: String(DEFAULT_UNWIND_ROWS), describe: 'room for rows of unwind tables from .eh_frame (8 bytes each, taken at start); 0: walk frame pointers alone' })
     .option('sample-every', { type: 'string', default: '1', describe: 'keep each allocation with probability 1/N and scale the figures by N (cheaper; an estimate)' });
 }
 
@@ -37,6 +38,7 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
   const stackDepth = parseNumber('stack-depth', String(argv.stackDepth), { integer: true, positive: true, max: DEFAULT_STACK_DEPTH }) as number;
   // The BPF side draws a 32-bit random number against it.
   const sampleEvery = parseNumber('sample-every', String(argv.sampleEvery), { integer: true, positive: true, max: 2 ** 32 - 1 }) as number;
+  const unwindRows = parseNumber('unwind-rows', String(argv.unwindRows), { integer: true, max: MAX_BPF_TABLE_ENTRIES }) as number;
   const stop = catchStopSignals();
   const outputs = await checkOutputs(common, { launch: command.length > 0 });
   const result = await traceUser({
@@ -53,6 +55,7 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     sampleEvery,
     maxStacks: common.maxStacks,
     ringBytes: 32 << 20,
+    unwindRows,
     verbose: common.verbose,
     followChildren: Boolean(argv.followChildren),
     say,

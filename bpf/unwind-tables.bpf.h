@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/* The unwind tables user space derives from each object's .eh_frame (see
+ * leakhound.h), and how a walk finds the rule that holds at an address:
+ * the mapping the address lies in (bpf_find_vma, cached for the walk), the
+ * object by device and inode, the 4 KiB page of its file, then a binary
+ * search of the page's rows. Rows and pages live in two arrays that user
+ * space fills through mmap, without a system call per row. */
+#ifndef LEAKHOUND_UNWIND_TABLES_BPF_H
+#define LEAKHOUND_UNWIND_TABLES_BPF_H
+
+#include <bpf/bpf_core_read.h>
+
+/* Sized by user space before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lh_unwind_row);
+} unwind_rows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lh_unwind_page);
+} unwind_pages SEC(".maps");
+
+/* Every object a walk has met: the first walk to meet an unknown one puts
+ * it here as LH_OBJECT_PENDING and asks user space for its table. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct lh_object_key);
+	__type(value, struct lh_unwind_object);
+} unwind_objects SEC(".maps");
+
+/* A file mapping of the walked process, as the walk needs it. */
+struct mapping {
+	__u64 start;
+	__u64 end;
+	__u64 bias;	/* address - bias = file offset */
+	struct lh_unwind_object object;
+};
+
+/* Mappings a walk keeps: most stacks run through the program and its C
+ * library, a few through one more library. */
+#define MAPPINGS 4
+
+struct mapping_cache {
+	struct mapping slots[MAPPINGS];
+	__u32 next;	/* the slot the next mapping found replaces */
+	__u32 pad;
+};
+
+/* What the bpf_find_vma callback hands back. */
+struct found_vma {
+	__u64 start;
+	__u64 end;
+	__u64 pgoff;
+	struct lh_object_key key;
+	bool file;
+};
+
+static long note_vma(struct task_struct *task, struct vm_area_struct *vma, struct found_vma *found)
+{
+	struct inode *inode = BPF_CORE_READ(vma, vm_file, f_inode);
+
+	found->start = vma->vm_start;
+	found->end = vma->vm_end;
+	found->pgoff = vma->vm_pgoff;
+	found->file = inode != NULL;
+	if (inode) {
+		found->key.ino = BPF_CORE_READ(inode, i_ino);
+		found->key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	}
+	return 0;
+}
+
+/* The object at `key`; a new one is asked for once, by the first walk that
+ * meets it (the insert fails for every later one). */
+static __always_inline struct lh_unwind_object *object_of(const struct lh_object_key *key, __u64 addr)
+{
+	struct lh_unwind_object pending = { .kind = LH_OBJECT_PENDING };
+	struct lh_unwind_object *object = bpf_map_lookup_elem(&unwind_objects, key);
+	struct alloc_info info = { .size = key->ino, .stack_id = key->dev };
+
+	if (object)
+		return object;
+	if (!bpf_map_update_elem(&unwind_objects, key, &pending, BPF_NOEXIST))
+		emit(LH_EVENT_NEED_TABLE, 0, addr, &info);
+	return bpf_map_lookup_elem(&unwind_objects, key);
+}
+
+/* The cache slot of the file mapping `addr` lies in, found in the cache or
+ * in the process's mappings; -1 for anonymous memory (JIT code) or no
+ * mapping at all. A global function: the verifier checks it once. */
+__noinline int mapping_at(struct mapping_cache *cache, __u64 addr)
+{
+	struct found_vma found = {};
+	struct lh_unwind_object *object;
+	struct mapping *slot;
+	__u32 at;
+
+	if (!cache)
+		return -1;
+	for (int i = 0; i < MAPPINGS; i++) {
+		slot = &cache->slots[i];
+		if (addr >= slot->start && addr < slot->end)
+			return i;
+	}
+	if (bpf_find_vma(bpf_get_current_task_btf(), addr, note_vma, &found, 0) || !found.file)
+		return -1;
+	object = object_of(&found.key, addr);
+	if (!object)
+		return -1;
+	at = cache->next++ & (MAPPINGS - 1);
+	slot = &cache->slots[at];
+	slot->start = found.start;
+	slot->end = found.end;
+	slot->bias = found.start - (found.pgoff << 12);
+	slot->object = *object;
+	return at;
+}
+
+/* Forgets what the last walk found: between two walks another object may
+ * have been mapped where one was. */
+static __always_inline void mapping_cache_clear(struct mapping_cache *cache)
+{
+	for (int i = 0; i < MAPPINGS; i++)
+		cache->slots[i].end = 0;
+}
+
+/* Rows of one page: at most one per byte, and the one before it. */
+#define ROW_SEARCH_STEPS 13
+
+/* The rule that holds at file offset `off` of `object`: false where none
+ * does (past the object's code, or a page without rows). Global, like
+ * mapping_at. */
+__noinline bool find_row(const struct lh_unwind_object *object, __u64 off, struct lh_unwind_row *out)
+{
+	__u32 page = off >> LH_UNWIND_PAGE_SHIFT, index, first, count;
+	struct lh_unwind_page *entry;
+	struct lh_unwind_row *row;
+
+	if (!object || !out || page >= object->pages)
+		return false;
+	index = object->first_page + page;
+	entry = bpf_map_lookup_elem(&unwind_pages, &index);
+	if (!entry || !entry->count || entry->count > (1U << ROW_SEARCH_STEPS))
+		return false;
+	first = entry->first;
+	count = entry->count;
+	/* The last row that starts at or before `off`: rows[first] starts at
+	 * or before the page does. */
+	for (int step = 0; step < ROW_SEARCH_STEPS && count > 1; step++) {
+		__u32 half = count / 2, mid = first + half;
+
+		row = bpf_map_lookup_elem(&unwind_rows, &mid);
+		if (!row)
+			return false;
+		if (row->start <= off)
+			first = mid;
+		count -= half;
+	}
+	row = bpf_map_lookup_elem(&unwind_rows, &first);
+	/* A page whose code starts inside it has no row at its first byte. */
+	if (!row || row->start > off)
+		return false;
+	*out = *row;
+	return true;
+}
+
+#endif /* LEAKHOUND_UNWIND_TABLES_BPF_H */
