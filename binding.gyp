@@ -15,6 +15,8 @@
         "native/elf-reader.cc",
         "native/elf-core.cc",
         "native/eh-frame-hdr.cc",
+        "native/unwind-table.cc",
+        "native/unwind-table-addon.cc",
         "native/demangle.cc",
         "native/module-symbolizer.cc",
         "native/debuginfod-bound.cc",

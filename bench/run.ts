@@ -1,7 +1,7 @@
 // `make bench`: every benchmark of issue 10 in one run, written to
 // bench/RESULTS.md below its hand-written summary.
 //
-//   node dist/bench/run.js [--quick] [--only loop,cet,bpftime,real,cxx,attach,end,ingest,loss,memory] [--keep-scratch]
+//   node dist/bench/run.js [--quick] [--only loop,cet,bpftime,real,cxx,stacks,attach,end,ingest,loss,memory] [--keep-scratch]
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -18,6 +18,7 @@ import { lossSection } from './sections/loss.js';
 import { mallocLoopSection } from './sections/malloc-loop.js';
 import { memorySection } from './sections/memory.js';
 import { realProgramsSection } from './sections/real-programs.js';
+import { stackCompletenessSection } from './sections/stack-completeness.js';
 import { traceEndSection } from './sections/trace-end.js';
 
 const SECTIONS = {
@@ -26,6 +27,7 @@ const SECTIONS = {
   bpftime: bpfTimeSection,
   real: realProgramsSection,
   cxx: cxxCompileSection,
+  stacks: stackCompletenessSection,
   attach: attachSection,
   end: traceEndSection,
   ingest: ingestSection,

@@ -8,6 +8,7 @@
 #include "kernel-features.h"
 #include "process-control.h"
 #include "tracer.h"
+#include "unwind-table-addon.h"
 
 namespace leakhound {
 namespace {
@@ -39,6 +40,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_elf_reader(env, exports);
   init_instruction_decoder(env, exports);
   init_kernel_features(env, exports);
+  init_unwind_table(env, exports);
   return exports;
 }
 

@@ -58,6 +58,12 @@ bool decode(const uint8_t* bytes, size_t size, size_t at, uint8_t encoding, uint
 
 }  // namespace
 
+bool decode_eh_pointer(const uint8_t* bytes, size_t size, size_t at, uint8_t encoding, uint64_t vaddr,
+                       uint64_t* value, size_t* length) {
+  *length = format_of(encoding).size;
+  return decode(bytes, size, at, encoding, vaddr, value);
+}
+
 std::vector<uint64_t> eh_frame_hdr_starts(const uint8_t* bytes, size_t size, uint64_t vaddr) {
   std::vector<uint64_t> starts;
   if (!bytes || size < kHeaderSize || bytes[0] != kVersion) return starts;

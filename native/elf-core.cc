@@ -229,6 +229,11 @@ std::optional<std::string> build_id_hex(Elf* elf) {
 
 }  // namespace
 
+void read_elf_file(const std::string& path, const std::function<void(Elf*, uint64_t)>& read) {
+  ElfFile file(path);
+  read(file.elf(), file.size());
+}
+
 std::vector<LoadSegment> load_segments(Elf* elf, uint64_t file_size) {
   std::vector<LoadSegment> segments;
   size_t count = 0;

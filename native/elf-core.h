@@ -5,6 +5,7 @@
 #include <gelf.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -76,6 +77,10 @@ struct ExtentBytes {
 // cannot be read fails alone. Any file, ELF or not, as long as it is a
 // regular one. Throws ElfError when it cannot be opened.
 std::vector<ExtentBytes> read_extents(const std::string& path, const std::vector<FileExtent>& extents);
+
+// Runs `read` over the libelf handle of `path` and the file's size, the
+// file checked as every reader here checks it. Throws ElfError.
+void read_elf_file(const std::string& path, const std::function<void(Elf*, uint64_t)>& read);
 
 // PT_LOADs clipped to the file's `file_size` bytes; empty when the program
 // headers cannot be read.

@@ -12,6 +12,12 @@ import type { Workload } from './workloads.js';
 
 export const heavySource = path.join(benchSources, 'programs/heavy-tu.cc');
 
+/** The whole compile as a user types it: the g++ driver, which forks cc1plus
+ * and then as (trace it with its children followed). */
+export function driverCompile(bench: Bench): Workload {
+  return { name: 'g++ -c', kind: 'C++ compiler (driver, cc1plus, as)', command: ['/usr/bin/g++', '-c', heavySource, '-o', path.join(bench.scratch, 'heavy-tu.o')] };
+}
+
 /** Runs `g++ -E` on the source; the command is cc1plus as `g++ -O2 -S` runs it (`g++ -###`), less -dumpbase and the default tuning flags. */
 export async function prepareCxxCompile(bench: Bench): Promise<{ preprocess: string[]; workload: Workload }> {
   const cc1plus = (await runOk(['g++', '-print-prog-name=cc1plus'], 10_000)).stdout.trim();

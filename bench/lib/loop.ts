@@ -1,5 +1,6 @@
 // Runs bench/programs/malloc-loop under a tool and reads what it printed.
 import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 
 import type { Report } from '../../src/report/types.js';
 import type { Bench } from './bench.js';
@@ -17,8 +18,9 @@ export interface LoopRun {
   report: Report | null;
 }
 
-export function loopCommand(args: string[]): string[] {
-  return [mallocLoop, ...args];
+/** `program`: malloc-loop, or the same loop built otherwise (malloc-loop-nofp). */
+export function loopCommand(args: string[], program = mallocLoop): string[] {
+  return [program, ...args];
 }
 
 interface ThreadLine {
@@ -38,12 +40,12 @@ export function readReport(path: string): Report | null {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Report) : null;
 }
 
-export async function runLoop(bench: Bench, tool: Tool, args: string[], timeoutMs: number): Promise<LoopRun> {
+export async function runLoop(bench: Bench, tool: Tool, args: string[], timeoutMs: number, program = mallocLoop): Promise<LoopRun> {
   const out = bench.out(`loop-${tool.id}`);
-  const finished = await run(tool.wrap(loopCommand(args), out), timeoutMs);
+  const finished = await run(tool.wrap(loopCommand(args, program), out), timeoutMs);
   const lines = threadLines(finished.stdout);
   if (finished.code !== 0 || lines.length === 0) {
-    throw new CommandFailed(`${tool.label}: malloc-loop ${args.join(' ')} exited ${finished.code ?? finished.signal}: ${finished.stderr.slice(-1500)}`);
+    throw new CommandFailed(`${tool.label}: ${path.basename(program)} ${args.join(' ')} exited ${finished.code ?? finished.signal}: ${finished.stderr.slice(-1500)}`);
   }
   return {
     nsPerPair: lines.map((line) => line.ns_per_pair),

@@ -11,6 +11,8 @@ export const runnerPath = path.join(repoRoot, 'dist/bench/tools/trace-runner.js'
 export const benchSources = path.join(repoRoot, 'bench');
 const benchBinaries = path.join(repoRoot, '.output/bench');
 export const mallocLoop = path.join(benchBinaries, 'malloc-loop');
+/** The same loop built as Debian builds its programs: no frame pointers (bench/Makefile). */
+export const mallocLoopNoFp = path.join(benchBinaries, 'malloc-loop-nofp');
 export const newLoop = path.join(benchBinaries, 'new-loop');
 /** test/fixtures/libcetmalloc.c, built by `make build` with the fixtures. */
 export const cetAllocator = path.join(repoRoot, '.output/fixtures/libcetmalloc.so');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { benchSources, cliPath, runnerPath, shown } from './paths.js';
 import { shellJoin } from './proc.js';
 
-export type ToolId = 'bare' | 'floor' | 'leakhound' | 'leakhoundCopy' | 'entryFloor' | 'bpftraceMemleak' | 'heaptrack' | 'heaptrackRaw' | 'valgrind';
+export type ToolId = 'bare' | 'floor' | 'leakhound' | 'leakhoundFollow' | 'leakhoundCopy' | 'entryFloor' | 'bpftraceMemleak' | 'heaptrack' | 'heaptrackRaw' | 'valgrind';
 
 export interface Tool {
   id: ToolId;
@@ -26,6 +26,11 @@ export const TOOLS: Record<ToolId, Tool> = {
     id: 'leakhound',
     label: 'leakhound (full stack every allocation)',
     wrap: (command, out) => [process.execPath, cliPath, 'trace', '--json', `${out}.json`, '--', ...command],
+  },
+  leakhoundFollow: {
+    id: 'leakhoundFollow',
+    label: 'leakhound --follow-children',
+    wrap: (command, out) => [process.execPath, cliPath, 'trace', '--follow-children', '--json', `${out}.json`, '--', ...command],
   },
   leakhoundCopy: {
     id: 'leakhoundCopy',

@@ -32,6 +32,29 @@ export async function prepareWorkloads(bench: Bench): Promise<Workload[]> {
   ];
 }
 
+/** xz compressing generated text on two threads (`-T2`, blocks of 1 MiB so
+ * both get work): each thread builds its own encoder, and xz exits without
+ * freeing them, so its outstanding bytes are mostly the threads'. */
+export function prepareXz(bench: Bench): Workload {
+  const input = path.join(bench.scratch, 'compress-me.txt');
+  writeFileSync(input, wordSoup(6 << 20));
+  return { name: 'xz -T2', kind: 'multi-threaded', command: ['/usr/bin/xz', '-T2', '--block-size=1MiB', '-6', '-k', '-f', input] };
+}
+
+/** `size` bytes of words from a small vocabulary in a fixed pseudo-random order: compressible, but not trivially. */
+function wordSoup(size: number): string {
+  const words = ['alpha', 'beta', 'gamma', 'delta', 'leak', 'heap', 'stack', 'frame', 'unwind', 'thread'];
+  const out: string[] = [];
+  let state = 1;
+  for (let length = 0; length < size; ) {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    const word = `${words[state % words.length]}${(state >> 20) % 1000}`;
+    out.push(word);
+    length += word.length + 1;
+  }
+  return out.join(' ');
+}
+
 /** C source with `count` families of list-building functions: enough
  * structure (loops, switches, structs, libc calls) for -O2 to work on. */
 function compilerInput(count: number): string {

@@ -1,19 +1,31 @@
 // Issue 10, "Malloc loop": ns per malloc+free pair under every tool, as
 // ratios to the floor measured in the same run, repetitions alternating.
+// Issue 19: the same loop built without frame pointers, whose stacks can only
+// be unwound from .eh_frame, against its own floor.
+import path from 'node:path';
+
 import { spawn } from 'node:child_process';
 
 import type { Bench } from '../lib/bench.js';
 import { fixed, raw, times } from '../lib/format.js';
 import { loopCommand, runLoop, threadLines } from '../lib/loop.js';
 import { codeBlock, table, type Section } from '../lib/markdown.js';
+import { mallocLoop, mallocLoopNoFp } from '../lib/paths.js';
 import { failureLines, finished, lineMatching, run, sleep } from '../lib/proc.js';
 import { Cells, median, pairedRatio, ratio } from '../lib/stats.js';
+import { frameName, isComplete } from '../lib/stack-check.js';
 import { shownCommand, TOOLS, type ToolId } from '../lib/tools.js';
 
 interface Variant {
   name: string;
   depth: number;
   tools: ToolId[];
+  /** malloc-loop, or malloc-loop-nofp. */
+  program: string;
+  /** leakhound's CPU at most this many times the floor's. */
+  target: number;
+  /** The figure counts only if the stacks were whole: the loop's own frames all there and the walk reaching the start. */
+  mustBeComplete: boolean;
 }
 
 const EBPF: ToolId[] = ['bare', 'floor', 'leakhound'];
@@ -22,10 +34,13 @@ const ALL: ToolId[] = ['bare', 'floor', 'leakhound', 'entryFloor', 'bpftraceMeml
 // With malloc-loop -d D the walk finds D + 4 frames: pairs(), timed(),
 // D - 1 descend() (the deepest one tail-calls timed()), run(), main() and
 // __libc_start_call_main. Checked below against leakhound's own report.
+// Without frame pointers, an unwinder that goes on past
+// __libc_start_call_main finds __libc_start_main and _start too (25 frames).
 const VARIANTS: Variant[] = [
-  { name: 'shallow (5 frames)', depth: 1, tools: EBPF },
-  { name: '23 frames', depth: 19, tools: ALL },
-  { name: 'deep (80 frames, walk cut at 64)', depth: 76, tools: EBPF },
+  { name: 'shallow (5 frames)', depth: 1, tools: EBPF, program: mallocLoop, target: 1.3, mustBeComplete: false },
+  { name: '23 frames', depth: 19, tools: ALL, program: mallocLoop, target: 1.3, mustBeComplete: false },
+  { name: 'deep (80 frames, walk cut at 64)', depth: 76, tools: EBPF, program: mallocLoop, target: 1.3, mustBeComplete: false },
+  { name: '23+ frames, no frame pointers (unwound from .eh_frame)', depth: 19, tools: EBPF, program: mallocLoopNoFp, target: 1.5, mustBeComplete: true },
 ];
 
 /** The stack walk leakhound takes on this kernel by itself. Where that is the
@@ -54,7 +69,7 @@ export async function mallocLoopSection(bench: Bench): Promise<Section> {
       for (const id of variant.tools) {
         bench.progress(`malloc loop: rep ${rep}/${reps}, ${variant.name}, ${TOOLS[id].label}`);
         try {
-          const result = await runLoop(bench, TOOLS[id], args(variant), 300_000);
+          const result = await runLoop(bench, TOOLS[id], args(variant), 300_000, variant.program);
           cell(variant, id).wall.push(result.nsPerPair[0]);
           cell(variant, id).cpu.push(result.cpuNsPerPair[0]);
         } catch (error) {
@@ -89,7 +104,7 @@ export async function mallocLoopSection(bench: Bench): Promise<Section> {
   const leakhoundCpu: { frames: number; ns: number }[] = [];
   lines.push(`leakhound's stack walk on this kernel: **${walk.chosen}** (${walk.reason}).`, '');
   for (const variant of variants) {
-    const frames = await framesSeen(bench, variant.depth);
+    const frames = await framesSeen(bench, variant);
     const floor = cell(variant, 'floor');
     const bare = cell(variant, 'bare');
     const rows = variant.tools.map((id) => {
@@ -115,16 +130,20 @@ export async function mallocLoopSection(bench: Bench): Promise<Section> {
       const copy = cell(variant, 'leakhoundCopy');
       verdicts.push(`${variant.name}: the copy walk ${times(pairedRatio(copy.cpu, floor.cpu))} the floor in CPU, ${times(pairedRatio(copy.wall, floor.wall))} in wall time (medians of paired ratios), against the direct-map walk's ${times(pairedRatio(leakhound.cpu, floor.cpu))} and ${times(pairedRatio(leakhound.wall, floor.wall))}`);
     }
+    const { target } = variant;
+    let verdict = cpuRatio <= target && wallRatio <= target ? 'met' : cpuRatio <= target ? 'met in CPU only' : 'NOT met';
+    if (variant.mustBeComplete && !frames.whole) verdict = `NOT met: the stacks were not whole, so the figure is not that of a full unwind`;
     verdicts.push(
-      `${variant.name}: leakhound ${times(cpuRatio)} the floor in CPU, ${times(wallRatio)} in wall time, medians of the ${reps} paired ratios (each leakhound run over the floor run just before it; ratios per repetition in CPU: ${leakhound.cpu.map((v, i) => times(ratio(v, floor.cpu[i]))).join(', ')}) (target at most 1.30x: ${cpuRatio <= 1.3 && wallRatio <= 1.3 ? 'met' : cpuRatio <= 1.3 ? 'met in CPU only' : 'NOT met'}); frames in leakhound's stack of the loop's allocations: ${frames.text}`,
+      `${variant.name}: leakhound ${times(cpuRatio)} the floor in CPU, ${times(wallRatio)} in wall time, medians of the ${reps} paired ratios (each leakhound run over the floor run just before it; ratios per repetition in CPU: ${leakhound.cpu.map((v, i) => times(ratio(v, floor.cpu[i]))).join(', ')}) (target at most ${target.toFixed(2)}x: ${verdict}); frames in leakhound's stack of the loop's allocations: ${frames.text}`,
     );
     lines.push(
-      `### ${variant.name} (malloc-loop -d ${variant.depth})`,
+      `### ${variant.name} (${path.basename(variant.program)} -d ${variant.depth})`,
       '',
       ...table(['tool', 'wall ns/pair', 'wall vs floor', 'wall vs bare', 'CPU ns/pair', 'CPU vs floor', 'raw wall', 'raw CPU'], rows),
       '',
     );
   }
+  // The frame-pointer loops: the no-frame-pointer one is another walk.
   const [shallow, , deep] = leakhoundCpu;
   const withHelper = cell(VARIANTS[1], 'bpftraceMemleak');
   const entryFloor = cell(VARIANTS[1], 'entryFloor');
@@ -139,7 +158,7 @@ export async function mallocLoopSection(bench: Bench): Promise<Section> {
     `- A bystander: another malloc loop (not traced) run while each tool traces the 23-frame loop costs ${bystanders.map((b) => `${fixed(b.cpu)} CPU ns/pair under ${TOOLS[b.id].label}`).join(', ')} (bare: ${fixed(median(cell(VARIANTS[1], 'bare').cpu))}). bpftrace 0.17 puts its uprobes on every process that maps libc, even with \`-c\`; leakhound's are filtered to the traced process.`,
     '',
     ...failureLines(failures),
-    `Commands (${example.name}; \`$OUT\` a scratch prefix):`,
+    `Commands (${example.name}; \`$OUT\` a scratch prefix; the no-frame-pointer loop likewise with \`${path.basename(mallocLoopNoFp)}\`, built by bench/Makefile with \`-O2 -fomit-frame-pointer -fcf-protection=full\`; each variant's frames are read from \`-l -n 10 -s 777 -d DEPTH\` under leakhound):`,
     '',
     ...codeBlock([...ALL, 'leakhoundCopy' as ToolId].map((id) => shownCommand(TOOLS[id], loopCommand(args(example))))),
     '',
@@ -148,12 +167,23 @@ export async function mallocLoopSection(bench: Bench): Promise<Section> {
 }
 
 /** How many frames leakhound reports for the loop's own allocations at this
- * depth: a leaking run, so the blocks (and their stack) outlive the trace. */
-async function framesSeen(bench: Bench, depth: number): Promise<{ count: number; text: string }> {
-  const { report } = await runLoop(bench, TOOLS.leakhound, ['-l', '-n', '10', '-s', '777', '-d', String(depth)], 120_000);
+ * depth: a leaking run, so the blocks (and their stack) outlive the trace.
+ * Whole: the loop's own frames all named (leaks, timed, depth - 1 descend,
+ * main), and the stack complete (lib/stack-check.ts). */
+async function framesSeen(bench: Bench, variant: Variant): Promise<{ count: number; text: string; whole: boolean }> {
+  const { report } = await runLoop(bench, TOOLS.leakhound, ['-l', '-n', '10', '-s', '777', '-d', String(variant.depth)], 120_000, variant.program);
   const stack = report?.stacks.find((s) => s.bytes === 7770);
-  if (!stack) return { count: NaN, text: 'not found' };
-  return { count: stack.frames.length, text: `${stack.frames.length}${stack.truncated ? ' (truncated)' : ''}` };
+  if (!stack) return { count: NaN, text: 'not found', whole: false };
+  const named = (symbol: string) => stack.frames.filter((frame) => frame.symbol === symbol).length;
+  const own = named('leaks') === 1 && named('timed') === 1 && named('descend') === variant.depth - 1 && named('main') === 1;
+  const complete = isComplete(stack);
+  const checks = [
+    stack.truncated ? 'truncated' : '',
+    stack.partial ? 'partial' : '',
+    `${own ? 'all' : '**not all**'} of the loop's own frames (descend ${named('descend')} of ${variant.depth - 1})`,
+    `${complete ? 'complete' : '**not complete**'}, outermost ${frameName(stack.frames.at(-1))}`,
+  ];
+  return { count: stack.frames.length, text: `${stack.frames.length} (${checks.filter(Boolean).join(', ')})`, whole: own && complete };
 }
 
 /** CPU ns per pair of an untraced loop run while `id` traces another one. */

@@ -19,7 +19,7 @@ const TOOL_IDS: ToolId[] = ['bare', 'floor', 'leakhound', 'heaptrack', 'valgrind
 export const STARTUP: Workload = { name: '/bin/true', kind: 'start-up', command: ['/bin/true'] };
 // Python's and Perl's hashing are seeded at random: fix them, so every run of
 // an interpreter does the same allocations.
-const ENV = { ...process.env, PYTHONHASHSEED: '0', PERL_HASH_SEED: '0', PERL_PERTURB_KEYS: '0' };
+export const SEEDED_ENV = { ...process.env, PYTHONHASHSEED: '0', PERL_HASH_SEED: '0', PERL_PERTURB_KEYS: '0' };
 // Address randomization off for the tool and all it starts: GCC's allocations
 // depend on where mmap puts its GC pages (one 32 KiB block more or less from
 // one run to the next), so only a fixed layout makes runs repeat exactly.
@@ -73,7 +73,7 @@ export async function realProgramsSection(bench: Bench): Promise<Section> {
         bench.progress(`real programs: rep ${rep}/${reps}, ${workload.name} under ${TOOLS[id].label}`);
         const out = bench.out(`real-${id}`);
         const wrapped = TOOLS[id].wrap(workload.command, out);
-        const result = await run([...FIXED_LAYOUT, ...(id === 'bare' ? withCpuTime(wrapped, `${out}.times`) : wrapped)], 600_000, { env: ENV });
+        const result = await run([...FIXED_LAYOUT, ...(id === 'bare' ? withCpuTime(wrapped, `${out}.times`) : wrapped)], 600_000, { env: SEEDED_ENV });
         const cell = at(workload, id);
         if (result.code !== 0) {
           // One failed run leaves a gap, not a lost section.

@@ -123,7 +123,28 @@ export interface InstructionDecoderAddon {
   decodeFunctions(path: string, extents: FileExtent[]): (Instruction[] | DecodeFailure)[];
 }
 
-export interface Addon extends ProcessControlAddon, ElfReaderAddon, InstructionDecoderAddon {
+/** An object's unwinding table (native/unwind-table.cc), as bpf/leakhound.h lays it out. */
+export interface UnwindTable {
+  /** Packed `struct lh_unwind_row`s (8 bytes each, little-endian), ascending
+   * by `start`, a file offset; each rule holds up to the next row's start. */
+  rows: Buffer;
+  /** Packed `struct lh_unwind_page`s, one per 4 KiB of the file up to the end
+   * of its last executable segment; `first` indexes this object's `rows`. */
+  pages: Buffer;
+  /** FDEs read from .eh_frame (or .debug_frame without one). */
+  fdes: number;
+  /** Rows of the CFI whose rule the BPF unwinder cannot follow (made LH_CFA_UNKNOWN). */
+  unsupportedRows: number;
+}
+
+export interface UnwindTableAddon {
+  /** Rows derived from the object's .eh_frame for unwinding x86-64 code without
+   * frame pointers, and their page index. A malformed table gives what could be
+   * read of it. Throws code ELF_INVALID for a missing, unreadable or non-ELF file. */
+  unwindTable(path: string): UnwindTable;
+}
+
+export interface Addon extends ProcessControlAddon, ElfReaderAddon, InstructionDecoderAddon, UnwindTableAddon {
   layout: AddonLayout;
   /** Native failures are then thrown as `new cls(code, message)`, with `errno` and libbpf's `log` set. */
   setErrorClass(cls: typeof LeakhoundError): void;
