@@ -142,6 +142,7 @@ enum lh_counter {
 	LH_CNT_FOLLOW_FULL,       /* new processes the followed table had no room for */
 	LH_CNT_UNWIND_CUT,        /* stacks cut where no unwind rule held */
 	LH_CNT_UNWIND_PENDING,    /* stacks cut at an object whose table was not built yet */
+	LH_CNT_MAPPINGS_BUSY,     /* stacks cut where another thread held the mappings' lock */
 	LH_CNT_GUESSED,           /* stacks cut where code without a table was walked by frame pointer */
 	LH_CNT__MAX,
 };

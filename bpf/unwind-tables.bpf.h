@@ -42,6 +42,7 @@ struct mapping {
 	__u64 end;
 	__u64 bias;	/* address - bias = file offset */
 	struct lh_unwind_object object;
+	__u64 fresh;	/* found in this walk; else by an earlier walk of the thread */
 };
 
 /* Mappings a walk keeps: most stacks run through the program and its C
@@ -93,9 +94,14 @@ static __always_inline struct lh_unwind_object *object_of(const struct lh_object
 	return bpf_map_lookup_elem(&unwind_objects, key);
 }
 
+/* mapping_at could not look: the mappings' lock was taken. */
+#define MAPPING_BUSY (-2)
+#define EBUSY 16
+
 /* The cache slot of the file mapping `addr` lies in, found in the cache or
  * in the process's mappings; -1 for anonymous memory (JIT code) or no
- * mapping at all. A global function: the verifier checks it once. */
+ * mapping at all, MAPPING_BUSY. A global function: the verifier checks it
+ * once. */
 __noinline int mapping_at(struct mapping_cache *cache, __u64 addr)
 {
 	struct found_vma found = {};
@@ -103,14 +109,28 @@ __noinline int mapping_at(struct mapping_cache *cache, __u64 addr)
 	struct mapping *slot;
 	__u32 at;
 
+	long err;
+
 	if (!cache)
 		return -1;
 	for (int i = 0; i < MAPPINGS; i++) {
 		slot = &cache->slots[i];
-		if (addr >= slot->start && addr < slot->end)
+		if (slot->fresh && addr >= slot->start && addr < slot->end)
 			return i;
 	}
-	if (bpf_find_vma(bpf_get_current_task_btf(), addr, note_vma, &found, 0) || !found.file)
+	err = bpf_find_vma(bpf_get_current_task_btf(), addr, note_vma, &found, 0);
+	/* Another thread holds the mappings' lock (it maps or unmaps memory):
+	 * what an earlier walk of this thread found there is the best guess, a
+	 * mapping replaced by another object in between the only way it errs. */
+	if (err == -EBUSY) {
+		for (int i = 0; i < MAPPINGS; i++) {
+			slot = &cache->slots[i];
+			if (addr >= slot->start && addr < slot->end)
+				return i;
+		}
+		return MAPPING_BUSY;
+	}
+	if (err || !found.file)
 		return -1;
 	object = object_of(&found.key, addr);
 	if (!object)
@@ -121,15 +141,16 @@ __noinline int mapping_at(struct mapping_cache *cache, __u64 addr)
 	slot->end = found.end;
 	slot->bias = found.start - (found.pgoff << 12);
 	slot->object = *object;
+	slot->fresh = 1;
 	return at;
 }
 
-/* Forgets what the last walk found: between two walks another object may
- * have been mapped where one was. */
-static __always_inline void mapping_cache_clear(struct mapping_cache *cache)
+/* Between two walks another object may have been mapped where one was:
+ * what the last walk found is only a fallback for this one. */
+static __always_inline void mapping_cache_age(struct mapping_cache *cache)
 {
 	for (int i = 0; i < MAPPINGS; i++)
-		cache->slots[i].end = 0;
+		cache->slots[i].fresh = 0;
 }
 
 /* Rows of one page: at most one per byte, and the one before it. */

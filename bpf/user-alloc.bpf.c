@@ -186,6 +186,7 @@ enum plan {
 	PLAN_CUT,	/* no way on: the stack stops short */
 	PLAN_CUT_BY_TABLE, /* no rule of a table holds here */
 	PLAN_PENDING,	/* the table of this code is not built yet */
+	PLAN_BUSY,	/* the process's mappings could not be looked at */
 };
 
 /* By the record at the frame pointer: the caller's frame pointer, then the
@@ -195,7 +196,7 @@ static __always_inline int frame_pointer_step(const struct regs *regs, struct st
 	__u64 fp = regs->fp;
 
 	if (!fp)
-		return PLAN_END;
+		return planned == PLAN_GUESSED ? PLAN_CUT : PLAN_END;
 	if ((fp & 7) || fp < regs->sp || fp > regs->top)
 		return PLAN_CUT;
 	step->words.at[WORD_FP] = fp;
@@ -264,6 +265,8 @@ __noinline int plan_step(struct mapping_cache *cache, const struct regs *regs, s
 	if (!unwind)
 		return frame_pointer_step(regs, step, PLAN_STEP);
 	at = mapping_at(cache, regs->pc);
+	if (at == MAPPING_BUSY)
+		return PLAN_BUSY;
 	/* Anonymous code (a JIT's): frame pointers are all there is. */
 	if (at < 0 || at >= MAPPINGS)
 		return frame_pointer_step(regs, step, PLAN_GUESSED);
@@ -338,6 +341,10 @@ static __always_inline bool take_frame(struct walk *walk, bool direct)
 		return false;
 	case PLAN_PENDING:
 		walk->pending = true;
+		walk->cut = true;
+		return false;
+	case PLAN_BUSY:
+		count(LH_CNT_MAPPINGS_BUSY);
 		walk->cut = true;
 		return false;
 	case PLAN_CUT_BY_TABLE:
@@ -479,7 +486,7 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_stat
 	walk.stack->ips[0] = ip;
 	walk.hash = hash_step(0, ip);
 	if (unwind)
-		mapping_cache_clear(&call->mappings);
+		mapping_cache_age(&call->mappings);
 	/* A walk that cannot run at all is cut too: only the caller is known. */
 	if (!direct) {
 		if (window_open(&walk.copy, walk.sp, STACK_SPAN))

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 
 import type { FileMapping } from '../symbolize/mapped-objects.js';
 import { ModuleMap } from '../symbolize/module-map.js';
+import type { Mapping } from '../symbolize/proc-maps.js';
 import { tryReadMaps } from './target-probes.js';
 
 /** /proc/PID/cmdline as words; null once the process is gone (or for a kernel thread). */
@@ -32,8 +33,12 @@ export class FollowedProcesses {
    * ran in a copy of its parent's address space. */
   readonly #parents = new Map<number, number>();
 
-  constructor(keep: (pid: number, mapping: FileMapping) => string | null) {
+  readonly #onMaps: (pid: number, maps: Mapping[]) => void;
+
+  /** `onMaps` sees every snapshot of a process's maps as it is read. */
+  constructor(keep: (pid: number, mapping: FileMapping) => string | null, onMaps: (pid: number, maps: Mapping[]) => void = () => {}) {
     this.#keep = keep;
+    this.#onMaps = onMaps;
   }
 
   /** Follows `pid` from now (or again, after an exec): its command line and maps as they are now. */
@@ -73,6 +78,7 @@ export class FollowedProcesses {
     }
     this.modules(pid).add(maps);
     this.#read.add(pid);
+    this.#onMaps(pid, maps);
   }
 
   /** The maps that place `pid`'s stacks: its own, or for a child gone

@@ -39,6 +39,8 @@ export interface UnwindTablesOptions {
   keep: (pid: number, mapping: FileMapping) => string | null;
   /** Whether the object at a kept path keeps frame pointers; null when unknown. */
   keepsFramePointers: (file: string) => boolean | null;
+  /** A line per object (--verbose). */
+  say: (line: string) => void;
 }
 
 /** The kernel's device number (major << 20 | minor) of a maps line's `fe:01`. */
@@ -77,15 +79,9 @@ export class UnwindTables implements TableRequests {
     this.#options = options;
   }
 
-  /** Tables for every object process `pid` maps code from now. */
-  provideFor(pid: number): void {
-    let mappings: Mapping[];
-    try {
-      mappings = readMaps(pid);
-    } catch {
-      return; // gone: its objects are asked for if another process meets them
-    }
-    for (const mapping of mappings) if (isCode(mapping)) this.#provide(pid, mapping);
+  /** Tables for every object `maps` (process `pid`'s) has code from. */
+  provide(pid: number, maps: Mapping[]): void {
+    for (const mapping of maps) if (isCode(mapping)) this.#provide(pid, mapping);
   }
 
   needTable(tgid: number, addr: number, device: number, inode: number): void {
@@ -107,6 +103,7 @@ export class UnwindTables implements TableRequests {
     if (file === null) return this.#settle(device, mapping.inode, mapping.path, ObjectKind.none, 'cannot be opened');
     if (this.#options.keepsFramePointers(file) === true) {
       this.stats.framePointers++;
+      this.#options.say(`unwind table of ${mapping.path}: none needed, its code keeps frame pointers`);
       return this.#settle(device, mapping.inode, mapping.path, ObjectKind.framePointers);
     }
     const started = performance.now();
@@ -128,6 +125,7 @@ export class UnwindTables implements TableRequests {
     this.#tracer.writeArray('unwind_pages', this.stats.pages, rebased(table.pages, this.stats.rows));
     // Published last: no walk reads the rows before they are all there.
     this.#settle(device, mapping.inode, mapping.path, ObjectKind.table, null, this.stats.pages, pages);
+    this.#options.say(`unwind table of ${mapping.path}: ${rows} rows in ${Math.round(performance.now() - started)} ms`);
     this.stats.objects++;
     this.stats.rows += rows;
     this.stats.pages += pages;
@@ -135,7 +133,10 @@ export class UnwindTables implements TableRequests {
 
   #settle(device: number, inode: number, path: string, kind: number, why: string | null = null, firstPage = 0, pages = 0): void {
     this.#known.add(`${device}:${inode}`);
-    if (why !== null) this.stats.without.push({ path, why });
+    if (why !== null) {
+      this.stats.without.push({ path, why });
+      this.#options.say(`unwind table of ${path}: none (${why}); stacks through its code are cut`);
+    }
     this.#tracer.update('unwind_objects', objectKey(device, inode), objectValue(kind, firstPage, pages));
   }
 }

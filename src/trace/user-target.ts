@@ -70,8 +70,12 @@ export class UserTarget {
     this.#ended = this.launched?.poll() != null;
     this.#following = options.followChildren || options.cgroup !== null;
     const keep = (pid: number, mapping: Parameters<MappedObjects['keep']>[1]) => objects.keep(pid, mapping);
-    this.processes = new FollowedProcesses(keep);
-    this.tables = options.unwind ? new UnwindTables(tracer, { capacity: options.unwind, keep, keepsFramePointers: (file) => this.#census.keeps(file) }) : null;
+    const tables = options.unwind ? new UnwindTables(tracer, { capacity: options.unwind, keep, keepsFramePointers: (file) => this.#census.keeps(file), say: options.verbose ? options.say : () => {} }) : null;
+    this.tables = tables;
+    // Each new look at a process's maps gives its new objects their tables:
+    // before the probes fire for those there at the attach, within a drain
+    // for those mapped later.
+    this.processes = new FollowedProcesses(keep, tables ? (pid, maps) => tables.provide(pid, maps) : undefined);
     this.#probes = new TargetProbes(tracer, keep, { everyProcess: this.#following, allocator: options.allocator, exitProgram: options.exitProgram, verbose: options.verbose, say: options.say });
     this.#follower = this.launched || this.#following ? new ExecFollower(tracer, this.#holder()) : null;
   }
@@ -96,7 +100,6 @@ export class UserTarget {
         this.#tracer.attachTracepoint('forget_exited', 'sched', 'sched_process_exit');
       }
       this.processes.note(pid);
-      this.tables?.provideFor(pid);
       const choice = this.#probes.probe(pid, this.processes.modules(pid));
       if (verbose) say(`code without frame pointers: ${this.#withoutFramePointers(pid)}`);
       this.#follower?.arm(this.#following ? null : pid);
@@ -128,7 +131,6 @@ export class UserTarget {
     const pids = cgroupProcesses(dir);
     for (const pid of pids) {
       this.processes.note(pid);
-      this.tables?.provideFor(pid);
       try {
         last = this.#probes.probe(pid, this.processes.modules(pid));
       } catch (error) {
@@ -166,7 +168,6 @@ export class UserTarget {
 
   #followExec(pid: number): void {
     this.processes.note(pid);
-    this.tables?.provideFor(pid);
     const name = this.processes.command(pid)?.[0] ?? '?';
     try {
       this.#options.say(`PID ${pid} exec'd ${name}: ${describeChoice(this.#probes.probe(pid, this.processes.modules(pid)))}`);

@@ -6,6 +6,7 @@ import { Ledger } from '../aggregate/ledger.js';
 import { LeakhoundError } from '../errors.js';
 
 import { addon, type ExitStatus, type KernelFeatures, type NativeTracer, readCounters } from '../native/binding.js';
+import { structs } from '../native/contract.generated.js';
 import { MAX_STACK_DEPTH } from '../native/layout.js';
 import { refusedProgram } from '../native/libbpf-log.js';
 import { buildReport } from '../report/build.js';
@@ -169,8 +170,16 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
     ...(target.tables ? { requests: target.tables } : {}),
   });
   target.letGo();
-  if (target.tables && options.verbose) options.say(describeTables(target.tables.stats));
-  const untraced = readCounters(tracer).followFull;
+  const counters = readCounters(tracer);
+  if (target.tables && options.verbose) options.say(describeTables(target.tables.stats, unwind as UnwindCapacity));
+  const cuts = [
+    [counters.unwindCut, 'where no unwind rule held'],
+    [counters.unwindPending, "at code whose unwind table was not built yet (mapped moments before)"],
+    [counters.guessed, 'through code without an unwind table (walked by frame pointer)'],
+    [counters.mappingsBusy, "where another thread held the process's memory map lock"],
+  ].filter(([n]) => (n as number) > 0);
+  if (cuts.length > 0) options.say(`stacks cut short: ${cuts.map(([n, why]) => `${n} ${why}`).join(', ')}; marked partial`);
+  const untraced = counters.followFull;
   if (untraced > 0) options.say(`warning: ${untraced} new processes went untraced: the table of followed processes (65,536) was full`);
 
   const exited = target.exitStatus();
@@ -238,9 +247,9 @@ function unwindEntries(capacity: UnwindCapacity | null): Record<string, number> 
   return { unwind_rows: capacity?.rows || 1, unwind_pages: capacity?.pages || 1 };
 }
 
-function describeTables(stats: UnwindStats): string {
-  const without = stats.without.map((object) => `${object.path} (${object.why})`).join(', ');
-  return `unwind tables: ${stats.objects} objects, ${stats.rows} rows, ${stats.pages} pages, built in ${Math.round(stats.buildMs)} ms; ${stats.framePointers} walked by frame pointer${without ? `; without a table: ${without}` : ''}`;
+function describeTables(stats: UnwindStats, capacity: UnwindCapacity): string {
+  const mib = (rows: number) => ((rows * structs.lh_unwind_row.size) / 2 ** 20).toFixed(1);
+  return `unwind tables: ${stats.objects} objects, ${stats.rows} rows (${mib(stats.rows)} of ${mib(capacity.rows)} MiB), built in ${Math.round(stats.buildMs)} ms; ${stats.framePointers} objects walked by frame pointer, ${stats.without.length} without a table`;
 }
 
 /** The user-alloc object's .rodata knobs (test/unit/contract.test.ts checks the names against the BPF object). */

@@ -158,15 +158,17 @@ for (const fixture of FIXTURES) {
 
 /**
  * Launches unwind-dlopen under `leakhound trace` and lets it load its
- * library only once leakhound has attached (and 300 ms more): the library's
- * table must be read when it appears, not at the start.
+ * library only once leakhound has attached (and 300 ms more), then call
+ * into it once leakhound says it has the library's table: the table must be
+ * built when the library appears, not at the start.
  */
 async function traceLateLibrary(t: TestContext, build: Build): Promise<{ code: number | null; stderr: string; report: Report }> {
   const dir = scratchDir(t);
   const json = path.join(dir, 'report.json');
   const go = path.join(dir, 'go');
   const library = path.join(fixtureBinaries, `unwind-plugin-${build}.so`);
-  const cli = startCli(['trace', '--json', json, '--', path.join(fixtureBinaries, `unwind-dlopen-${build}`), go, library]);
+  const loaded = path.join(dir, 'loaded');
+  const cli = startCli(['trace', '--verbose', '--json', json, '--', path.join(fixtureBinaries, `unwind-dlopen-${build}`), go, library, loaded]);
   t.after(() => {
     if (cli.exitCode === null && cli.signalCode === null) cli.kill('SIGKILL');
   });
@@ -175,7 +177,10 @@ async function traceLateLibrary(t: TestContext, build: Build): Promise<{ code: n
   const stderr = collect(cli.stderr);
   await lineMatching(cli.stderr!, /^leakhound: attached to PID/, 60_000);
   await sleep(300);
+  const table = lineMatching(cli.stderr!, new RegExp(`^leakhound: unwind table of \\S*/unwind-plugin-${build}\\.so: `), 60_000);
   writeFileSync(go, '');
+  await table;
+  writeFileSync(loaded, '');
   const { code } = await exited(cli, 60_000);
   assert.ok(existsSync(json), `no report; leakhound exited ${code}; stderr: ${stderr()}`);
   return { code, stderr: stderr(), report: readReport(json) };
