@@ -33,7 +33,7 @@ function checkDepths(report: Report): void {
     assert.equal(stacks.length, 1, site);
     const symbols = stacks[0].frames.map((f) => f.symbol);
     assert.equal(symbols.filter((s) => isSymbol(s, 'descend')).length, descents, symbols.join(' <- '));
-    assert.ok(isSymbol(symbols.at(-1), '__libc_start_call_main'), `${site}: ${symbols.join(' <- ')}`);
+    assert.ok(isSymbol(symbols.at(-3), '__libc_start_call_main') && isSymbol(symbols.at(-1), '_start'), `${site}: ${symbols.join(' <- ')}`);
     assert.equal(stacks[0].partial, false);
   }
   assert.equal(report.totals.failedStacks, 0);
