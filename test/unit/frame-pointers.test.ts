@@ -139,6 +139,14 @@ test('a lone unnamed frame in code without frame pointers is partial: nothing wa
   assert.equal(isPartialStack([frame(null, '/unknown')], keeps), false);
 });
 
+test('an inlined frame shares its return address with the next: it is judged as that one', () => {
+  const inlined = (symbol: string, module: string): Frame => ({ ...frame(symbol, module), inlined: true });
+  // An unnamed last frame with a function inlined at it is still the last one walked.
+  assert.equal(isPartialStack([frame('site', '/app'), inlined('helper', '/nofp'), frame(null, '/nofp')], keeps), false);
+  assert.equal(isPartialStack([inlined('helper', '/nofp'), frame(null, '/nofp')], keeps), true);
+  assert.equal(isPartialStack([inlined('helper', '/app'), frame('site', '/app'), frame('main', '/app'), frame('__libc_start_call_main', '/libc')], keeps), false);
+});
+
 test('a user stack ends before the first value that is no user address, and says it was cut', () => {
   const site = 0x5555_5555_1000;
   const caller = 0x7f12_3456_7000;
