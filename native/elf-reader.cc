@@ -35,6 +35,10 @@ Napi::Value string_or_null(Napi::Env env, const std::optional<std::string>& text
   return text ? Napi::String::New(env, *text) : env.Null();
 }
 
+Napi::Value line_or_null(Napi::Env env, const std::optional<uint64_t>& line) {
+  return line ? Napi::Number::New(env, static_cast<double>(*line)) : env.Null();
+}
+
 const char* type_name(ElfType type) {
   switch (type) {
     case ElfType::exec: return "exec";
@@ -111,8 +115,17 @@ class Symbolizer : public Napi::ObjectWrap<Symbolizer> {
       location.Set("symbol", string_or_null(env, where.symbol));
       location.Set("symbolOffset", static_cast<double>(where.symbol_offset));
       location.Set("file", string_or_null(env, where.file));
-      location.Set("line", where.line ? Napi::Number::New(env, static_cast<double>(*where.line))
-                                      : env.Null());
+      location.Set("line", line_or_null(env, where.line));
+      Napi::Array inlined = Napi::Array::New(env, where.inlined.size());
+      for (uint32_t j = 0; j < where.inlined.size(); ++j) {
+        const InlinedFrame& frame = where.inlined[j];
+        Napi::Object call = Napi::Object::New(env);
+        call.Set("symbol", string_or_null(env, frame.symbol));
+        call.Set("file", string_or_null(env, frame.file));
+        call.Set("line", line_or_null(env, frame.line));
+        inlined.Set(j, call);
+      }
+      location.Set("inlined", inlined);
       out.Set(i, location);
     }
     return out;

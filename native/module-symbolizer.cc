@@ -68,21 +68,39 @@ bool stat_path(const std::string& path, FileIdentity& identity) {
   return true;
 }
 
-void add_source_line(Dwfl_Module* mod, Dwarf_Addr address, InlinedCalls& inlined,
-                     SourceLocation& where) {
+// Frames for the calls inlined at `address`, innermost first, and the line
+// of each: the innermost's from the line table, every other's (the
+// function's named by the ELF symbol last) where it made the call inside it.
+void add_source_lines(Dwfl_Module* mod, Dwarf_Addr address, InlinedCalls& inlined,
+                      SourceLocation& where) {
   Dwarf_Addr bias = 0;
   Dwarf_Die* cu = dwfl_module_addrdie(mod, address, &bias);
-  if (const InlinedCall* call = cu ? inlined.find(cu, address - bias) : nullptr) {
-    where.file = call->file;
-    where.line = call->line;
-    return;
-  }
+  std::vector<const InlinedCall*> calls;
+  if (cu) calls = inlined.at(cu, address - bias);
+  std::optional<std::string> file;
+  std::optional<uint64_t> line;
   Dwfl_Line* row = dwfl_module_getsrc(mod, address);
-  int line = 0;
-  const char* file = row ? dwfl_lineinfo(row, nullptr, &line, nullptr, nullptr, nullptr) : nullptr;
-  if (!file || line <= 0) return;  // line 0: code with no source line
-  where.file = file;
-  where.line = static_cast<uint64_t>(line);
+  int row_line = 0;
+  const char* row_file = row ? dwfl_lineinfo(row, nullptr, &row_line, nullptr, nullptr, nullptr) : nullptr;
+  if (row_file && row_line > 0) {  // line 0: code with no source line
+    file = row_file;
+    line = static_cast<uint64_t>(row_line);
+  }
+  for (auto call = calls.rbegin(); call != calls.rend(); ++call) {
+    InlinedFrame frame;
+    if ((*call)->name) frame.symbol = plain_function_name((*call)->name);
+    frame.file = std::move(file);
+    frame.line = line;
+    where.inlined.push_back(std::move(frame));
+    file.reset();
+    line.reset();
+    if ((*call)->file && (*call)->line > 0) {
+      file = (*call)->file;
+      line = (*call)->line;
+    }
+  }
+  where.file = std::move(file);
+  where.line = line;
 }
 
 }  // namespace
@@ -111,7 +129,7 @@ struct ModuleSymbolizer::Module {
       where.symbol = plain_function_name(function->name);
       where.symbol_offset = address - function->start;
     }
-    add_source_line(mod, address, inlined, where);
+    add_source_lines(mod, address, inlined, where);
     return where;
   }
 

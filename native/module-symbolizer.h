@@ -13,11 +13,19 @@
 
 namespace leakhound {
 
+// A function inlined where the address lies: its own frame.
+struct InlinedFrame {
+  std::optional<std::string> symbol;  // plain name, demangled
+  std::optional<std::string> file;    // its innermost line at the address, else where it called the next one in
+  std::optional<uint64_t> line;
+};
+
 struct SourceLocation {
   std::optional<std::string> symbol;  // plain name, demangled
   uint64_t symbol_offset = 0;         // from the symbol's start
-  std::optional<std::string> file;    // as DWARF names it
+  std::optional<std::string> file;    // as DWARF names it; in inlined code, the outermost inlined call
   std::optional<uint64_t> line;
+  std::vector<InlinedFrame> inlined;  // innermost first: the functions inlined into `symbol` here
 };
 
 class ModuleSymbolizer {

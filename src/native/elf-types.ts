@@ -23,7 +23,16 @@ export interface ElfInfo {
   buildId: string | null;
 }
 
-/** What one file offset is. All null when the file or the offset is unknown. */
+/** A function inlined at a file offset, from the DWARF: a frame of its own. */
+export interface InlinedSource {
+  /** Plain function name, C++ demangled without parameters; null when the DWARF names none. */
+  symbol: string | null;
+  /** The innermost one's line at the offset; every other's, where it called the next one in. */
+  file: string | null;
+  line: number | null;
+}
+
+/** What one file offset is. All null (and no inlined calls) when the file or the offset is unknown. */
 export interface SourceLocation {
   /** Plain function name, C++ demangled without parameters. */
   symbol: string | null;
@@ -32,6 +41,8 @@ export interface SourceLocation {
   /** Source file as the DWARF names it; inside inlined code, where the outermost inlined call was made. */
   file: string | null;
   line: number | null;
+  /** The functions inlined into `symbol` at this offset, innermost first. */
+  inlined: InlinedSource[];
 }
 
 /** Keeps each file it has read open until close(); a replaced file is reread. */

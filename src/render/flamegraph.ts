@@ -55,7 +55,8 @@ function nameHash(name: string): number {
   return hash;
 }
 
-/** FlameGraph's memory palette idea: greens for user code, blues for the kernel, grey for made-up frames. */
+/** FlameGraph's memory palette idea: greens for user code, blues for the kernel, grey for made-up frames;
+ * its aqua for inlined functions. */
 function fill(node: FlameNode): string {
   if (node.kind === 'root') return 'rgb(190,200,190)';
   if (node.kind === 'marker') return 'rgb(185,185,185)';
@@ -64,7 +65,11 @@ function fill(node: FlameNode): string {
   const b = ((hash >>> 8) & 0xff) / 255;
   const c = ((hash >>> 16) & 0xff) / 255;
   const [red, green, blue] =
-    node.kind === 'kernel' ? [70 + 70 * a, 140 + 60 * b, 200 + 50 * c] : [80 + 80 * a, 180 + 50 * b, 70 + 90 * c];
+    node.kind === 'kernel'
+      ? [70 + 70 * a, 140 + 60 * b, 200 + 50 * c]
+      : node.kind === 'inlined'
+        ? [50 + 60 * a, 165 + 60 * b, 165 + 60 * c]
+        : [80 + 80 * a, 180 + 50 * b, 70 + 90 * c];
   return `rgb(${Math.round(red)},${Math.round(green)},${Math.round(blue)})`;
 }
 
@@ -104,7 +109,9 @@ function place(root: FlameNode): PlacedFrame[] {
 function frameSvg(frame: PlacedFrame, y: number, total: number): string {
   const { node, x, width } = frame;
   const percent = ((node.bytes / total) * 100).toFixed(2);
-  const tooltip = `${node.name} — ${countOf(node.bytes, 'byte')} (${percent}%), ${countOf(node.allocations, 'allocation')}`;
+  // Anything after the name follows the dash: the zoom script reads the name up to it.
+  const inlined = node.kind === 'inlined' ? ', inlined' : '';
+  const tooltip = `${node.name} — ${countOf(node.bytes, 'byte')} (${percent}%), ${countOf(node.allocations, 'allocation')}${inlined}`;
   const text = label(node.name, width);
   return (
     `<g class="frame"><title>${xml(tooltip)}</title>` +

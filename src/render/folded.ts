@@ -7,8 +7,9 @@ import { stackPath, type PathFrame } from './stack-path.js';
 /** `;` separates frames and a newline ends the record; other control characters would corrupt terminals and diffs. */
 function foldedName(frame: PathFrame): string {
   const name = frame.name.replace(/[;\x00-\x1f\x7f]/g, '_');
-  // FlameGraph's annotation for kernel frames (`--colors` picks it up).
-  return frame.kind === 'kernel' ? `${name}_[k]` : name;
+  // FlameGraph's annotations for kernel and inlined frames (its palettes pick them up).
+  if (frame.kind === 'kernel') return `${name}_[k]`;
+  return frame.kind === 'inlined' ? `${name}_[i]` : name;
 }
 
 export function renderFolded(report: Report): string {

@@ -5,7 +5,7 @@
 import { REPORT_SCHEMA, type Frame, type ProcessReport, type Report, type StackReport } from '../report/types.js';
 
 function frameJson(frame: Frame): Frame {
-  return {
+  const json: Frame = {
     address: frame.address,
     symbol: frame.symbol,
     module: frame.module,
@@ -13,6 +13,8 @@ function frameJson(frame: Frame): Frame {
     line: frame.line,
     offset: frame.offset,
   };
+  if (frame.inlined) json.inlined = true;
+  return json;
 }
 
 function stackJson(stack: StackReport): StackReport {

@@ -3,11 +3,12 @@
 
 import type { Frame, Report, StackReport } from '../report/types.js';
 
-export type PathFrameKind = 'user' | 'kernel' | 'marker';
+export type PathFrameKind = 'user' | 'inlined' | 'kernel' | 'marker';
 
 export interface PathFrame {
   name: string;
-  /** `marker` is a name we made up (`[truncated]`, `[unknown]`), not a code location. */
+  /** `marker` is a name we made up (`[truncated]`, `[unknown]`), not a code location;
+   * `inlined` a function inlined into the frame below it. */
   kind: PathFrameKind;
 }
 
@@ -31,7 +32,7 @@ export function frameName(frame: Frame): string {
  */
 export function stackPath(stack: StackReport, mode: Report['mode']): PathFrame[] {
   const kind: PathFrameKind = mode === 'kernel' ? 'kernel' : 'user';
-  const path: PathFrame[] = stack.frames.map((frame) => ({ name: frameName(frame), kind })).reverse();
+  const path = stack.frames.map((frame): PathFrame => ({ name: frameName(frame), kind: frame.inlined ? 'inlined' : kind })).reverse();
   if (path.length === 0) path.push({ name: '[unknown]', kind: 'marker' });
   if (stack.partial) path.unshift({ name: '[partial]', kind: 'marker' });
   if (stack.truncated) path.unshift({ name: '[truncated]', kind: 'marker' });

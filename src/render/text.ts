@@ -36,10 +36,13 @@ function kernelFrameText(frame: Frame): string {
   return frame.module && frame.module !== '[kernel]' ? `${location} ${bracketed(frame.module)}` : location;
 }
 
+/** An inlined frame's offset is into another function, so it shows none. */
 function userFrameText(frame: Frame): string {
+  const inlined = frame.inlined ? ' [inlined]' : '';
   if (frame.symbol && frame.file) {
-    return `${frame.symbol} (${frame.file}${frame.line === null ? '' : `:${frame.line}`})`;
+    return `${frame.symbol} (${frame.file}${frame.line === null ? '' : `:${frame.line}`})${inlined}`;
   }
+  if (frame.symbol && frame.inlined) return `${frame.symbol}${frame.module ? ` (${frame.module})` : ''}${inlined}`;
   if (frame.symbol) return `${frame.symbol}+${hex(frame.offset)}${frame.module ? ` (${frame.module})` : ''}`;
   if (frame.module) return `${frame.module}+${hex(frame.offset)}`;
   return frame.address;

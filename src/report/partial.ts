@@ -39,10 +39,12 @@ export function reachesStart(frames: Frame[]): boolean {
  * `keepsFramePointers` takes a frame's module; null means unknown.
  */
 export function isPartialStack(frames: Frame[], keepsFramePointers: (module: string) => boolean | null, walkCut = false): boolean {
-  for (const [i, frame] of frames.entries()) {
+  // One frame per return address walked: an inlined frame shares its address with the next.
+  const walked = frames.filter((frame) => !frame.inlined);
+  for (const [i, frame] of walked.entries()) {
     if (frame.symbol !== null && STACK_ROOTS.has(frame.symbol)) return false;
     if (frame.module === null || keepsFramePointers(frame.module) !== false) continue;
-    if (i < frames.length - 1 || frame.symbol !== null || i === 0) return true;
+    if (i < walked.length - 1 || frame.symbol !== null || i === 0) return true;
   }
   return walkCut;
 }

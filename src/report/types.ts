@@ -14,14 +14,19 @@ export interface Frame {
   module: string | null;
   file: string | null;
   line: number | null;
-  /** Offset from the symbol's start (or from the module's start when symbol is null). */
+  /** Offset from the symbol's start (or from the module's start when symbol is null); in an
+   * inlined frame, the address's offset in the function it was inlined into. */
   offset: number;
+  /** A function inlined at this address: it shares the address with the frames after it, down to
+   * the first that is not inlined (the function the code lies in). Absent when not inlined. */
+  inlined?: true;
 }
 
 export interface StackReport {
   bytes: number;
   allocations: number;
-  /** Frames from the allocation site outwards: the allocator's caller first. */
+  /** Frames from the allocation site outwards: the allocator's caller first (after any
+   * functions inlined into it there, innermost first). */
   frames: Frame[];
   /** The frame-pointer walk reached the depth limit. */
   truncated: boolean;

@@ -31,20 +31,15 @@ function isReadable(mapping: Range): mapping is Range & { path: string; file: st
   return isFileBacked(mapping) && mapping.file !== null;
 }
 
-/** The parts of `old` that no mapping in `newer` (sorted, disjoint) covers. */
-function uncovered(old: Range, newer: Range[]): Range[] {
-  const pieces: Range[] = [];
-  let from = old.start;
-  for (let i = firstEndingAfter(newer, old.start); i < newer.length && newer[i].start < old.end; i++) {
-    if (newer[i].start > from) pieces.push(slice(old, from, newer[i].start));
-    from = Math.max(from, newer[i].end);
-  }
-  if (from < old.end) pieces.push(slice(old, from, old.end));
-  return pieces;
+/** Whether a mapping holds code: only such a mapping holds return addresses. */
+function hasCode(mapping: Mapping): boolean {
+  return mapping.perms.includes('x');
 }
 
-function slice(mapping: Range, start: number, end: number): Range {
-  return { ...mapping, start, end, offset: mapping.offset + (start - mapping.start) };
+/** Whether any mapping in `sorted` (by start, disjoint) shares an address with `range`. */
+function overlapsAny(range: Mapping, sorted: Mapping[]): boolean {
+  const next = sorted[firstEndingAfter(sorted, range.start)];
+  return next !== undefined && next.start < range.end;
 }
 
 /** Index of the first mapping whose end lies above `address`. */
@@ -61,7 +56,8 @@ function firstEndingAfter(sorted: Mapping[], address: number): number {
 
 export class ModuleMap {
   readonly #keep: Keeper;
-  /** Disjoint, by start address; where snapshots disagree, the newest wins. */
+  /** Disjoint, by start address: each as a snapshot showed it, kept until a
+   * newer snapshot maps anything over any part of it. */
   #ranges: Range[] = [];
   /** Where leakhound reads each file, by its name in the maps; the newest mapping wins. */
   readonly #files = new Map<string, string>();
@@ -75,20 +71,28 @@ export class ModuleMap {
     // Code first: a file's other mappings (its ELF header, its data) share
     // the descriptor its code mapping opened.
     const files = new Map<Mapping, string | null>();
-    const hasCode = (mapping: Mapping) => mapping.perms.includes('x');
     for (const mapping of [...mappings.filter(hasCode), ...mappings.filter((mapping) => !hasCode(mapping))]) {
       if (isFileBacked(mapping)) files.set(mapping, this.#keep(mapping));
     }
     const newer = mappings.map((mapping): Range => ({ ...mapping, file: files.get(mapping) ?? null })).sort((a, b) => a.start - b.start);
     for (const mapping of newer) if (isReadable(mapping)) this.#files.set(mapping.path, mapping.file);
-    const kept = this.#ranges.flatMap((old) => uncovered(old, newer));
+    // What an older snapshot showed stays only where nothing is mapped over
+    // it now: a mapping this one overlaps is gone or remade (what is left of
+    // it is in this snapshot), and the rest of its range no longer holds it.
+    // The dynamic linker maps a library dlopen()ed late where it had read
+    // /etc/ld.so.cache: a piece of the cache kept would name the code loaded
+    // next to it. Ranges nothing replaced keep naming frames of objects
+    // unmapped since, or of a process that exited.
+    const kept = this.#ranges.filter((old) => !overlapsAny(old, newer));
     this.#ranges = [...kept, ...newer].sort((a, b) => a.start - b.start);
   }
 
-  /** The file and offset behind an address; null for anonymous memory or an unknown address. */
+  /** The file and offset behind a return address (the call's last byte);
+   * null for anonymous memory, a mapping without code (data, a file read
+   * through mmap such as /etc/ld.so.cache) or an unknown address. */
   locate(address: number): Location | null {
     const mapping = this.#ranges[firstEndingAfter(this.#ranges, address)];
-    if (!mapping || mapping.start > address || !isFileBacked(mapping)) return null;
+    if (!mapping || mapping.start > address || !isFileBacked(mapping) || !hasCode(mapping)) return null;
     return { path: mapping.path, fileOffset: address - mapping.start + mapping.offset, file: mapping.file };
   }
 
@@ -105,14 +109,14 @@ export class ModuleMap {
     const seen = new Set<string>();
     for (let i = this.#ranges.length - 1; i >= 0; i--) {
       const mapping = this.#ranges[i];
-      if (isReadable(mapping) && mapping.perms.includes('x') && mapping.path !== executable) seen.add(mapping.path);
+      if (isReadable(mapping) && hasCode(mapping) && mapping.path !== executable) seen.add(mapping.path);
     }
     return [...seen];
   }
 
   /** Executable ranges of readable files, by address. */
   code(): { path: string; start: number; end: number }[] {
-    return this.#ranges.filter(isReadable).filter((mapping) => mapping.perms.includes('x')).map(({ path, start, end }) => ({ path, start, end }));
+    return this.#ranges.filter(isReadable).filter(hasCode).map(({ path, start, end }) => ({ path, start, end }));
   }
 
   /** Where leakhound reads a file the target mapped, by its name in the maps;

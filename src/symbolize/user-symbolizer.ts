@@ -11,26 +11,29 @@ interface Placed {
   fileOffset: number;
 }
 
-const NOTHING: SourceLocation = { symbol: null, symbolOffset: 0, file: null, line: null };
+const NOTHING: SourceLocation = { symbol: null, symbolOffset: 0, file: null, line: null, inlined: [] };
 
 function hex(address: number): string {
   return `0x${address.toString(16)}`;
 }
 
-function unplaced(address: number): Frame {
-  return { address: hex(address), symbol: null, module: null, file: null, line: null, offset: 0 };
+function unplaced(address: number): Frame[] {
+  return [{ address: hex(address), symbol: null, module: null, file: null, line: null, offset: 0 }];
 }
 
-/** Offsets count to `address` itself, so that symbol + offset is the address as traced. */
-function frameOf(placed: Placed, module: string, where: SourceLocation): Frame {
-  return {
-    address: hex(placed.address),
-    symbol: where.symbol,
-    module,
-    file: where.file,
-    line: where.line,
-    offset: (where.symbol === null ? placed.fileOffset : where.symbolOffset) + 1,
-  };
+/**
+ * The frames of one return address: the functions inlined there, innermost
+ * first, then the function the code lies in. Offsets count to `address`
+ * itself, so that symbol + offset is the address as traced; an inlined
+ * frame has the offset into the function it was inlined into.
+ */
+function framesOf(placed: Placed, module: string, where: SourceLocation): Frame[] {
+  const address = hex(placed.address);
+  const offset = (where.symbol === null ? placed.fileOffset : where.symbolOffset) + 1;
+  return [
+    ...where.inlined.map((call): Frame => ({ address, symbol: call.symbol, module, file: call.file, line: call.line, offset, inlined: true })),
+    { address, symbol: where.symbol, module, file: where.file, line: where.line, offset },
+  ];
 }
 
 export class UserSymbolizer {
@@ -45,12 +48,12 @@ export class UserSymbolizer {
   /** Frames for many stacks at once, so that each file is read once. */
   resolveStacks(stacks: number[][]): Frame[][] {
     const frames = this.resolve(stacks.flat());
-    return stacks.map((stack) => stack.map((address) => frames.get(address) ?? unplaced(address)));
+    return stacks.map((stack) => stack.flatMap((address) => frames.get(address) ?? unplaced(address)));
   }
 
-  /** One frame per distinct address. */
-  resolve(addresses: number[]): Map<number, Frame> {
-    const frames = new Map<number, Frame>();
+  /** The frames of each distinct address: one, or more where functions were inlined. */
+  resolve(addresses: number[]): Map<number, Frame[]> {
+    const frames = new Map<number, Frame[]>();
     // By the file as read, not by name: two files mapped under one name
     // (one replaced on disk since) are two objects.
     const byFile = new Map<string, { module: string; placed: Placed[] }>();
@@ -64,7 +67,7 @@ export class UserSymbolizer {
       }
       const placed = { address, fileOffset: location.fileOffset };
       if (location.file === null) {
-        frames.set(address, frameOf(placed, location.path, NOTHING));
+        frames.set(address, framesOf(placed, location.path, NOTHING));
         continue;
       }
       const group = byFile.get(location.file) ?? { module: location.path, placed: [] };
@@ -73,7 +76,7 @@ export class UserSymbolizer {
     }
     for (const [file, { module, placed }] of byFile) {
       const found = this.#native.symbolize(file, placed.map((entry) => entry.fileOffset));
-      placed.forEach((entry, i) => frames.set(entry.address, frameOf(entry, module, found[i] ?? NOTHING)));
+      placed.forEach((entry, i) => frames.set(entry.address, framesOf(entry, module, found[i] ?? NOTHING)));
     }
     return frames;
   }

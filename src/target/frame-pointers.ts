@@ -15,14 +15,43 @@ export interface FramePointerEnvironment {
 
 /** Enough functions to tell -fno-omit-frame-pointer builds from the rest: the two differ in nearly every function. */
 const SAMPLE = 64;
-/** `endbr64; push rbp; mov rbp, rsp` is 8 bytes; a little more leaves room for a decoding that runs on. */
-const PROLOGUE_BYTES = 16;
+/** `endbr64; push rbp; mov rbp, rsp` is 8 bytes; -O2 may schedule up to
+ * BETWEEN instructions of up to 7 bytes each (`mov edi, imm32`, `lea rdi,
+ * [rip + x]`) between the two: 29 bytes. A little more leaves room for a
+ * decoding that runs on. */
+const PROLOGUE_BYTES = 32;
+/** How many instructions may come between `push rbp` and `mov rbp, rsp`. */
+const BETWEEN = 3;
 
-/** `push rbp; mov rbp, rsp` at the entry, after an optional endbr64. */
+const STACK_REGISTERS = new Set(['rbp', 'ebp', 'bp', 'bpl', 'rsp', 'esp', 'sp', 'spl']);
+
+function text(insn: Instruction): string {
+  return `${insn.mnemonic} ${insn.operands}`.trim();
+}
+
+/** Whether an instruction between the push and the mov leaves the frame
+ * they build as it would be without it: it writes neither rbp nor rsp
+ * (a push or pop moves rsp) and does not leave the straight line. */
+function leavesFrameAlone(insn: Instruction): boolean {
+  if (insn.writes.some((reg) => STACK_REGISTERS.has(reg))) return false;
+  return !insn.groups.some((group) => group === 'jump' || group === 'call' || group === 'ret' || group === 'int' || group === 'iret');
+}
+
+/**
+ * `push rbp; mov rbp, rsp` at the entry, after an optional endbr64. GCC at
+ * -O2 with -fno-omit-frame-pointer, as distributions build with frame
+ * pointers, often schedules an argument's set-up between the two (`push rbp;
+ * mov edi, 0xd0; mov rbp, rsp`): up to BETWEEN such instructions are
+ * accepted, as long as none touches rbp or rsp or branches.
+ */
 export function setsUpFramePointer(instructions: Instruction[]): boolean {
-  const text = instructions.slice(0, 3).map((insn) => `${insn.mnemonic} ${insn.operands}`.trim());
-  const start = text[0] === 'endbr64' ? 1 : 0;
-  return text[start] === 'push rbp' && text[start + 1] === 'mov rbp, rsp';
+  const start = instructions[0] !== undefined && text(instructions[0]) === 'endbr64' ? 1 : 0;
+  if (instructions[start] === undefined || text(instructions[start]) !== 'push rbp') return false;
+  for (let i = start + 1; i < instructions.length && i <= start + 1 + BETWEEN; i++) {
+    if (text(instructions[i]) === 'mov rbp, rsp') return true;
+    if (!leavesFrameAlone(instructions[i])) return false;
+  }
+  return false;
 }
 
 /**

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { requireBpf } from '../helpers/bpf.js';
 import { fixtureBinary, loadExpectation } from '../helpers/expectations.js';
 import { fixtureSources } from '../helpers/paths.js';
-import { stacksAt } from '../helpers/report.js';
+import { siteFrame, stacksAt } from '../helpers/report.js';
 import { traceCommand } from '../helpers/trace.js';
 
 /** Line numbers (1-based) of the sites written as `NOINLINE void *name(...) { return ...; }`. */
@@ -27,7 +27,7 @@ test('launch: allocation sites name their file and line', { timeout: 30_000 }, a
   const { report } = await traceCommand(t, [fixtureBinary(e)]);
   for (const site of e.sites) {
     for (const stack of stacksAt(report, site.symbol)) {
-      const frame = stack.frames[0]!;
+      const frame = siteFrame(stack)!;
       assert.equal(path.basename(frame.file ?? ''), 'allocators.c', `file of ${site.symbol}`);
       assert.equal(frame.module, realpathSync(fixtureBinary(e)), `module of ${site.symbol}`);
       const expected = lines.get(site.symbol);

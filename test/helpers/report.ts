@@ -10,6 +10,8 @@ export interface ReportFrame {
   module: string | null;
   file: string | null;
   line: number | null;
+  /** Only on a function inlined at the address: absent otherwise. */
+  inlined?: true;
 }
 
 export interface ReportStack {
@@ -59,9 +61,23 @@ export function readReport(file: string): Report {
   return report;
 }
 
-/** The stacks whose allocation site (frames[0]) is `symbol`. */
+/**
+ * The frames of the allocation site: the allocator's caller, after the
+ * functions inlined into it there (frames[0] when none were).
+ */
+export function siteFrames(stack: ReportStack): ReportFrame[] {
+  const holder = stack.frames.findIndex((f) => f.inlined !== true);
+  return stack.frames.slice(0, holder < 0 ? stack.frames.length : holder + 1);
+}
+
+/** The allocator's caller itself: the first frame not inlined. */
+export function siteFrame(stack: ReportStack): ReportFrame | undefined {
+  return siteFrames(stack).at(-1);
+}
+
+/** The stacks whose allocation site is `symbol`: the allocator's caller, or a function inlined into it there. */
 export function stacksAt(report: Report, symbol: string): ReportStack[] {
-  return report.stacks.filter((s) => isSymbol(s.frames[0]?.symbol, symbol));
+  return report.stacks.filter((s) => siteFrames(s).some((f) => isSymbol(f.symbol, symbol)));
 }
 
 /**

@@ -242,8 +242,8 @@ test('symbolize names the function, the offset into it and the source line', () 
   const leakOne = symbol(program, 'leak_one');
   const main = symbol(program, 'main');
   assert.deepEqual(symbolize(program, [leakOne.fileOffset + 4, main.fileOffset]), [
-    { symbol: 'leak_one', symbolOffset: 4, file: source, line: lineOf(C_SOURCE, 'void *leak_one') },
-    { symbol: 'main', symbolOffset: 0, file: source, line: lineOf(C_SOURCE, 'int main') },
+    { symbol: 'leak_one', symbolOffset: 4, file: source, line: lineOf(C_SOURCE, 'void *leak_one'), inlined: [] },
+    { symbol: 'main', symbolOffset: 0, file: source, line: lineOf(C_SOURCE, 'int main'), inlined: [] },
   ]);
 });
 
@@ -258,6 +258,30 @@ test('inside inlined code the line is the call site in the function named', () =
   const located = symbolize(program, offsets);
   assert.ok(located.every((where) => where.symbol === 'outer' && !inlinedLines.includes(where.line ?? 0)));
   assert.ok(located.some((where) => where.line === lineOf(C_SOURCE, 'outer-call')));
+});
+
+test('inlined calls are listed innermost first, each with its own line, as addr2line -i reads them', () => {
+  const outer = symbol(program, 'outer');
+  const offsets = Array.from({ length: outer.size }, (_, i) => outer.fileOffset + i);
+  const located = symbolize(program, offsets);
+  const depth = located.map((where) => where.inlined.length);
+  assert.ok(depth.includes(0) && depth.includes(1) && depth.includes(2), `depths ${[...new Set(depth)]}`);
+  const line = (marker: string) => lineOf(C_SOURCE, marker);
+  for (const [i, where] of located.entries()) {
+    const frames = [...where.inlined, where].map((frame) => `${frame.symbol} ${frame.file}:${frame.line}`);
+    // addr2line -i: the innermost function's line, then each caller's call site.
+    const address = `0x${(offsets[i]! - outer.fileOffset + outer.address).toString(16)}`;
+    const lines = run('addr2line', ['-i', '-f', '-e', program, address]).trim().split('\n');
+    const expected = [];
+    for (let j = 0; j < lines.length; j += 2) expected.push(`${lines[j]} ${lines[j + 1]!.replace(/ \(discriminator \d+\)$/, '')}`);
+    assert.deepEqual(frames, expected, `at outer+${i}`);
+    if (where.inlined.length === 2) {
+      assert.deepEqual(
+        frames,
+        [`innermost ${source}:${line('innermost-call')}`, `inner ${source}:${line('inner-call')}`, `outer ${source}:${line('outer-call')}`],
+      );
+    }
+  }
 });
 
 test('C++ names are demangled to the qualified function name', () => {
@@ -275,7 +299,7 @@ test('C++ names are demangled to the qualified function name', () => {
 });
 
 test('unknown offsets and unreadable files give empty locations', () => {
-  const empty = { symbol: null, symbolOffset: 0, file: null, line: null };
+  const empty = { symbol: null, symbolOffset: 0, file: null, line: null, inlined: [] };
   assert.deepEqual(symbolize(program, [10_000_000]), [empty]);
   assert.deepEqual(symbolize(path.join(dir, 'missing'), [0, 1]), [empty, empty]);
   assert.deepEqual(symbolize(source, [0]), [empty]);

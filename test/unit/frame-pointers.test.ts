@@ -1,14 +1,27 @@
 // Telling code with frame pointers from code without, and what that makes of a stack.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
 
-import type { DecodeFailure, FileExtent } from '../../src/native/binding.js';
+import { addon, type DecodeFailure, type FileExtent } from '../../src/native/binding.js';
 import { isPartialStack, userStack } from '../../src/report/partial.js';
 import type { Frame } from '../../src/report/types.js';
 import { FramePointerCensus, keepsFramePointers, setsUpFramePointer, type FramePointerEnvironment } from '../../src/target/frame-pointers.js';
 import type { Instruction } from '../../src/target/probe-site.js';
 
-const insn = (mnemonic: string, operands = ''): Instruction => ({ offset: 0, size: 1, mnemonic, operands, bytes: new Uint8Array(1), groups: [], writes: [], target: null });
+const insn = (mnemonic: string, operands = '', writes: string[] = [], groups: string[] = []): Instruction => ({
+  offset: 0,
+  size: 1,
+  mnemonic,
+  operands,
+  bytes: new Uint8Array(1),
+  groups,
+  writes,
+  target: null,
+});
 const withFp = [insn('push', 'rbp'), insn('mov', 'rbp, rsp'), insn('sub', 'rsp, 0x10')];
 const cetWithFp = [insn('endbr64'), ...withFp];
 const withoutFp = [insn('push', 'rbx'), insn('mov', 'rbx, rdi'), insn('call', '0x1000')];
@@ -19,6 +32,73 @@ test('a frame pointer is set up by push rbp; mov rbp, rsp, after an optional end
   assert.equal(setsUpFramePointer(withoutFp), false);
   assert.equal(setsUpFramePointer([insn('push', 'rbp'), insn('mov', 'rbx, rsp')]), false);
   assert.equal(setsUpFramePointer([]), false);
+});
+
+test('instructions that leave rbp, rsp and the straight line alone may come between push rbp and mov rbp, rsp', () => {
+  const setUp = insn('mov', 'rbp, rsp', ['rbp']);
+  const arg = insn('mov', 'edi, 0xd0', ['edi']);
+  assert.equal(setsUpFramePointer([insn('push', 'rbp', ['rsp']), arg, setUp]), true);
+  assert.equal(setsUpFramePointer([insn('endbr64'), insn('push', 'rbp', ['rsp']), arg, insn('xor', 'eax, eax', ['rflags', 'eax']), arg, setUp]), true);
+  // A fourth is past the prologue.
+  assert.equal(setsUpFramePointer([insn('push', 'rbp', ['rsp']), arg, arg, arg, arg, setUp]), false);
+  // Another push moves rsp: rbp would not point at the saved rbp.
+  assert.equal(setsUpFramePointer([insn('push', 'rbp', ['rsp']), insn('push', 'rbx', ['rsp']), setUp]), false);
+  assert.equal(setsUpFramePointer([insn('push', 'rbp', ['rsp']), insn('mov', 'ebp, edi', ['ebp']), setUp]), false);
+  assert.equal(setsUpFramePointer([insn('push', 'rbp', ['rsp']), insn('lea', 'rsp, [rsp - 8]', ['rsp']), setUp]), false);
+  // The mov on another path is not the entry's.
+  assert.equal(setsUpFramePointer([insn('push', 'rbp', ['rsp']), insn('je', '0x40', [], ['jump', 'branch_relative']), setUp]), false);
+  assert.equal(setsUpFramePointer([insn('push', 'rbp', ['rsp']), insn('call', '0x1080', ['rsp'], ['call']), setUp]), false);
+  assert.equal(setsUpFramePointer([insn('push', 'rbp', ['rsp']), arg]), false);
+});
+
+// Functions whose argument set-up GCC 12 at -O2 schedules between push rbp
+// and mov rbp, rsp (f1: `push rbp; mov edi, 0xd0; mov rbp, rsp`), and one it does not.
+const C_SOURCE = `#include <stdlib.h>
+extern void consume(void *);
+void *f1(void) { void *p = malloc(208); consume(p); return p; }
+void f2(void) { consume(malloc(208)); }
+void *f3(size_t n) { void *p = calloc(n, 16); if (!p) abort(); return p; }
+int f4(int x) { consume(0); return x + 1; }
+`;
+const FUNCTIONS = ['f1', 'f2', 'f3', 'f4'];
+
+/** The source built as a shared object with `flags`, in a directory removed after the test. */
+function build(t: TestContext, flags: string[]): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'leakhound-fp-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'f.c'), C_SOURCE);
+  const object = path.join(dir, 'f.so');
+  execFileSync('gcc', [...flags, '-shared', '-fPIC', path.join(dir, 'f.c'), '-o', object]);
+  return object;
+}
+
+const realObject: FramePointerEnvironment = {
+  sample: (file, max) => addon().elfFunctionSample(file, max),
+  decode: (file, extents) => addon().decodeFunctions(file, extents),
+};
+
+function prologues(object: string): Map<string, Instruction[]> {
+  const symbols = addon().elfSymbols(object, FUNCTIONS);
+  assert.equal(symbols.length, FUNCTIONS.length);
+  return new Map(symbols.map((symbol) => [symbol.name, addon().decodeFunction(object, symbol.fileOffset, Math.min(symbol.size, 32))]));
+}
+
+for (const cet of [false, true]) {
+  test(`gcc -O2 -fno-omit-frame-pointer${cet ? ' -fcf-protection=full' : ''}: every function sets up a frame pointer, the object keeps them`, (t) => {
+    const object = build(t, ['-O2', '-fno-omit-frame-pointer', ...(cet ? ['-fcf-protection=full'] : [])]);
+    const decoded = prologues(object);
+    const f1 = decoded.get('f1')!.map((i) => `${i.mnemonic} ${i.operands}`.trim());
+    const push = f1.indexOf('push rbp');
+    assert.ok(push >= 0 && f1.indexOf('mov rbp, rsp') > push + 1, `gcc scheduled an instruction between the two: ${f1.join('; ')}`);
+    for (const [name, instructions] of decoded) assert.equal(setsUpFramePointer(instructions), true, name);
+    assert.equal(keepsFramePointers(object, realObject), true);
+  });
+}
+
+test('gcc -O2 -fomit-frame-pointer: no function sets up a frame pointer', (t) => {
+  const object = build(t, ['-O2', '-fomit-frame-pointer', '-fcf-protection=full']);
+  for (const [name, instructions] of prologues(object)) assert.equal(setsUpFramePointer(instructions), false, name);
+  assert.equal(keepsFramePointers(object, realObject), false);
 });
 
 interface FakeFunction {
@@ -59,7 +139,7 @@ test('an object keeps frame pointers when the functions that set one up hold mos
   assert.equal(keepsFramePointers('/lib/l.so', library), false);
 });
 
-test('one decode per object, of at most the first 16 bytes of each of at most 64 sampled functions', () => {
+test('one decode per object, of at most the first 32 bytes of each of at most 64 sampled functions', () => {
   const decodes: FileExtent[][] = [];
   const functions = Array.from({ length: 100 }, (_, i) => ({ size: i % 2 ? 8 : 400, prologue: withFp }));
   const census = new FramePointerCensus(objectOf(functions, decodes));
@@ -68,9 +148,9 @@ test('one decode per object, of at most the first 16 bytes of each of at most 64
   assert.equal(decodes.length, 1);
   assert.equal(decodes[0].length, 64);
   assert.deepEqual(decodes[0].slice(0, 3), [
-    { fileOffset: 0, size: 16 },
+    { fileOffset: 0, size: 32 },
     { fileOffset: 0x100, size: 8 },
-    { fileOffset: 0x200, size: 16 },
+    { fileOffset: 0x200, size: 32 },
   ]);
 });
 
@@ -137,6 +217,14 @@ test('a lone unnamed frame in code without frame pointers is partial: nothing wa
   assert.equal(isPartialStack([frame(null, '/nofp')], keeps), true);
   assert.equal(isPartialStack([frame(null, '/app')], keeps), false);
   assert.equal(isPartialStack([frame(null, '/unknown')], keeps), false);
+});
+
+test('an inlined frame shares its return address with the next: it is judged as that one', () => {
+  const inlined = (symbol: string, module: string): Frame => ({ ...frame(symbol, module), inlined: true });
+  // An unnamed last frame with a function inlined at it is still the last one walked.
+  assert.equal(isPartialStack([frame('site', '/app'), inlined('helper', '/nofp'), frame(null, '/nofp')], keeps), false);
+  assert.equal(isPartialStack([inlined('helper', '/nofp'), frame(null, '/nofp')], keeps), true);
+  assert.equal(isPartialStack([inlined('helper', '/app'), frame('site', '/app'), frame('main', '/app'), frame('__libc_start_call_main', '/libc')], keeps), false);
 });
 
 test('a user stack ends before the first value that is no user address, and says it was cut', () => {

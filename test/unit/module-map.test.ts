@@ -1,4 +1,5 @@
-// The mapping history: newest snapshot wins, older knowledge fills the gaps.
+// The mapping history: newest snapshot wins, older knowledge fills the gaps
+// that nothing was mapped over since.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -39,13 +40,57 @@ test('a library unmapped since an earlier snapshot is still located', () => {
   assert.deepEqual(modules.locate(0x5010), { path: '/lib/gone.so', fileOffset: 0x10, file: '/lib/gone.so' });
 });
 
-test('a newer mapping over part of an older one wins, the rest keeps its offsets', () => {
+test('a newer mapping over part of an older one replaces all of it; an older one nothing replaced stays', () => {
   const modules = new ModuleMap(byName);
-  modules.add([file(0x1000, 0x5000, '/lib/old.so', 0x100000)]);
+  modules.add([file(0x1000, 0x5000, '/lib/old.so', 0x100000), file(0x8000, 0x9000, '/lib/gone.so')]);
   modules.add([file(0x2000, 0x3000, '/lib/new.so', 0x8000)]);
-  assert.deepEqual(modules.locate(0x1800), { path: '/lib/old.so', fileOffset: 0x100800, file: '/lib/old.so' });
+  assert.equal(modules.locate(0x1800), null);
   assert.deepEqual(modules.locate(0x2800), { path: '/lib/new.so', fileOffset: 0x8800, file: '/lib/new.so' });
-  assert.deepEqual(modules.locate(0x3800), { path: '/lib/old.so', fileOffset: 0x102800, file: '/lib/old.so' });
+  assert.equal(modules.locate(0x3800), null);
+  assert.deepEqual(modules.locate(0x8800), { path: '/lib/gone.so', fileOffset: 0x800, file: '/lib/gone.so' });
+});
+
+test('a library dlopen()ed where ld.so.cache was mapped is named after itself, never after the cache', () => {
+  // The maps as read at the attach: ld.so still has /etc/ld.so.cache mapped.
+  const prog = file(0x555500001000, 0x555500002000, '/usr/bin/prog', 0x1000);
+  const libc = file(0x7f0000200000, 0x7f0000300000, '/usr/lib/libc.so.6', 0x28000);
+  const cache = file(0x7f0000144000, 0x7f000014e000, '/etc/ld.so.cache', 0, 'r--p');
+  const modules = new ModuleMap(byName);
+  modules.add([prog, libc, cache]);
+  // Later the cache is unmapped and a plugin's segments land in its top half.
+  const plugin = [
+    file(0x7f0000149000, 0x7f000014a000, '/opt/plugin.so', 0, 'r--p'),
+    file(0x7f000014a000, 0x7f000014b000, '/opt/plugin.so', 0x1000),
+    file(0x7f000014b000, 0x7f000014c000, '/opt/plugin.so', 0x2000, 'r--p'),
+    file(0x7f000014c000, 0x7f000014e000, '/opt/plugin.so', 0x2000, 'rw-p'),
+  ];
+  modules.add([prog, libc, ...plugin]);
+  assert.deepEqual(modules.locate(0x7f000014a126), { path: '/opt/plugin.so', fileOffset: 0x1126, file: '/opt/plugin.so' });
+  // Below the plugin, where the next library loaded would go: nothing, not the cache.
+  assert.equal(modules.locate(0x7f0000145126), null);
+  assert.deepEqual(modules.code().map((range) => range.path), ['/usr/bin/prog', '/opt/plugin.so', '/usr/lib/libc.so.6']);
+});
+
+test('a frame is placed only in a mapping with code', () => {
+  const cache = file(0x7f0000144000, 0x7f000014e000, '/etc/ld.so.cache', 0, 'r--p');
+  const modules = new ModuleMap(byName);
+  modules.add([cache, file(0x1000, 0x2000, '/lib/a.so', 0, 'r--p'), file(0x2000, 0x3000, '/lib/a.so', 0x1000), file(0x3000, 0x4000, '/lib/a.so', 0x2000, 'rw-p')]);
+  assert.equal(modules.locate(0x7f0000145126), null);
+  assert.equal(modules.locate(0x1800), null);
+  assert.deepEqual(modules.locate(0x2800), { path: '/lib/a.so', fileOffset: 0x1800, file: '/lib/a.so' });
+  assert.equal(modules.locate(0x3800), null);
+  // The process exited (a zombie's maps are empty) before a library loaded
+  // where the cache was had been seen: its frames stay unplaced, not misnamed.
+  modules.add([]);
+  assert.equal(modules.locate(0x7f0000145126), null);
+  assert.deepEqual(modules.locate(0x2800), { path: '/lib/a.so', fileOffset: 0x1800, file: '/lib/a.so' });
+});
+
+test('newer memory without code hides older code at the same place', () => {
+  const modules = new ModuleMap(byName);
+  modules.add([file(0x1000, 0x2000, '/lib/old.so')]);
+  modules.add([file(0x1000, 0x2000, '/etc/ld.so.cache', 0, 'r--p')]);
+  assert.equal(modules.locate(0x1800), null);
 });
 
 test('newer anonymous memory hides an older file at the same place', () => {
@@ -55,12 +100,18 @@ test('newer anonymous memory hides an older file at the same place', () => {
   assert.equal(modules.locate(0x1800), null);
 });
 
-test('property: an address belongs to the newest snapshot that maps it', () => {
+test('property: an address belongs to the newest snapshot that maps it, unless a later one mapped over that mapping', () => {
   const PAGE = 0x1000;
   const mappingArb = fc
-    .record({ page: fc.integer({ min: 0, max: 40 }), pages: fc.integer({ min: 1, max: 6 }), name: fc.constantFrom('/a', '/b', '/c', null), offsetPages: fc.integer({ min: 0, max: 50 }) })
-    .map(({ page, pages, name, offsetPages }) =>
-      name === null ? anonymous(page * PAGE, (page + pages) * PAGE) : file(page * PAGE, (page + pages) * PAGE, name, offsetPages * PAGE),
+    .record({
+      page: fc.integer({ min: 0, max: 40 }),
+      pages: fc.integer({ min: 1, max: 6 }),
+      name: fc.constantFrom('/a', '/b', '/c', null),
+      offsetPages: fc.integer({ min: 0, max: 50 }),
+      perms: fc.constantFrom('r-xp', 'r-xp', 'r--p', 'rw-p'),
+    })
+    .map(({ page, pages, name, offsetPages, perms }) =>
+      name === null ? anonymous(page * PAGE, (page + pages) * PAGE) : file(page * PAGE, (page + pages) * PAGE, name, offsetPages * PAGE, perms),
     );
   // A snapshot, like a real one, never overlaps itself.
   const snapshotArb = fc.array(mappingArb, { maxLength: 6 }).map((mappings) => {
@@ -70,16 +121,20 @@ test('property: an address belongs to the newest snapshot that maps it', () => {
     }
     return kept;
   });
+  const overlap = (a: Mapping, b: Mapping) => a.start < b.end && b.start < a.end;
   fc.assert(
     fc.property(fc.array(snapshotArb, { minLength: 1, maxLength: 5 }), fc.array(fc.integer({ min: 0, max: 48 * PAGE }), { minLength: 1, maxLength: 20 }), (snapshots, addresses) => {
       const modules = new ModuleMap(byName);
       for (const snapshot of snapshots) modules.add(snapshot);
       for (const address of addresses) {
-        const newest = snapshots
-          .map((snapshot) => snapshot.find((mapping) => mapping.start <= address && address < mapping.end))
-          .filter((mapping) => mapping !== undefined)
-          .at(-1);
-        const expected = newest?.path ? { path: newest.path, fileOffset: address - newest.start + newest.offset, file: newest.path } : null;
+        let expected = null;
+        for (let i = snapshots.length - 1; i >= 0; i--) {
+          const newest = snapshots[i].find((mapping) => mapping.start <= address && address < mapping.end);
+          if (!newest) continue;
+          const replaced = snapshots.slice(i + 1).some((snapshot) => snapshot.some((mapping) => overlap(mapping, newest)));
+          if (!replaced && newest.path !== null && newest.perms.includes('x')) expected = { path: newest.path, fileOffset: address - newest.start + newest.offset, file: newest.path };
+          break;
+        }
         assert.deepEqual(modules.locate(address), expected);
       }
     }),

@@ -81,6 +81,46 @@ test('text: a processes block after the totals, and the pids on each stack heade
   assert.deepEqual(pids.sort(), [...Array<string>(userReport.stacks.length - 1).fill('pid 4242'), 'pids 4242, 4250']);
 });
 
+/** userReport's first stack with two functions inlined at its allocation site. */
+const inlinedReport: Report = {
+  ...userReport,
+  stacks: userReport.stacks.map((stack, i) =>
+    i > 0
+      ? stack
+      : {
+          ...stack,
+          frames: [
+            { ...userFrame('fill_block', 'block.h', 7, 0x1c, '0x55d4c3a0119c'), inlined: true },
+            { ...userFrame('make_block', 'block.h', 19, 0x1c, '0x55d4c3a0119c'), inlined: true },
+            ...stack.frames,
+          ],
+        },
+  ),
+};
+
+test('inlined frames: marked in JSON only where inlined, and in text, folded and the flame graph', () => {
+  const json = JSON.parse(renderJson(inlinedReport)) as { stacks: Array<{ frames: Array<Record<string, unknown>> }> };
+  const frames = json.stacks[0]!.frames;
+  assert.deepEqual(frames.map((frame) => frame.inlined), [true, true, undefined, undefined, undefined, undefined]);
+  assert.deepEqual(Object.keys(frames[0]!), ['address', 'symbol', 'module', 'file', 'line', 'offset', 'inlined']);
+  assert.ok(json.stacks.slice(1).every((stack) => stack.frames.every((frame) => !('inlined' in frame))));
+
+  const text = renderText(inlinedReport, { top: 20 }).split('\n');
+  const at = text.indexOf('    fill_block (block.h:7) [inlined]');
+  assert.ok(at > 0, text.join('\n'));
+  assert.deepEqual(text.slice(at + 1, at + 3), ['    make_block (block.h:19) [inlined]', '    leak_small (leaky.c:12)']);
+  const unfiled = { ...inlinedReport, stacks: [{ ...inlinedReport.stacks[0]!, frames: [{ ...userFrame('fill_block', null, null, 0x1c, '0x1'), inlined: true as const }] }] };
+  assert.ok(renderText(unfiled, { top: 1 }).includes('\n    fill_block (/opt/leaky/leaky) [inlined]\n'), 'no offset into another function');
+
+  const folded = renderFolded(inlinedReport);
+  assert.match(folded, /;main;do_work;leak_small;make_block_\[i\];fill_block_\[i\] \d+\n/);
+
+  const svg = renderFlamegraph(inlinedReport, FLAME_OPTIONS);
+  parseXml(svg);
+  assert.match(svg, /<title>fill_block — [^<]*, inlined<\/title>/);
+  assert.match(svg, /<title>leak_small — [^<]*allocations?<\/title>/);
+});
+
 test('text lists no stacks with top 0 and rejects a bad top', () => {
   assert.match(renderText(userReport, { top: 0 }), /\(6 more stacks with 95,244 bytes not shown\)\n$/);
   assert.throws(() => renderText(userReport, { top: -1 }), RangeError);
@@ -155,7 +195,8 @@ const frameArb: fc.Arbitrary<Frame> = fc.record({
   file: fc.option(hostileName),
   line: fc.option(fc.nat()),
   offset: fc.nat(),
-});
+  inlined: fc.boolean(),
+}).map(({ inlined, ...frame }) => (inlined ? { ...frame, inlined: true as const } : frame));
 
 const stackArb: fc.Arbitrary<StackReport> = fc
   .record({

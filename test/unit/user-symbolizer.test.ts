@@ -32,8 +32,8 @@ function modules(): ModuleMap {
   return map;
 }
 
-const NAMED = (name: string): SourceLocation => ({ symbol: name, symbolOffset: 0x10, file: '/src/app.c', line: 12 });
-const UNNAMED: SourceLocation = { symbol: null, symbolOffset: 0, file: null, line: null };
+const NAMED = (name: string): SourceLocation => ({ symbol: name, symbolOffset: 0x10, file: '/src/app.c', line: 12, inlined: [] });
+const UNNAMED: SourceLocation = { symbol: null, symbolOffset: 0, file: null, line: null, inlined: [] };
 
 test('looks up address - 1 and counts offsets to the address itself', () => {
   const native = new Recorder(() => NAMED('work'));
@@ -54,6 +54,28 @@ test('one native call per module for all stacks, each address once', () => {
     { path: '/lib/libc.so.6', fileOffsets: [0x281ff] },
   ]);
   assert.deepEqual(frames.map((stack) => stack.map((frame) => frame.address)), [['0x10100', '0x50200'], ['0x10100', '0x10300', '0x50200']]);
+});
+
+test('functions inlined at an address are frames of their own before the function holding them', () => {
+  const native = new Recorder((_, offset) =>
+    offset === 0x10ff
+      ? {
+          ...NAMED('outer'),
+          inlined: [
+            { symbol: 'innermost', file: '/src/app.h', line: 3 },
+            { symbol: 'inner', file: '/src/app.h', line: 8 },
+          ],
+        }
+      : NAMED('main'),
+  );
+  const [stack] = new UserSymbolizer(modules(), native).resolveStacks([[0x10100, 0x10300]]);
+  const frame = { address: '0x10100', module: '/bin/app', offset: 0x11 };
+  assert.deepEqual(stack, [
+    { ...frame, symbol: 'innermost', file: '/src/app.h', line: 3, inlined: true },
+    { ...frame, symbol: 'inner', file: '/src/app.h', line: 8, inlined: true },
+    { ...frame, symbol: 'outer', file: '/src/app.c', line: 12 },
+    { address: '0x10300', symbol: 'main', module: '/bin/app', file: '/src/app.c', line: 12, offset: 0x11 },
+  ]);
 });
 
 test('without a symbol the frame keeps its module and the offset into the file', () => {
