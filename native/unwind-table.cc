@@ -4,9 +4,7 @@
 #include <elfutils/libdw.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <optional>
 
 #include "eh-frame-hdr.h"
@@ -26,17 +24,12 @@ constexpr size_t kMaxRows = 32u << 20;
 constexpr size_t kMaxFdes = 8u << 20;
 // Rows are 32-bit file offsets.
 constexpr uint64_t kMaxOffset = UINT32_MAX;
-// CFI bytes libdw may interpret per object (see Budget): per byte of the
-// section, at least and at most. cc1plus needs about 100 per byte.
-constexpr uint64_t kBudgetPerByte = 1024;
-constexpr uint64_t kMinBudget = 1ULL << 28;
-constexpr uint64_t kMaxBudget = 1ULL << 34;
 constexpr uint64_t kPageSize = 1ULL << LH_UNWIND_PAGE_SHIFT;
 
 // The kernel's rt_sigframe on x86-64 holds the interrupted rsp 160 bytes
 // above the signal frame's rsp (uc_mcontext.rsp): glibc's __restore_rt says
 // so as its CFA.
-constexpr Dwarf_Word kSigframeRsp = 160;
+constexpr uint64_t kSigframeRsp = 160;
 
 struct Segment {
   uint64_t vaddr;
@@ -74,69 +67,206 @@ struct Rule {
 
 constexpr Rule kUnknown{};
 
-bool is_op(const Dwarf_Op& op, uint8_t atom, Dwarf_Word number) { return op.atom == atom && op.number == number; }
+// The CFI section the rows come from, as dwarf_next_cfi reads it. Every
+// read of CFI below stays within [begin, end).
+struct CfiSection {
+  Elf_Data* data = nullptr;
+  uint64_t vaddr = 0;
+  bool eh_frame = true;
+  const uint8_t* begin = nullptr;
+  const uint8_t* end = nullptr;
+  bool big_endian = false;
+  bool aarch64 = false;  // DW_CFA_GNU_window_save means nothing there
+};
+
+// LEB128 as libdw reads CFI, so that malformed programs read alike: the
+// first byte whatever `end` says, then at most 10 (signed: 9, and one more
+// where it fits) and none at or past `end`; unterminated: the type's
+// maximum. False only where a byte would lie past the section (`limit`).
+bool read_uleb(const uint8_t*& p, const uint8_t* end, const uint8_t* limit, uint64_t& value) {
+  if (p >= limit) return false;
+  size_t max = p < end ? std::min<size_t>(10, end - p) : 0;
+  value = 0;
+  for (size_t i = 0;; ++i) {
+    uint8_t byte = *p++;
+    value |= static_cast<uint64_t>(byte & 0x7f) << (7 * i);
+    if (!(byte & 0x80)) return true;
+    if (i + 1 >= max) break;
+  }
+  value = UINT64_MAX;
+  return true;
+}
+
+bool read_sleb(const uint8_t*& p, const uint8_t* end, const uint8_t* limit, int64_t& value) {
+  if (p >= limit) return false;
+  size_t max = p < end ? std::min<size_t>(9, end - p) : 0;
+  uint64_t bits = 0;
+  for (size_t i = 0;; ++i) {
+    uint8_t byte = *p++;
+    bits |= static_cast<uint64_t>(byte & 0x7f) << (7 * i);
+    if (!(byte & 0x80)) {
+      if (byte & 0x40) bits |= -(static_cast<uint64_t>(1) << (7 * (i + 1)));
+      value = static_cast<int64_t>(bits);
+      return true;
+    }
+    if (i + 1 >= max) break;
+  }
+  value = INT64_MAX;
+  if (p == end) return true;
+  if (p >= limit) return false;
+  uint8_t last = *p++;
+  if (!(last & 0x80)) value = static_cast<int64_t>(bits | static_cast<uint64_t>(last) << (7 * max));
+  return true;
+}
+
+uint64_t read_fixed(const uint8_t*& p, size_t size, bool big_endian) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < size; ++i)
+    value |= static_cast<uint64_t>(p[i]) << (8 * (big_endian ? size - 1 - i : i));
+  p += size;
+  return value;
+}
+
+// One DWARF expression op, of the few the recognized expressions hold.
+struct Op {
+  uint8_t atom = 0;
+  uint64_t number = 0;
+  uint64_t number2 = 0;
+};
+
+constexpr size_t kMaxOps = 9;
+
+// The ops of the expression at [at, at + size) in the section, or 0 where
+// it holds an op none of the recognized expressions has, or too many.
+size_t decode_ops(const CfiSection& section, uint64_t at, uint64_t size, Op (&ops)[kMaxOps]) {
+  const uint8_t* p = section.begin + at;
+  const uint8_t* end = p + size;
+  size_t count = 0;
+  while (p < end) {
+    if (count == kMaxOps) return 0;
+    Op& op = ops[count++];
+    op = {*p++, 0, 0};
+    int64_t signed_number = 0;
+    if ((op.atom >= DW_OP_lit0 && op.atom <= DW_OP_lit31) || op.atom == DW_OP_and || op.atom == DW_OP_ge ||
+        op.atom == DW_OP_shl || op.atom == DW_OP_plus || op.atom == DW_OP_deref) {
+      continue;
+    } else if (op.atom == DW_OP_plus_uconst) {
+      if (!read_uleb(p, end, section.end, op.number)) return 0;
+    } else if (op.atom >= DW_OP_breg0 && op.atom <= DW_OP_breg31) {
+      if (!read_sleb(p, end, section.end, signed_number)) return 0;
+      op.number = static_cast<uint64_t>(signed_number);
+    } else if (op.atom == DW_OP_bregx) {
+      if (!read_uleb(p, end, section.end, op.number) || p >= end || !read_sleb(p, end, section.end, signed_number))
+        return 0;
+      op.number2 = static_cast<uint64_t>(signed_number);
+    } else {
+      return 0;
+    }
+  }
+  return count;
+}
+
+bool is_op(const Op& op, uint8_t atom, uint64_t number) { return op.atom == atom && op.number == number; }
 
 // The lazy-binding PLT's CFA: rsp + 8, and 16 once its push has run (rip &
 // 15 at or past 11, or 10 in the variant with longer jumps).
-bool is_plt_expression(const Dwarf_Op* ops, size_t count) {
+bool is_plt_expression(const Op* ops, size_t count) {
   return count == 9 && is_op(ops[0], DW_OP_breg7, 8) && is_op(ops[1], DW_OP_breg16, 0) &&
          ops[2].atom == DW_OP_lit15 && ops[3].atom == DW_OP_and &&
          (ops[4].atom == DW_OP_lit11 || ops[4].atom == DW_OP_lit10) && ops[5].atom == DW_OP_ge &&
          ops[6].atom == DW_OP_lit3 && ops[7].atom == DW_OP_shl && ops[8].atom == DW_OP_plus;
 }
 
-bool is_sigframe_expression(const Dwarf_Op* ops, size_t count) {
+bool is_sigframe_expression(const Op* ops, size_t count) {
   return count == 2 && is_op(ops[0], DW_OP_breg7, kSigframeRsp) && ops[1].atom == DW_OP_deref;
 }
 
-// Where a register was saved, as an offset from the CFA: the ops libdw gives
-// for DW_CFA_offset and kin.
-std::optional<int64_t> saved_at(const Dwarf_Op* ops, size_t count) {
-  if (count == 1 && ops[0].atom == DW_OP_call_frame_cfa) return 0;
-  if (count == 2 && ops[0].atom == DW_OP_call_frame_cfa && ops[1].atom == DW_OP_plus_uconst)
-    return static_cast<int64_t>(ops[1].number);
-  return std::nullopt;
+// A register's rule in one row (DWARF 5, 6.4.1), as far as the rows need it.
+enum class RegisterRule : uint8_t {
+  kUnspecified,  // not mentioned: undefined on x86-64
+  kUndefined,
+  kSameValue,
+  kOffset,       // saved at CFA + value
+  kValOffset,
+  kRegister,
+  kExpression,   // saved at the address the expression at value (its bytes) computes from the CFA
+  kValExpression,
+};
+
+struct Register {
+  RegisterRule rule = RegisterRule::kUnspecified;
+  int64_t value = 0;
+  uint64_t size = 0;  // an expression's bytes
+};
+
+enum class CfaRule : uint8_t { kUndefined, kOffset, kExpression, kInvalid };
+
+// What one row of the CFI says of the CFA, rbp and the return address.
+struct FrameState {
+  CfaRule cfa = CfaRule::kUndefined;
+  uint64_t cfa_register = 0;
+  uint64_t cfa_offset = 0;  // or where the CFA's expression starts
+  uint64_t cfa_size = 0;    // its bytes
+  Register rbp;
+  Register return_address;
+};
+
+// Where a register was saved, as an offset from the CFA, when its rule says
+// so plainly: offset(N), or an expression that only adds N to the CFA.
+std::optional<int64_t> saved_at(const CfiSection& section, const Register& reg) {
+  if (reg.rule == RegisterRule::kOffset) return reg.value;
+  if (reg.rule != RegisterRule::kExpression || reg.size == 0) return std::nullopt;
+  Op ops[kMaxOps];
+  size_t count = decode_ops(section, reg.value, reg.size, ops);
+  if (count != 1 || ops[0].atom != DW_OP_plus_uconst) return std::nullopt;
+  return static_cast<int64_t>(ops[0].number);
 }
 
 // Unknown unless the caller's rip is at CFA - 8, as every x86-64 call leaves
 // it, or the row is the kernel's signal frame.
-Rule translate(Dwarf_Frame* frame, bool signal) {
-  Dwarf_Op memory[3];
-  Dwarf_Op* ops = nullptr;
-  size_t count = 0;
+Rule translate(const CfiSection& section, const FrameState& fs, bool signal) {
+  Op ops[kMaxOps];
   if (signal) {
     // The registers, rip among them, come from the frame's ucontext (the
     // row names each one's place there): the BPF side knows that layout.
-    bool sigframe = dwarf_frame_cfa(frame, &ops, &count) == 0 && is_sigframe_expression(ops, count);
+    bool sigframe = fs.cfa == CfaRule::kExpression &&
+                    is_sigframe_expression(ops, decode_ops(section, fs.cfa_offset, fs.cfa_size, ops));
     return sigframe ? Rule{LH_CFA_SIGNAL, 0, LH_RBP_UNCHANGED} : kUnknown;
   }
-  if (dwarf_frame_register(frame, kReturnAddress, memory, &ops, &count) != 0) return kUnknown;
-  if (count == 0 && ops) return {LH_CFA_END, 0, LH_RBP_UNCHANGED};  // undefined: the outermost frame
-  std::optional<int64_t> return_address = saved_at(ops, count);
-  if (!ops || return_address != -8) return kUnknown;
+  const Register& ra = fs.return_address;
+  // Undefined (or never mentioned, or an empty expression): the outermost frame.
+  if (ra.rule == RegisterRule::kUnspecified || ra.rule == RegisterRule::kUndefined ||
+      (ra.rule == RegisterRule::kExpression && ra.size == 0))
+    return {LH_CFA_END, 0, LH_RBP_UNCHANGED};
+  if (saved_at(section, ra) != -8) return kUnknown;
 
   Rule rule;
-  if (dwarf_frame_register(frame, kRbp, memory, &ops, &count) == 0) {
-    if (count == 0 && !ops) {
-      rule.rbp_offset = LH_RBP_UNCHANGED;
-    } else if (std::optional<int64_t> at = ops ? saved_at(ops, count) : std::nullopt;
-               at && *at % 8 == 0 && *at / 8 > LH_RBP_LOST && *at / 8 <= INT8_MAX) {
-      rule.rbp_offset = static_cast<int8_t>(*at / 8);
-    }
+  if (fs.rbp.rule == RegisterRule::kSameValue) {
+    rule.rbp_offset = LH_RBP_UNCHANGED;
+  } else if (std::optional<int64_t> at = saved_at(section, fs.rbp);
+             at && *at % 8 == 0 && *at / 8 > LH_RBP_LOST && *at / 8 <= INT8_MAX) {
+    rule.rbp_offset = static_cast<int8_t>(*at / 8);
   }
 
-  if (dwarf_frame_cfa(frame, &ops, &count) != 0 || count == 0) return kUnknown;
-  if (is_plt_expression(ops, count)) {
-    rule.cfa_rule = LH_CFA_PLT;
-    rule.cfa_offset = 1;
-    return rule;
-  }
-  // DW_CFA_def_cfa and kin: DW_OP_bregx, register in number, offset in number2.
-  if (count != 1 || ops[0].atom != DW_OP_bregx || (ops[0].number != kRsp && ops[0].number != kRbp))
+  uint64_t cfa_register = fs.cfa_register, cfa_offset = fs.cfa_offset;
+  if (fs.cfa == CfaRule::kExpression) {
+    size_t count = decode_ops(section, fs.cfa_offset, fs.cfa_size, ops);
+    if (is_plt_expression(ops, count)) {
+      rule.cfa_rule = LH_CFA_PLT;
+      rule.cfa_offset = 1;
+      return rule;
+    }
+    // An expression of one DW_OP_bregx says what DW_CFA_def_cfa says.
+    if (count != 1 || ops[0].atom != DW_OP_bregx) return kUnknown;
+    cfa_register = ops[0].number;
+    cfa_offset = ops[0].number2;
+  } else if (fs.cfa != CfaRule::kOffset) {
     return kUnknown;
-  int64_t offset = static_cast<int64_t>(ops[0].number2);
+  }
+  if (cfa_register != kRsp && cfa_register != kRbp) return kUnknown;
+  int64_t offset = static_cast<int64_t>(cfa_offset);
   if (offset % 8 != 0 || offset / 8 < INT16_MIN || offset / 8 > INT16_MAX) return kUnknown;
-  rule.cfa_rule = ops[0].number == kRsp ? LH_CFA_RSP : LH_CFA_RBP;
+  rule.cfa_rule = cfa_register == kRsp ? LH_CFA_RSP : LH_CFA_RBP;
   rule.cfa_offset = static_cast<int16_t>(offset / 8);
   return rule;
 }
@@ -167,19 +297,247 @@ class RowWriter {
   UnwindTable& table_;
 };
 
-// One FDE: the code it covers, [start, start + size), and the length of its
-// entry, which bounds what reading one of its rows costs.
+// A CIE as its FDEs need it: how they encode addresses (none: they cannot
+// be read), its factors, and the row its initial instructions leave.
+struct Cie {
+  Dwarf_Off offset = 0;
+  std::optional<uint8_t> encoding;
+  uint64_t code_alignment = 0;
+  int64_t data_alignment = 0;
+  uint64_t return_register = 0;
+  bool sized_augmentation = false;  // 'z': FDEs have self-sized augmentation data
+  bool signal = false;              // 'S'
+  bool initial_valid = false;       // the initial instructions could be run
+  FrameState initial;
+};
+
+// One FDE: the code it covers, [start, start + size), its CIE (an index
+// into the CIEs) and its instructions in the section, unless it cannot be
+// interpreted at all.
 struct Fde {
   uint64_t start;
   uint64_t size;
-  uint64_t length;
+  uint32_t cie;
+  bool readable;
+  size_t instructions;
+  size_t instructions_end;
 };
 
-// The CFI section the rows come from, as dwarf_next_cfi reads it.
-struct CfiSection {
-  Elf_Data* data = nullptr;
-  uint64_t vaddr = 0;
-  bool eh_frame = true;
+// Runs CFA instructions (DWARF 5, 6.4.2) over a FrameState, for the rules
+// of rbp, the return address and the CFA; every other register's are only
+// checked. One pass, no allocation: remembered states live in a fixed stack.
+class CfiProgram {
+ public:
+  CfiProgram(const CfiSection& section, const Cie& cie) : section_(section), cie_(cie) {}
+
+  // The CIE's initial instructions: no row may start there, nor any
+  // register be restored. False if they cannot be run.
+  bool run_initial(size_t from, size_t to, FrameState& fs) {
+    uint64_t loc = 0;
+    return run(from, to, fs, loc, true, [](uint64_t) { return false; });
+  }
+
+  // An FDE's instructions from `fs` at `loc`: at each instruction that moves
+  // loc, advanced(loc) with fs the row up to there, which returns false to
+  // stop. False for a malformed program (or remembered states past the
+  // stack's depth): what was advanced to holds, the rest is unknown.
+  template <typename Advanced>
+  bool run_fde(size_t from, size_t to, FrameState& fs, uint64_t loc, Advanced advanced) {
+    return run(from, to, fs, loc, false, advanced);
+  }
+
+ private:
+  static constexpr size_t kDepth = 16;
+  // libdw's bound on register numbers, so that malformed programs fail alike.
+  static constexpr uint64_t kRegisters = INT32_MAX / 8;
+
+  bool set(FrameState& fs, uint64_t regno, RegisterRule rule, uint64_t value, uint64_t size = 0) {
+    if (regno >= kRegisters) return false;
+    // libdw keeps values in 61 bits.
+    Register reg{rule, static_cast<int64_t>(value << 3) >> 3, size};
+    if (regno == kRbp) fs.rbp = reg;
+    else if (regno == kReturnAddress) fs.return_address = reg;
+    return true;
+  }
+
+  bool restore(FrameState& fs, uint64_t regno, bool initial) {
+    if (initial || regno >= kRegisters) return false;
+    if (regno == kRbp) fs.rbp = cie_.initial.rbp;
+    else if (regno == kReturnAddress) fs.return_address = cie_.initial.return_address;
+    return true;
+  }
+
+  static void def_cfa(FrameState& fs, uint64_t regno, uint64_t offset) {
+    fs.cfa = CfaRule::kOffset;
+    fs.cfa_register = regno;
+    fs.cfa_offset = offset;
+  }
+
+  static void require_cfa_offset(FrameState& fs) {
+    if (fs.cfa != CfaRule::kOffset) fs.cfa = CfaRule::kInvalid;
+  }
+
+  template <typename Advanced>
+  bool run(size_t from, size_t to, FrameState& fs, uint64_t loc, bool initial, Advanced advanced) {
+    const uint8_t* limit = section_.end;
+    const uint8_t* p = section_.begin + from;
+    const uint8_t* end = section_.begin + to;
+    const uint64_t data_alignment = static_cast<uint64_t>(cie_.data_alignment);
+    FrameState stack[kDepth];
+    size_t depth = 0;
+    auto uleb = [&](uint64_t& value) { return read_uleb(p, end, limit, value); };
+    auto sleb = [&](int64_t& value) { return read_sleb(p, end, limit, value); };
+    auto fixed = [&](size_t size, uint64_t& value) {
+      if (size > static_cast<size_t>(end - p)) return false;
+      value = read_fixed(p, size, section_.big_endian);
+      return true;
+    };
+    while (p < end) {
+      uint8_t opcode = *p++;
+      uint64_t regno = 0, operand = opcode & 0x3f, offset = 0;
+      int64_t factored = 0;
+      bool ok = true;
+      switch (opcode & 0xc0) {
+        case DW_CFA_advance_loc:
+          loc += operand * cie_.code_alignment;
+          break;
+        case DW_CFA_offset:
+          ok = uleb(offset) && set(fs, operand, RegisterRule::kOffset, offset * data_alignment);
+          if (!ok) return false;
+          continue;
+        case DW_CFA_restore:
+          if (!restore(fs, operand, initial)) return false;
+          continue;
+        default:
+          switch (opcode) {
+            case DW_CFA_set_loc: {
+              size_t length = 0;
+              ok = cie_.encoding && decode_eh_pointer(section_.begin, limit - section_.begin, p - section_.begin,
+                                                      *cie_.encoding, section_.vaddr, &loc, &length);
+              p += ok ? length : 0;
+              break;
+            }
+            case DW_CFA_advance_loc1:
+              ok = p < limit;
+              if (ok) loc += *p++ * cie_.code_alignment;
+              break;
+            case DW_CFA_advance_loc2:
+              ok = fixed(2, operand);
+              loc += operand * cie_.code_alignment;
+              break;
+            case DW_CFA_advance_loc4:
+              ok = fixed(4, operand);
+              loc += operand * cie_.code_alignment;
+              break;
+            case DW_CFA_MIPS_advance_loc8:
+              ok = fixed(8, operand);
+              loc += operand * cie_.code_alignment;
+              break;
+            case DW_CFA_def_cfa:
+              if (!uleb(regno) || p >= end || !uleb(offset)) return false;
+              def_cfa(fs, regno, offset);
+              continue;
+            case DW_CFA_def_cfa_sf:
+              if (!uleb(regno) || p >= end || !sleb(factored)) return false;
+              def_cfa(fs, regno, static_cast<uint64_t>(factored) * data_alignment);
+              continue;
+            case DW_CFA_def_cfa_register:
+              if (!uleb(regno)) return false;
+              require_cfa_offset(fs);
+              fs.cfa_register = regno;
+              continue;
+            case DW_CFA_def_cfa_offset:
+            case DW_CFA_def_cfa_offset_sf:
+              if (opcode == DW_CFA_def_cfa_offset ? !uleb(offset) : !sleb(factored)) return false;
+              require_cfa_offset(fs);
+              fs.cfa_offset = opcode == DW_CFA_def_cfa_offset ? offset : static_cast<uint64_t>(factored) * data_alignment;
+              continue;
+            case DW_CFA_def_cfa_expression:
+              if (!uleb(operand) || p > end || operand > static_cast<uint64_t>(end - p)) return false;
+              fs.cfa = CfaRule::kExpression;
+              fs.cfa_offset = p - section_.begin;
+              fs.cfa_size = operand;
+              p += operand;
+              continue;
+            case DW_CFA_undefined:
+            case DW_CFA_same_value:
+              ok = uleb(regno) && set(fs, regno, opcode == DW_CFA_undefined ? RegisterRule::kUndefined
+                                                                             : RegisterRule::kSameValue, 0);
+              if (!ok) return false;
+              continue;
+            case DW_CFA_offset_extended:
+              ok = uleb(regno) && p < end && uleb(offset) &&
+                   set(fs, regno, RegisterRule::kOffset, offset * data_alignment);
+              if (!ok) return false;
+              continue;
+            case DW_CFA_offset_extended_sf:
+              ok = uleb(regno) && sleb(factored) &&
+                   set(fs, regno, RegisterRule::kOffset, static_cast<uint64_t>(factored) * data_alignment);
+              if (!ok) return false;
+              continue;
+            case DW_CFA_GNU_negative_offset_extended:
+              ok = uleb(regno) && p < end && uleb(offset) &&
+                   set(fs, regno, RegisterRule::kOffset, (0 - offset) * data_alignment);
+              if (!ok) return false;
+              continue;
+            case DW_CFA_val_offset:
+              ok = uleb(regno) && p < end && uleb(offset) &&
+                   set(fs, regno, RegisterRule::kValOffset, offset * data_alignment);
+              if (!ok) return false;
+              continue;
+            case DW_CFA_val_offset_sf:
+              ok = uleb(regno) && p < end && sleb(factored) &&
+                   set(fs, regno, RegisterRule::kValOffset, static_cast<uint64_t>(factored) * data_alignment);
+              if (!ok) return false;
+              continue;
+            case DW_CFA_register:
+              ok = uleb(regno) && p < end && uleb(operand) && set(fs, regno, RegisterRule::kRegister, operand);
+              if (!ok) return false;
+              continue;
+            case DW_CFA_expression:
+            case DW_CFA_val_expression: {
+              if (!uleb(regno) || (opcode == DW_CFA_expression && p >= end) || !uleb(operand) || p > end ||
+                  operand > static_cast<uint64_t>(end - p))
+                return false;
+              uint64_t at = p - section_.begin;
+              p += operand;
+              RegisterRule rule = opcode == DW_CFA_expression ? RegisterRule::kExpression : RegisterRule::kValExpression;
+              if (!set(fs, regno, rule, at, operand)) return false;
+              continue;
+            }
+            case DW_CFA_restore_extended:
+              if (!uleb(operand) || !restore(fs, operand, initial)) return false;
+              continue;
+            case DW_CFA_remember_state:
+              if (depth == kDepth) return false;
+              stack[depth++] = fs;
+              continue;
+            case DW_CFA_restore_state:
+              if (depth == 0) return false;
+              fs = stack[--depth];
+              continue;
+            case DW_CFA_nop:
+              continue;
+            case DW_CFA_GNU_window_save:
+              // SPARC's shorthand, which among others saves register 16 at CFA + 0.
+              if (!section_.aarch64) fs.return_address = {RegisterRule::kOffset, 0, 0};
+              continue;
+            case DW_CFA_GNU_args_size:
+              if (!uleb(operand)) return false;
+              continue;
+            default:
+              return false;
+          }
+      }
+      // Only the instructions that move loc get here.
+      if (!ok || initial) return false;
+      if (!advanced(loc)) return true;
+    }
+    return true;
+  }
+
+  const CfiSection& section_;
+  const Cie& cie_;
 };
 
 // How a CIE's FDEs encode their addresses: .eh_frame says so in the
@@ -210,15 +568,42 @@ std::optional<uint8_t> address_encoding(const Dwarf_CIE& cie, bool eh_frame) {
   return 0;  // DW_EH_PE_absptr
 }
 
-// Every FDE of the section, sorted by start and distinct; an entry that
-// cannot be read is skipped when libdw can step over it, else the rest is.
-std::vector<Fde> read_fdes(Elf* elf, const CfiSection& section) {
+Cie read_cie(const CfiSection& section, Dwarf_Off offset, const Dwarf_CIE& entry) {
+  Cie cie;
+  cie.offset = offset;
+  cie.encoding = address_encoding(entry, section.eh_frame);
+  cie.code_alignment = entry.code_alignment_factor;
+  cie.data_alignment = entry.data_alignment_factor;
+  cie.return_register = entry.return_address_register;
+  const char* augmentation = entry.augmentation ? entry.augmentation : "";
+  cie.sized_augmentation = augmentation[0] == 'z';
+  cie.signal = cie.sized_augmentation && strchr(augmentation, 'S');
+  // The x86-64 ABI's rules before any CIE's: rbp and the return address
+  // keep their values, the CFA is not defined yet.
+  cie.initial.rbp = {RegisterRule::kSameValue, 0, 0};
+  cie.initial.return_address = {RegisterRule::kSameValue, 0, 0};
+  const uint8_t* from = entry.initial_instructions;
+  const uint8_t* to = entry.initial_instructions_end;
+  if (from >= section.begin && from <= to && to <= section.end) {
+    FrameState state = cie.initial;
+    cie.initial_valid = CfiProgram(section, cie).run_initial(from - section.begin, to - section.begin, state);
+    if (cie.initial_valid) cie.initial = state;
+  }
+  return cie;
+}
+
+// Every FDE of the section, sorted by start and distinct, and the CIEs they
+// refer to; an entry that cannot be read is skipped when dwarf_next_cfi can
+// step over it, else the rest is.
+std::vector<Fde> read_fdes(Elf* elf, const CfiSection& section, std::vector<Cie>& cies) {
   std::vector<Fde> fdes;
   const unsigned char* ident = reinterpret_cast<const unsigned char*>(elf_getident(elf, nullptr));
-  if (!ident || !section.data || !section.data->d_buf) return fdes;
-  const uint8_t* bytes = static_cast<const uint8_t*>(section.data->d_buf);
-  size_t size = section.data->d_size;
-  std::vector<std::pair<Dwarf_Off, std::optional<uint8_t>>> cies;  // in section order
+  if (!ident || !section.begin) return fdes;
+  const uint8_t* bytes = section.begin;
+  size_t size = section.end - section.begin;
+  // An estimate (FDEs of real objects take about 50 bytes), to grow once at most.
+  fdes.reserve(std::min<size_t>(kMaxFdes, size / 32 + 16));
+  cies.reserve(64);
   Dwarf_Off offset = 0, next = 0;
   while (fdes.size() < kMaxFdes && offset < size) {
     Dwarf_CFI_Entry entry;
@@ -228,19 +613,33 @@ std::vector<Fde> read_fdes(Elf* elf, const CfiSection& section) {
     offset = next;
     if (result != 0) continue;
     if (dwarf_cfi_cie_p(&entry)) {
-      if (cies.size() < kMaxFdes) cies.push_back({at, address_encoding(entry.cie, section.eh_frame)});
+      if (cies.size() < kMaxFdes) cies.push_back(read_cie(section, at, entry.cie));
       continue;
     }
-    auto cie = std::lower_bound(cies.begin(), cies.end(), std::make_pair(entry.fde.CIE_pointer, std::optional<uint8_t>()),
-                                [](const auto& a, const auto& b) { return a.first < b.first; });
-    if (cie == cies.end() || cie->first != entry.fde.CIE_pointer || !cie->second) continue;
-    uint8_t encoding = *cie->second;
-    size_t field = entry.fde.start - bytes, length = 0;
+    auto cie = std::lower_bound(cies.begin(), cies.end(), entry.fde.CIE_pointer,
+                                [](const Cie& a, Dwarf_Off b) { return a.offset < b; });
+    if (cie == cies.end() || cie->offset != entry.fde.CIE_pointer || !cie->encoding) continue;
+    uint8_t encoding = *cie->encoding;
+    size_t field = entry.fde.start - bytes, length = 0, range_length = 0;
     uint64_t start = 0, range = 0;
     if (!decode_eh_pointer(bytes, size, field, encoding, section.vaddr, &start, &length) ||
-        !decode_eh_pointer(bytes, size, field + length, encoding & 0x0f, 0, &range, &length) || range == 0)
+        !decode_eh_pointer(bytes, size, field + length, encoding & 0x0f, 0, &range, &range_length) || range == 0)
       continue;
-    fdes.push_back({start, range, static_cast<uint64_t>(entry.fde.end - entry.fde.start)});
+    // libdw's reading of the instructions' start, so that what it rejects
+    // here is rejected alike: an FDE whose range wraps, or whose
+    // augmentation data runs past its end.
+    const uint8_t* instructions = entry.fde.start + length + range_length;
+    const uint8_t* end = entry.fde.end;
+    bool readable = start + range > start && instructions <= end;
+    uint64_t augmentation = 0;
+    if (readable && cie->sized_augmentation) {
+      readable = read_uleb(instructions, end, section.end, augmentation) &&
+                 (instructions > end || augmentation <= static_cast<uint64_t>(end - instructions));
+      if (readable) instructions = instructions > end ? end : instructions + augmentation;
+    }
+    size_t from = readable ? instructions - bytes : 0;
+    fdes.push_back({start, range, static_cast<uint32_t>(cie - cies.begin()), readable, from,
+                    readable ? static_cast<size_t>(end - bytes) : 0});
   }
   std::sort(fdes.begin(), fdes.end(), [](const Fde& a, const Fde& b) { return a.start < b.start; });
   fdes.erase(std::unique(fdes.begin(), fdes.end(), [](const Fde& a, const Fde& b) { return a.start == b.start; }),
@@ -248,51 +647,46 @@ std::vector<Fde> read_fdes(Elf* elf, const CfiSection& section) {
   return fdes;
 }
 
-using FramePtr = std::unique_ptr<Dwarf_Frame, decltype(&free)>;
-
-// libdw interprets an FDE from its start for each row asked of it: a row
-// costs up to the FDE's length. What one object may cost in all, in bytes
-// of CFI interpreted; the largest real objects need a fraction of it.
-class Budget {
- public:
-  explicit Budget(uint64_t bytes) : left_(bytes) {}
-  bool spend(uint64_t bytes) {
-    left_ = bytes < left_ ? left_ - bytes : 0;
-    return left_ > 0;
-  }
-  bool spent() const { return left_ == 0; }
-
- private:
-  uint64_t left_;
-};
+// The rows of one FDE from its start while they begin before `limit`, in
+// one pass over its instructions; where they stopped (a malformed program
+// stops them at the row it could not read).
+template <typename Offset>
+uint64_t fde_rows(const CfiSection& section, const Cie& cie, const Fde& fde, uint64_t limit, Offset offset,
+                  UnwindTable& table, RowWriter& writer) {
+  uint64_t pc = fde.start;
+  if (!fde.readable || !cie.initial_valid || pc >= limit || writer.full()) return pc;
+  FrameState fs = cie.initial;
+  // The row [pc, to) is fs: written, and whether another may follow.
+  auto row = [&](uint64_t to) {
+    Rule rule = cie.return_register == kReturnAddress ? translate(section, fs, cie.signal) : kUnknown;
+    if (rule == kUnknown) ++table.unsupported_rows;
+    writer.add(offset(pc), rule);
+    pc = to;
+    return pc < limit && !writer.full();
+  };
+  bool more = true;
+  // A row starts where loc passes the current one's start; a loc that goes
+  // back (DW_CFA_set_loc) only changes the rules of the current row.
+  bool valid = CfiProgram(section, cie).run_fde(fde.instructions, fde.instructions_end, fs, fde.start,
+                                                [&](uint64_t loc) { return loc <= pc || (more = row(loc)); });
+  // The end of the instructions ends the last row at the FDE's end.
+  if (valid && more) row(fde.start + fde.size);
+  return pc;
+}
 
 // The rows of one segment: each FDE's, row by row, up to its end or the
 // next FDE's start; a range no FDE covers is unknown.
-void segment_rows(Dwarf_CFI* cfi, const Segment& segment, const std::vector<Fde>& fdes, Budget& budget,
-                  UnwindTable& table, RowWriter& writer) {
+void segment_rows(const CfiSection& section, const std::vector<Cie>& cies, const Segment& segment,
+                  const std::vector<Fde>& fdes, UnwindTable& table, RowWriter& writer) {
   uint64_t end = segment.vaddr + segment.size;
   auto offset = [&](uint64_t vaddr) { return segment.offset + (vaddr - segment.vaddr); };
   auto first = std::lower_bound(fdes.begin(), fdes.end(), segment.vaddr,
                                 [](const Fde& fde, uint64_t vaddr) { return fde.start < vaddr; });
-  for (auto it = first; it != fdes.end() && it->start < end && !writer.full() && !budget.spent(); ++it) {
+  for (auto it = first; it != fdes.end() && it->start < end && !writer.full(); ++it) {
     uint64_t limit = std::min({it + 1 != fdes.end() ? (it + 1)->start : end, end,
                                it->start + std::min(it->size, end - it->start)});
-    uint64_t pc = it->start;
     ++table.fdes;
-    while (pc < limit && !writer.full() && budget.spend(it->length + 64)) {
-      Dwarf_Frame* raw = nullptr;
-      if (dwarf_cfi_addrframe(cfi, pc, &raw) != 0) break;
-      FramePtr frame(raw, free);
-      Dwarf_Addr from = 0, to = 0;
-      bool signal = false;
-      int return_register = dwarf_frame_info(frame.get(), &from, &to, &signal);
-      // A row that does not move on would loop: a malformed FDE.
-      if (to <= pc) break;
-      Rule rule = return_register == kReturnAddress ? translate(frame.get(), signal) : kUnknown;
-      if (rule == kUnknown) ++table.unsupported_rows;
-      writer.add(offset(pc), rule);
-      pc = to;
-    }
+    uint64_t pc = fde_rows(section, cies[it->cie], *it, limit, offset, table, writer);
     // Past the FDE's end (or what could be read of it), nothing is known.
     if (pc < end) writer.add(offset(pc), kUnknown);
   }
@@ -317,8 +711,20 @@ CfiSection cfi_section(Elf* elf, const char* name, bool eh_frame) {
   Elf_Scn* scn = section_named(elf, name);
   GElf_Shdr shdr;
   if (!scn || !gelf_getshdr(scn, &shdr)) return section;
+  // .debug_frame may be compressed, as libdw would have undone.
+  if ((shdr.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0) return section;
   section.data = elf_getdata(scn, nullptr);
+  if (!section.data || !section.data->d_buf) {
+    section.data = nullptr;
+    return section;
+  }
   section.vaddr = shdr.sh_addr;
+  section.begin = static_cast<const uint8_t*>(section.data->d_buf);
+  section.end = section.begin + section.data->d_size;
+  const char* ident = elf_getident(elf, nullptr);
+  section.big_endian = ident && ident[EI_DATA] == ELFDATA2MSB;
+  GElf_Ehdr ehdr;
+  section.aarch64 = gelf_getehdr(elf, &ehdr) && ehdr.e_machine == EM_AARCH64;
   return section;
 }
 
@@ -348,22 +754,15 @@ UnwindTable build_unwind_table(Elf* elf, uint64_t file_size) {
   // .eh_frame is what the loaded program has; .debug_frame only where the
   // object was built without it.
   CfiSection section = cfi_section(elf, ".eh_frame", true);
-  Dwarf* dwarf = nullptr;
-  Dwarf_CFI* cfi = nullptr;
+  if (!section.data) section = cfi_section(elf, ".debug_frame", false);
   if (section.data) {
-    cfi = dwarf_getcfi_elf(elf);
-  } else if ((section = cfi_section(elf, ".debug_frame", false)).data &&
-             (dwarf = dwarf_begin_elf(elf, DWARF_C_READ, nullptr))) {
-    cfi = dwarf_getcfi(dwarf);  // owned by dwarf
-  }
-  if (cfi) {
-    std::vector<Fde> fdes = read_fdes(elf, section);
-    Budget budget(std::clamp<uint64_t>(kBudgetPerByte * section.data->d_size, kMinBudget, kMaxBudget));
+    std::vector<Cie> cies;
+    std::vector<Fde> fdes = read_fdes(elf, section, cies);
+    // Real objects have a row per 5 bytes of CFI or so: room for all at once.
+    table.rows.reserve(std::min<size_t>(kMaxRows, (section.end - section.begin) / 4 + 2 * segments.size() + 16));
     RowWriter writer(table);
-    for (const Segment& segment : segments) segment_rows(cfi, segment, fdes, budget, table, writer);
+    for (const Segment& segment : segments) segment_rows(section, cies, segment, fdes, table, writer);
   }
-  if (dwarf) dwarf_end(dwarf);
-  else if (cfi) dwarf_cfi_end(cfi);
   uint64_t end = segments.empty() ? 0 : segments.back().offset + segments.back().size;
   table.pages = unwind_pages(table.rows, end);
   return table;

@@ -1,6 +1,7 @@
 // An object's unwinding rules in the form the BPF unwinder reads (struct
 // lh_unwind_row and lh_unwind_page of bpf/leakhound.h), derived from its
-// .eh_frame (or .debug_frame) through libdw. x86-64 only. No N-API: the
+// .eh_frame (or .debug_frame): libdw walks its entries, the CFA programs are
+// interpreted here, each FDE once. x86-64 only. No N-API: the
 // fuzzer drives it as is.
 #pragma once
 

@@ -1,9 +1,11 @@
 // The addon's unwind tables against binutils reading the same CFI: every row
 // readelf interprets for a small program built without frame pointers, and
-// the rows glibc's own special frames (_start, __restore_rt, the PLT) need.
+// the rows glibc's own special frames (_start, __restore_rt, the PLT) need;
+// and over whole objects against the reference derivation (libdw row by
+// row, native/fuzz/unwind-reference.cc): identical rows and pages.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -237,4 +239,23 @@ test('rows ascend and each page holds the rows a lookup in it needs', () => {
 test('a file that is not ELF is ELF_INVALID', () => {
   assert.throws(() => addon().unwindTable('/etc/hostname-does-not-exist'), { code: 'ELF_INVALID' });
   assert.throws(() => addon().unwindTable('/etc/passwd'), { code: 'ELF_INVALID' });
+});
+
+// Objects of every size this machine has: glibc's hand-written CFI, C++ with
+// LSDAs, a large program, and cc1plus (517k rows).
+const COMPARED = [
+  LIBC,
+  '/usr/lib/x86_64-linux-gnu/libstdc++.so.6',
+  '/usr/bin/python3.11',
+  '/usr/lib/gcc/x86_64-linux-gnu/12/cc1plus',
+].filter((file) => existsSync(file));
+
+test('whole objects: the same rows and pages as libdw interpreting row by row', { timeout: 180_000 }, () => {
+  const fuzz = new URL('../../../native/fuzz/', import.meta.url).pathname;
+  const run = spawnSync('make', ['-s', '-C', fuzz, 'compare-unwind', `COMPARE_FILES=${COMPARED.join(' ')}`], {
+    encoding: 'utf8',
+  });
+  assert.equal(run.status, 0, run.stdout + run.stderr);
+  const same = run.stdout.split('\n').filter((line) => line.startsWith('same '));
+  assert.equal(same.length, COMPARED.length, run.stdout);
 });
