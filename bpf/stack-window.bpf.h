@@ -47,6 +47,7 @@ struct window_state {
 struct word_reads {
 	__u64 at[STEP_WORDS];
 	__u64 value[STEP_WORDS];
+	__u64 low;	/* no word lies below: the frame's stack pointer */
 };
 
 static __always_inline struct stack_window *thread_window(bool create)
@@ -87,8 +88,8 @@ static __always_inline bool window_open(struct window_state *state, __u64 sp, __
 
 /* Copies the stack from `from` on: `cap` bytes at most, never past its end;
  * if that fails (a page never touched, skipped by a big frame), only the
- * word wanted now. */
-static __always_inline bool window_copy(struct window_state *state, struct stack_window *window, __u64 from, __u64 cap)
+ * 16 bytes at `at`, the word wanted now and the next. */
+static __always_inline bool window_copy(struct window_state *state, struct stack_window *window, __u64 from, __u64 cap, __u64 at)
 {
 	__u64 size = state->end > from ? state->end - from : 0;
 
@@ -102,21 +103,25 @@ static __always_inline bool window_copy(struct window_state *state, struct stack
 	state->valid = size;
 	if (!bpf_probe_read_user(window->bytes, size, (void *)from))
 		return true;
+	state->base = at;
 	state->valid = 16;
-	return !bpf_probe_read_user(window->bytes, 16, (void *)from);
+	return !bpf_probe_read_user(window->bytes, 16, (void *)at);
 }
 
-/* The word at `at`: from the copy in hand, or a new copy from `at` on. */
-static __always_inline bool window_word(struct window_state *state, struct stack_window *window, __u64 at, __u64 *value)
+/* The word at `at`: from the copy in hand, or a new copy from `low` on
+ * (from `at` if that is too far below): a step's words lie above its stack
+ * pointer, not in the order it reads them. */
+static __always_inline bool window_word(struct window_state *state, struct stack_window *window, __u64 at, __u64 low, __u64 *value)
 {
 	__u64 off;
 
 	if (at < state->base || at - state->base + 8 > state->valid) {
 		__u64 cap = state->first ? WINDOW : window->reach + REACH_SLACK;
+		__u64 from = low <= at && at - low < cap / 2 ? low : at;
 
 		if (!state->first)
-			state->first = at;
-		if (!window_copy(state, window, at, cap))
+			state->first = from;
+		if (!window_copy(state, window, from, cap, at) || at - state->base + 8 > state->valid)
 			return false;
 	}
 	off = (at - state->base) & (WINDOW - 1);
@@ -137,7 +142,7 @@ __noinline bool window_read_words(struct window_state *state, struct word_reads 
 	if (!state || !reads || !window)
 		return false;
 	for (int i = 0; i < STEP_WORDS; i++) {
-		if (reads->at[i] && !window_word(state, window, reads->at[i], &reads->value[i]))
+		if (reads->at[i] && !window_word(state, window, reads->at[i], reads->low, &reads->value[i]))
 			return false;
 	}
 	return true;

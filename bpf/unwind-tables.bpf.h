@@ -57,6 +57,8 @@ struct mapping_cache {
 
 /* What the bpf_find_vma callback hands back. */
 struct found_vma {
+	__u64 addr;	/* the address looked for */
+	long err;	/* bpf_find_vma's answer */
 	__u64 start;
 	__u64 end;
 	__u64 pgoff;
@@ -79,6 +81,16 @@ static long note_vma(struct task_struct *task, struct vm_area_struct *vma, struc
 	return 0;
 }
 
+#define EBUSY 16
+
+/* One look at the mappings (a bpf_loop step: the verifier checks it once,
+ * however many tries). */
+static long find_vma_try(__u32 i, struct found_vma *found)
+{
+	found->err = bpf_find_vma(bpf_get_current_task_btf(), found->addr, note_vma, found, 0);
+	return found->err == -EBUSY ? 0 : 1;
+}
+
 /* The object at `key`; a new one is asked for once, by the first walk that
  * meets it (the insert fails for every later one). */
 static __always_inline struct lh_unwind_object *object_of(const struct lh_object_key *key, __u64 addr)
@@ -94,9 +106,11 @@ static __always_inline struct lh_unwind_object *object_of(const struct lh_object
 	return bpf_map_lookup_elem(&unwind_objects, key);
 }
 
+/* Looks at the mappings while their lock is taken, before giving up. */
+#define FIND_VMA_TRIES 16
+
 /* mapping_at could not look: the mappings' lock was taken. */
 #define MAPPING_BUSY (-2)
-#define EBUSY 16
 
 /* The cache slot of the file mapping `addr` lies in, found in the cache or
  * in the process's mappings; -1 for anonymous memory (JIT code) or no
@@ -118,10 +132,14 @@ __noinline int mapping_at(struct mapping_cache *cache, __u64 addr)
 		if (slot->fresh && addr >= slot->start && addr < slot->end)
 			return i;
 	}
-	err = bpf_find_vma(bpf_get_current_task_btf(), addr, note_vma, &found, 0);
-	/* Another thread holds the mappings' lock (it maps or unmaps memory):
-	 * what an earlier walk of this thread found there is the best guess, a
-	 * mapping replaced by another object in between the only way it errs. */
+	/* Another thread holds the mappings' lock (it maps or unmaps memory,
+	 * often for a new thread's stack or a malloc arena): it holds it for
+	 * moments, so try again a few times; then what an earlier walk of this
+	 * thread found there is the best guess, a mapping replaced by another
+	 * object in between the only way it errs. */
+	found.addr = addr;
+	bpf_loop(FIND_VMA_TRIES, find_vma_try, &found, 0);
+	err = found.err;
 	if (err == -EBUSY) {
 		for (int i = 0; i < MAPPINGS; i++) {
 			slot = &cache->slots[i];

@@ -327,7 +327,7 @@ static __always_inline bool take_step(struct walk *walk, struct step *step, bool
 static __always_inline bool take_frame(struct walk *walk, bool direct)
 {
 	struct regs regs = { .pc = walk->pc, .sp = walk->sp, .fp = walk->fp, .top = walk->top, .interrupted = walk->interrupted };
-	struct step step = { .words.value[WORD_FP] = walk->fp };
+	struct step step = { .words.value[WORD_FP] = walk->fp, .words.low = walk->sp };
 
 	switch (plan_step(&walk->call->mappings, &regs, &step)) {
 	case PLAN_GUESSED:

@@ -2,10 +2,12 @@
 
 #include <elf.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "debuginfod-bound.h"
@@ -114,6 +116,10 @@ struct ModuleSymbolizer::Module {
   std::vector<LoadSegment> segments;
   std::optional<FunctionIndex> functions;
   InlinedCalls inlined;  // filled as units are asked about
+  // The code at the ELF entry point, [start, end): `_start`, which a stripped
+  // program no longer names, but every stack of its main thread ends in.
+  Dwarf_Addr entry_start = 0;
+  Dwarf_Addr entry_end = 0;
 
   explicit Module(const std::string& path) {
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -128,6 +134,9 @@ struct ModuleSymbolizer::Module {
     if (const FunctionSymbolAt* function = functions->find(address)) {
       where.symbol = plain_function_name(function->name);
       where.symbol_offset = address - function->start;
+    } else if (address >= entry_start && address < entry_end) {
+      where.symbol = "_start";
+      where.symbol_offset = address - entry_start;
     }
     add_source_lines(mod, address, inlined, where);
     return where;
@@ -155,7 +164,25 @@ struct ModuleSymbolizer::Module {
     Elf* elf = dwfl_module_getelf(mod, &bias);
     if (elf) segments = load_segments(elf, static_cast<uint64_t>(st.st_size));
     functions.emplace(mod);
+    if (elf) find_entry(elf);
     return true;
+  }
+
+  // The extent of the entry point's code, from the FDE that covers it.
+  void find_entry(Elf* elf) {
+    GElf_Ehdr header;
+    Dwarf_Addr cfi_bias = 0;
+    Dwarf_CFI* cfi = dwfl_module_eh_cfi(mod, &cfi_bias);
+    Dwarf_Frame* frame = nullptr;
+    if (!gelf_getehdr(elf, &header) || header.e_entry == 0 || !cfi) return;
+    Dwarf_Addr entry = header.e_entry + bias;
+    Dwarf_Addr start = 0, end = 0;
+    if (dwarf_cfi_addrframe(cfi, entry - cfi_bias, &frame) != 0) return;
+    if (dwarf_frame_info(frame, &start, &end, nullptr) >= 0 && start + cfi_bias == entry) {
+      entry_start = entry;
+      entry_end = end + cfi_bias;
+    }
+    free(frame);
   }
 };
 

@@ -18,7 +18,8 @@ export interface CommonOptions {
   verbose: boolean;
 }
 
-export function withCommonOptions<T>(yargs: Argv<T>) {
+/** `maxStacks`: the default of --max-stacks, which the commands size differently. */
+export function withCommonOptions<T>(yargs: Argv<T>, maxStacks: number) {
   return yargs
     .option('duration', { type: 'string', describe: 'stop after this many seconds' })
     .option('interval', { type: 'string', describe: 'print a summary line every this many seconds' })
@@ -28,7 +29,7 @@ export function withCommonOptions<T>(yargs: Argv<T>) {
     .option('min-size', { type: 'string', describe: 'ignore allocations smaller than this many bytes' })
     .option('max-size', { type: 'string', describe: 'ignore allocations larger than this many bytes' })
     .option('older-than', { type: 'string', describe: 'only allocations at least this many milliseconds old count as outstanding' })
-    .option('max-stacks', { type: 'string', default: String(1 << 15), describe: 'distinct stacks the BPF table holds' })
+    .option('max-stacks', { type: 'string', default: String(maxStacks), describe: 'distinct stacks the BPF table holds (taken as they come)' })
     .option('verbose', { type: 'boolean', default: false, describe: 'say what was attached where' });
 }
 
@@ -90,7 +91,7 @@ export function readCommonOptions(argv: Record<string, unknown>): CommonOptions 
     minSize,
     maxSize,
     olderThanMs: parseNumber('older-than', text('older-than')) ?? 0,
-    maxStacks: parseNumber('max-stacks', text('max-stacks'), { integer: true, positive: true, max: MAX_BPF_TABLE_ENTRIES }) ?? 1 << 15,
+    maxStacks: parseNumber('max-stacks', text('max-stacks'), { integer: true, positive: true, max: MAX_BPF_TABLE_ENTRIES }) as number,
     verbose: Boolean(argv.verbose),
   };
 }

@@ -230,8 +230,9 @@ function passedOn(stop: StopSignal, command: LaunchedCommand): Pick<StopSignal, 
 
 export const DEFAULT_STACK_DEPTH = MAX_STACK_DEPTH;
 
-/** Rows of unwind tables by default: 32 MiB, enough for ~100 MB of code without frame pointers. */
-export const DEFAULT_UNWIND_ROWS = 1 << 22;
+/** Rows of unwind tables by default: 16 MiB of BPF maps, enough for ~140 MB
+ * of code without frame pointers (cc1plus, 35 MB, takes 517k rows). */
+export const DEFAULT_UNWIND_ROWS = 1 << 21;
 
 /** Pages of the index per row: a page of code holds far more than one row. */
 const PAGES_PER_ROW = 1 / 16;

@@ -13,7 +13,7 @@ export const command = 'kernel [options]';
 export const describe = 'trace kernel allocations (kmalloc, slab caches, pages, per-CPU) and report those never freed, as root';
 
 export function builder(yargs: Argv) {
-  return withCommonOptions(yargs)
+  return withCommonOptions(yargs, 1 << 15)
     .option('pid', { type: 'string', describe: 'only allocations made in the context of this process' })
     .option('comm', { type: 'string', describe: `only allocations made by tasks of this command name (its first ${COMM_BYTES} bytes)` })
     .option('cgroup', { type: 'string', describe: 'only allocations made by tasks in this cgroup v2 directory or below it' })

@@ -16,7 +16,10 @@ export const command = 'trace';
 export const describe = 'trace the malloc family of a running process (--pid), of the processes of a cgroup (--cgroup), or of a command it starts';
 
 export function builder(yargs: Argv) {
-  return withCommonOptions(yargs.usage('$0 trace [options] (--pid PID | --cgroup DIR | -- COMMAND [ARGS...])'))
+  // Whole stacks of a large program differ in many ways: cc1plus compiling
+  // one heavy file makes between 65,536 and 262,144. The table takes memory
+  // only as stacks come (~600 bytes each).
+  return withCommonOptions(yargs.usage('$0 trace [options] (--pid PID | --cgroup DIR | -- COMMAND [ARGS...])'), 1 << 18)
     .option('pid', { type: 'string', describe: 'attach to this running process' })
     .option('cgroup', { type: 'string', describe: 'trace every process in this cgroup v2 directory or below it, now and later (a container, a service)' })
     .option('allocator', { type: 'string', describe: 'probe this object instead of the allocator found in the target' })
