@@ -197,6 +197,24 @@ for (const build of BUILDS) {
   });
 }
 
+for (const build of BUILDS) {
+  test(`unwind: an allocation in a signal handler (unwind-signal-${build}), its stack through the signal frame into the code the signal interrupted`, { timeout: 60_000 }, async (t) => {
+    if (!requireBpf(t)) return;
+    const { run, report } = await traceCommand(t, [path.join(fixtureBinaries, `unwind-signal-${build}`)]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(siteFigures(report, 'site_in_handler'), { bytes: 3 * 232, allocations: 3 });
+    for (const stack of stacksAt(report, 'site_in_handler')) {
+      const symbols = ownFrames(stack).map((f) => f.symbol);
+      assert.equal(stack.partial, false, describe(stack));
+      assert.deepEqual(symbols.slice(0, 2), ['site_in_handler', 'on_signal'], describe(stack));
+      // __restore_rt, then raise's own frames in libc, then the program's.
+      assert.equal(ownFrames(stack)[2]?.module, ownFrames(stack).find((f) => f.symbol === 'raise')?.module, describe(stack));
+      const order = ['raise', 'signal_caller', 'main', '__libc_start_call_main'].map((name) => symbols.findIndex((s) => isSymbol(s, name)));
+      assert.ok(order.every((at, i) => at > 2 && (i === 0 || at === order[i - 1]! + 1)), describe(stack));
+    }
+  });
+}
+
 test('unwind: code in an anonymous executable mapping (no table) is counted exactly, its stacks partial', { timeout: 60_000 }, async (t) => {
   if (!requireBpf(t)) return;
   const { run, report } = await traceCommand(t, [path.join(fixtureBinaries, 'unwind-anon-code-nofp')]);
