@@ -117,6 +117,16 @@ struct lh_object_key {
 	__u64 ino;
 };
 
+/* An object as one process maps it: where its mapping lies in the process
+ * (the end too: a process id reused by another program, mapping another
+ * object at the same start, rarely ends it at the same place). */
+struct lh_mapping_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 start;
+	__u64 end;
+};
+
 enum lh_object_kind {
 	LH_OBJECT_PENDING = 0,	  /* asked for, not built yet */
 	LH_OBJECT_TABLE,	  /* unwind with the rows */

@@ -36,6 +36,18 @@ struct {
 	__type(value, struct lh_unwind_object);
 } unwind_objects SEC(".maps");
 
+/* The same objects by process and mapping start, as user space sees them
+ * in /proc/PID/maps: the kernel may know a file by another inode than the
+ * maps show (an overlayfs file, a container's, is mapped through its
+ * backing file on 6.6+), and user space cannot tell which. A walk that finds
+ * an object here files it under the inode it knows. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct lh_mapping_key);
+	__type(value, struct lh_unwind_object);
+} unwind_mappings SEC(".maps");
+
 /* A file mapping of the walked process, as the walk needs it. */
 struct mapping {
 	__u64 start;
@@ -51,9 +63,34 @@ struct mapping {
 
 struct mapping_cache {
 	struct mapping slots[MAPPINGS];
+	__u64 mm;	/* the address space the slots are of */
+	__u32 seq;	/* its mappings' change count when they were known good */
 	__u32 next;	/* the slot the next mapping found replaces */
-	__u32 pad;
 };
+
+/* mm->mm_lock_seq, the count of changes to a process's mappings the kernel
+ * keeps for per-VMA locking: an int bumped as each change ends (6.4-6.11),
+ * a seqcount odd while one is under way (6.12+), absent before 6.4 or
+ * without CONFIG_PER_VMA_LOCK. */
+struct seqcount___lh {
+	unsigned int sequence;
+} __attribute__((preserve_access_index));
+
+struct mm_struct___seqcount {
+	struct seqcount___lh mm_lock_seq;
+} __attribute__((preserve_access_index));
+
+/* The change count of `mm`'s mappings, where the kernel keeps one and no
+ * change is under way; false otherwise. */
+static __always_inline bool mappings_unchanged_since(__u64 mm, __u32 *seq)
+{
+	bool counted = bpf_core_field_exists(((struct mm_struct___seqcount *)0)->mm_lock_seq.sequence);
+
+	if (!bpf_core_field_exists(struct mm_struct, mm_lock_seq) ||
+	    bpf_probe_read_kernel(seq, sizeof(*seq), (void *)(mm + bpf_core_field_offset(struct mm_struct, mm_lock_seq))))
+		return false;
+	return !counted || !(*seq & 1);
+}
 
 /* What the bpf_find_vma callback hands back. */
 struct found_vma {
@@ -91,18 +128,44 @@ static long find_vma_try(__u32 i, struct found_vma *found)
 	return found->err == -EBUSY ? 0 : 1;
 }
 
+/* What an object is until user space has built its table (from global
+ * data: the stack of this chain of calls is short). */
+static const struct lh_unwind_object pending_object = { .kind = LH_OBJECT_PENDING };
+
+static __always_inline void ask_for_table(const struct lh_object_key *key, __u64 addr)
+{
+	struct lh_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+
+	if (!event) {
+		count(LH_CNT_RINGBUF_DROPS);
+		return;
+	}
+	__builtin_memset(event, 0, sizeof(*event));
+	event->kind = LH_EVENT_NEED_TABLE;
+	event->tgid = bpf_get_current_pid_tgid() >> 32;
+	event->addr = addr & LH_ADDR_MASK;
+	event->size = key->ino;
+	event->stack_id = key->dev;
+	bpf_ringbuf_submit(event, BPF_RB_NO_WAKEUP);
+}
+
 /* The object at `key`; a new one is asked for once, by the first walk that
  * meets it (the insert fails for every later one). */
-static __always_inline struct lh_unwind_object *object_of(const struct lh_object_key *key, __u64 addr)
+static __always_inline struct lh_unwind_object *object_of(const struct found_vma *found)
 {
-	struct lh_unwind_object pending = { .kind = LH_OBJECT_PENDING };
+	const struct lh_object_key *key = &found->key;
 	struct lh_unwind_object *object = bpf_map_lookup_elem(&unwind_objects, key);
-	struct alloc_info info = { .size = key->ino, .stack_id = key->dev };
+	struct lh_mapping_key mapping = { .tgid = bpf_get_current_pid_tgid() >> 32, .start = found->start, .end = found->end };
 
 	if (object)
 		return object;
-	if (!bpf_map_update_elem(&unwind_objects, key, &pending, BPF_NOEXIST))
-		emit(LH_EVENT_NEED_TABLE, 0, addr, &info);
+	object = bpf_map_lookup_elem(&unwind_mappings, &mapping);
+	if (object && object->kind != LH_OBJECT_PENDING) {
+		bpf_map_update_elem(&unwind_objects, key, object, BPF_NOEXIST);
+		return object;
+	}
+	if (!bpf_map_update_elem(&unwind_objects, key, &pending_object, BPF_NOEXIST))
+		ask_for_table(key, found->addr);
 	return bpf_map_lookup_elem(&unwind_objects, key);
 }
 
@@ -150,7 +213,7 @@ __noinline int mapping_at(struct mapping_cache *cache, __u64 addr)
 	}
 	if (err || !found.file)
 		return -1;
-	object = object_of(&found.key, addr);
+	object = object_of(&found);
 	if (!object)
 		return -1;
 	at = cache->next++ & (MAPPINGS - 1);
@@ -163,12 +226,20 @@ __noinline int mapping_at(struct mapping_cache *cache, __u64 addr)
 	return at;
 }
 
-/* Between two walks another object may have been mapped where one was:
- * what the last walk found is only a fallback for this one. */
-static __always_inline void mapping_cache_age(struct mapping_cache *cache)
+/* What the thread's last walk found holds for this one where the process's
+ * mappings have not changed since (the kernel counts changes from 6.4 on);
+ * else it is only a fallback: another object may be mapped where one was. */
+static __always_inline void mapping_cache_open(struct mapping_cache *cache, __u64 mm)
 {
+	__u32 seq = 0;
+	bool known = mappings_unchanged_since(mm, &seq);
+
+	if (known && cache->mm == mm && cache->seq == seq)
+		return;
 	for (int i = 0; i < MAPPINGS; i++)
 		cache->slots[i].fresh = 0;
+	cache->mm = known ? mm : 0;
+	cache->seq = seq;
 }
 
 /* Rows of one page: at most one per byte, and the one before it. */

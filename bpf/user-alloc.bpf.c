@@ -86,21 +86,43 @@ struct direct_state {
  * thread's stack, and every return address to be a user address. A walk
  * that stops for any reason but the outermost frame (a rule that says so, a
  * frame pointer of 0, a return address of 0) is cut, and says so. */
+/* The frame being left, as the planning of a step sees it. */
+struct regs {
+	__u64 pc;	/* the frame's address */
+	__u64 sp;	/* its stack pointer: no frame record lies below it */
+	__u64 fp;	/* its frame pointer register */
+	__u64 top;	/* no frame lies above this */
+	__u32 interrupted; /* pc is where a signal came, not a return address */
+	__u32 pad;
+};
+
+/* How to find the caller's frame: the words of the stack that hold its
+ * return address, its frame pointer and its stack pointer. Where no word
+ * holds the last two, the values stand: the frame pointer as it was, or
+ * lost (0); the stack pointer as the rule gives it. */
+enum { WORD_RET, WORD_FP, WORD_SP };
+
+struct step {
+	struct word_reads words;
+	__u32 interrupted;
+	__u32 pad;
+};
+
+/* The frame being left and the step to its caller live here, in the
+ * program's own frame, not in the loop step's: the verifier of older
+ * kernels (6.1) bounds the stack of the whole chain of calls at 512 bytes. */
 struct walk {
 	struct call_state *call;
 	struct lh_stack *stack;
 	struct direct_state direct; /* the direct-map walk's */
-	__u64 top;	/* no frame lies above this */
-	__u64 pc;	/* the frame's address */
-	__u64 sp;	/* its stack pointer: no frame record lies below it */
-	__u64 fp;	/* its frame pointer register */
+	struct regs regs;
+	struct step step;
 	__u64 hash;
 	struct window_state copy; /* the copy walk's */
 	__u32 depth;
 	__u32 limit;
 	bool truncated;
 	bool cut;
-	__u32 interrupted; /* pc is where a signal came, not a return address */
 	bool guessed;	  /* frames past code without a table, by frame pointer */
 	bool pending;	  /* cut at an object whose table is not built yet */
 };
@@ -156,28 +178,6 @@ __noinline bool direct_read_words(struct call_state *call, struct direct_state *
 	}
 	return true;
 }
-
-/* The frame being left, as the planning of a step sees it. */
-struct regs {
-	__u64 pc;
-	__u64 sp;
-	__u64 fp;
-	__u64 top;
-	__u32 interrupted;
-	__u32 pad;
-};
-
-/* How to find the caller's frame: the words of the stack that hold its
- * return address, its frame pointer and its stack pointer. Where no word
- * holds the last two, the values stand: the frame pointer as it was, or
- * lost (0); the stack pointer as the rule gives it. */
-enum { WORD_RET, WORD_FP, WORD_SP };
-
-struct step {
-	struct word_reads words;
-	__u32 interrupted;
-	__u32 pad;
-};
 
 enum plan {
 	PLAN_STEP,	/* take the step */
@@ -314,11 +314,11 @@ static __always_inline bool take_step(struct walk *walk, struct step *step, bool
 	walk->hash = hash_step(walk->hash, ret);
 	/* The interrupted code may have run on another stack. */
 	if (words->at[WORD_SP])
-		walk->top = sp + STACK_SPAN;
-	walk->pc = ret;
-	walk->sp = sp;
-	walk->fp = fp;
-	walk->interrupted = step->interrupted;
+		walk->regs.top = sp + STACK_SPAN;
+	walk->regs.pc = ret;
+	walk->regs.sp = sp;
+	walk->regs.fp = fp;
+	walk->regs.interrupted = step->interrupted;
 	walk->depth = at + 1;
 	return true;
 }
@@ -326,17 +326,19 @@ static __always_inline bool take_step(struct walk *walk, struct step *step, bool
 /* Takes the caller of the frame at walk->pc; false where the stack ends. */
 static __always_inline bool take_frame(struct walk *walk, bool direct)
 {
-	struct regs regs = { .pc = walk->pc, .sp = walk->sp, .fp = walk->fp, .top = walk->top, .interrupted = walk->interrupted };
-	struct step step = { .words.value[WORD_FP] = walk->fp, .words.low = walk->sp };
+	struct step *step = &walk->step;
 
-	switch (plan_step(&walk->call->mappings, &regs, &step)) {
+	__builtin_memset(step, 0, sizeof(*step));
+	step->words.value[WORD_FP] = walk->regs.fp;
+	step->words.low = walk->regs.sp;
+	switch (plan_step(&walk->call->mappings, &walk->regs, step)) {
 	case PLAN_GUESSED:
 		/* Frames past code without a table may be right (a JIT's, with
 		 * frame pointers) or not: the stack cannot be vouched for. */
 		walk->guessed = true;
 		/* fallthrough */
 	case PLAN_STEP:
-		return take_step(walk, &step, direct);
+		return take_step(walk, step, direct);
 	case PLAN_END:
 		return false;
 	case PLAN_PENDING:
@@ -468,10 +470,10 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_stat
 		.call = call,
 		.stack = &call->stack,
 		.direct.base = direct_map_base,
-		.top = PT_REGS_SP(ctx) + STACK_SPAN,
-		.pc = PT_REGS_IP(ctx),
-		.sp = PT_REGS_SP(ctx),
-		.fp = PT_REGS_FP(ctx),
+		.regs.top = PT_REGS_SP(ctx) + STACK_SPAN,
+		.regs.pc = PT_REGS_IP(ctx),
+		.regs.sp = PT_REGS_SP(ctx),
+		.regs.fp = PT_REGS_FP(ctx),
 		.depth = 1,
 		.limit = stack_depth < LH_MAX_STACK_DEPTH ? stack_depth : LH_MAX_STACK_DEPTH,
 	};
@@ -486,10 +488,10 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_stat
 	walk.stack->ips[0] = ip;
 	walk.hash = hash_step(0, ip);
 	if (unwind)
-		mapping_cache_age(&call->mappings);
+		mapping_cache_open(&call->mappings, mm ? mm : current_mm());
 	/* A walk that cannot run at all is cut too: only the caller is known. */
 	if (!direct) {
-		if (window_open(&walk.copy, walk.sp, STACK_SPAN))
+		if (window_open(&walk.copy, walk.regs.sp, STACK_SPAN))
 			bpf_loop(LH_MAX_STACK_DEPTH, walk_step_copy, &walk, 0);
 		else
 			walk_failed(&walk);

@@ -56,6 +56,15 @@ function objectKey(device: number, inode: number): Buffer {
   return key;
 }
 
+function mappingKey(pid: number, mapping: Mapping): Buffer {
+  const { fields } = structs.lh_mapping_key;
+  const key = Buffer.alloc(structs.lh_mapping_key.size);
+  key.writeUInt32LE(pid, fields.tgid.offset);
+  key.writeBigUInt64LE(BigInt(mapping.start), fields.start.offset);
+  key.writeBigUInt64LE(BigInt(mapping.end), fields.end.offset);
+  return key;
+}
+
 function objectValue(kind: number, firstPage = 0, pages = 0): Buffer {
   const value = Buffer.alloc(structs.lh_unwind_object.size);
   const fields = structs.lh_unwind_object.fields;
@@ -71,29 +80,55 @@ export class UnwindTables implements TableRequests {
   readonly stats: UnwindStats = { objects: 0, rows: 0, pages: 0, buildMs: 0, framePointers: 0, without: [] };
   readonly #tracer: NativeTracer;
   readonly #options: UnwindTablesOptions;
-  /** Objects given a kind already, by `device:inode`. */
-  readonly #known = new Set<string>();
+  /** What each object was given (its unwind_objects value), by `device:inode`. */
+  readonly #known = new Map<string, Buffer>();
+  /** What each process's mapping was filed as, by `pid:start-end`. */
+  readonly #mappings = new Map<string, Buffer>();
 
   constructor(tracer: NativeTracer, options: UnwindTablesOptions) {
     this.#tracer = tracer;
     this.#options = options;
   }
 
-  /** Tables for every object `maps` (process `pid`'s) has code from. */
+  /** Tables for every object `maps` (process `pid`'s) has code from, filed
+   * by inode and by the process's mapping (unwind-tables.bpf.h says why). */
   provide(pid: number, maps: Mapping[]): void {
-    for (const mapping of maps) if (isCode(mapping)) this.#provide(pid, mapping);
+    for (const mapping of maps) {
+      if (!isCode(mapping)) continue;
+      this.#provide(pid, mapping);
+      const value = this.#known.get(`${kernelDevice(mapping.device)}:${mapping.inode}`);
+      const at = `${pid}:${mapping.start}-${mapping.end}`;
+      if (!value || this.#mappings.get(at) === value) continue;
+      this.#mappings.set(at, value);
+      try {
+        this.#tracer.update('unwind_mappings', mappingKey(pid, mapping), value);
+      } catch {
+        // Full: the walk asks for this object by inode instead.
+      }
+    }
   }
 
   needTable(tgid: number, addr: number, device: number, inode: number): void {
     if (this.#known.has(`${device}:${inode}`)) return;
     let mapping: Mapping | undefined;
     try {
-      mapping = readMaps(tgid).find((m) => addr >= m.start && addr < m.end && m.inode === inode);
+      mapping = readMaps(tgid).find((m) => addr >= m.start && addr < m.end);
     } catch {
       mapping = undefined;
     }
-    if (mapping && isCode(mapping) && kernelDevice(mapping.device) === device) this.#provide(tgid, mapping);
-    else this.#settle(device, inode, `PID ${tgid}'s object with inode ${inode}`, ObjectKind.none, 'unmapped before its table could be built');
+    if (!mapping || !isCode(mapping)) {
+      this.#settle(device, inode, `PID ${tgid}'s object with inode ${inode}`, ObjectKind.none, 'unmapped before its table could be built');
+      return;
+    }
+    this.#provide(tgid, mapping);
+    // The kernel may know the file by another inode than the maps show: an
+    // overlayfs file (a container's) is mapped through its backing file on
+    // 6.6+, and /proc/PID/maps names the overlay's. The same table serves both.
+    const value = this.#known.get(`${kernelDevice(mapping.device)}:${mapping.inode}`);
+    if (value && !this.#known.has(`${device}:${inode}`)) {
+      this.#known.set(`${device}:${inode}`, value);
+      this.#tracer.update('unwind_objects', objectKey(device, inode), value);
+    }
   }
 
   #provide(pid: number, mapping: FileMapping): void {
@@ -132,12 +167,13 @@ export class UnwindTables implements TableRequests {
   }
 
   #settle(device: number, inode: number, path: string, kind: number, why: string | null = null, firstPage = 0, pages = 0): void {
-    this.#known.add(`${device}:${inode}`);
+    const value = objectValue(kind, firstPage, pages);
+    this.#known.set(`${device}:${inode}`, value);
     if (why !== null) {
       this.stats.without.push({ path, why });
       this.#options.say(`unwind table of ${path}: none (${why}); stacks through its code are cut`);
     }
-    this.#tracer.update('unwind_objects', objectKey(device, inode), objectValue(kind, firstPage, pages));
+    this.#tracer.update('unwind_objects', objectKey(device, inode), value);
   }
 }
 
