@@ -92,25 +92,24 @@ static __always_inline bool mappings_unchanged_since(__u64 mm, __u32 *seq)
 	return !counted || !(*seq & 1);
 }
 
-/* What the bpf_find_vma callback hands back. */
+/* What the bpf_find_vma callback hands back: as small as it can be, for
+ * 6.1's verifier bounds the stack of the whole chain of calls at 512 bytes. */
 struct found_vma {
+	struct lh_mapping_key where; /* the mapping, in this process: unwind_mappings' key */
 	__u64 addr;	/* the address looked for */
-	long err;	/* bpf_find_vma's answer */
-	__u64 start;
-	__u64 end;
 	__u64 pgoff;
-	struct lh_object_key key;
-	bool file;
+	struct lh_object_key key; /* ino 0: anonymous memory */
+	int err;	/* bpf_find_vma's answer */
+	int pad;
 };
 
 static long note_vma(struct task_struct *task, struct vm_area_struct *vma, struct found_vma *found)
 {
 	struct inode *inode = BPF_CORE_READ(vma, vm_file, f_inode);
 
-	found->start = vma->vm_start;
-	found->end = vma->vm_end;
+	found->where.start = vma->vm_start;
+	found->where.end = vma->vm_end;
 	found->pgoff = vma->vm_pgoff;
-	found->file = inode != NULL;
 	if (inode) {
 		found->key.ino = BPF_CORE_READ(inode, i_ino);
 		found->key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
@@ -151,15 +150,15 @@ static __always_inline void ask_for_table(const struct lh_object_key *key, __u64
 
 /* The object at `key`; a new one is asked for once, by the first walk that
  * meets it (the insert fails for every later one). */
-static __always_inline struct lh_unwind_object *object_of(const struct found_vma *found)
+static __always_inline struct lh_unwind_object *object_of(struct found_vma *found)
 {
 	const struct lh_object_key *key = &found->key;
 	struct lh_unwind_object *object = bpf_map_lookup_elem(&unwind_objects, key);
-	struct lh_mapping_key mapping = { .tgid = bpf_get_current_pid_tgid() >> 32, .start = found->start, .end = found->end };
 
 	if (object)
 		return object;
-	object = bpf_map_lookup_elem(&unwind_mappings, &mapping);
+	found->where.tgid = bpf_get_current_pid_tgid() >> 32;
+	object = bpf_map_lookup_elem(&unwind_mappings, &found->where);
 	if (object && object->kind != LH_OBJECT_PENDING) {
 		bpf_map_update_elem(&unwind_objects, key, object, BPF_NOEXIST);
 		return object;
@@ -185,8 +184,7 @@ __noinline int mapping_at(struct mapping_cache *cache, __u64 addr)
 	struct lh_unwind_object *object;
 	struct mapping *slot;
 	__u32 at;
-
-	long err;
+	int err;
 
 	if (!cache)
 		return -1;
@@ -211,16 +209,16 @@ __noinline int mapping_at(struct mapping_cache *cache, __u64 addr)
 		}
 		return MAPPING_BUSY;
 	}
-	if (err || !found.file)
+	if (err || !found.key.ino)
 		return -1;
 	object = object_of(&found);
 	if (!object)
 		return -1;
 	at = cache->next++ & (MAPPINGS - 1);
 	slot = &cache->slots[at];
-	slot->start = found.start;
-	slot->end = found.end;
-	slot->bias = found.start - (found.pgoff << 12);
+	slot->start = found.where.start;
+	slot->end = found.where.end;
+	slot->bias = found.where.start - (found.pgoff << 12);
 	slot->object = *object;
 	slot->fresh = 1;
 	return at;
