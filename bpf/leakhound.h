@@ -28,6 +28,13 @@ enum lh_event_kind {
 	LH_EVENT_NEED_TABLE = 5, /* a walk met an object with no unwind table yet:
 				  * addr is the address it met, in process tgid;
 				  * size the object's inode, stack_id its device */
+	/* Resources (user-resources.bpf.h). */
+	LH_EVENT_FD_OPEN = 6,	/* struct lh_fd_event: descriptor addr was made */
+	LH_EVENT_FD_CLOSE = 7,	/* descriptors addr to size (inclusive) were closed */
+	LH_EVENT_FD_EXEC = 8,	/* struct lh_fd_exec_event: what an exec left open */
+	LH_EVENT_MAP = 9,	/* [addr, addr + size) mapped; kind in the flags */
+	LH_EVENT_UNMAP = 10,	/* [addr, addr + size) unmapped */
+	LH_EVENT_REMAP = 11,	/* [addr, addr + size) moved to [stack_id, stack_id + ticks) */
 };
 
 enum lh_event_flags {
@@ -35,6 +42,15 @@ enum lh_event_flags {
 	LH_FLAG_RESTORED = 1 << 1,        /* realloc failed: the old block lives on */
 	LH_FLAG_REALLOC = 1 << 2,         /* a free by realloc, which may yet fail */
 	LH_FLAG_STACK_CUT = 1 << 3,       /* the walk stopped short of the outermost frame */
+};
+
+/* What a mapping is for, in bits 8-11 of an LH_EVENT_MAP's flags. */
+#define LH_MAP_KIND_SHIFT 8
+enum lh_map_kind {
+	LH_MAP_ANONYMOUS = 0,
+	LH_MAP_FILE,
+	LH_MAP_ALLOCATOR,    /* made inside a traced allocator call (arenas, large blocks, brk) */
+	LH_MAP_THREAD_STACK, /* MAP_STACK: a thread library's stacks */
 };
 
 /* One ring-buffer record: 40 bytes, every field naturally aligned. */
@@ -54,6 +70,35 @@ struct lh_event {
 struct lh_clock {
 	__u64 ticks;
 	__u64 ns;
+};
+
+/* Records longer than one struct lh_event span a whole number of them and
+ * begin with one, whose kind says how long the record is. */
+
+/* What the kernel knew of a new descriptor when it was made. */
+struct lh_fd_details {
+	__u32 mode;	   /* the inode's i_mode: its type bits tell sockets and pipes */
+	__u16 family;	   /* sockets: AF_* */
+	__u16 sock_type;   /* sockets: SOCK_* */
+	__u16 syscall;	   /* the call that made it (x86-64 number) */
+	__u16 peer_port;   /* inet sockets, host order: the peer's port, 0 when none */
+	__u16 local_port;  /* inet sockets, host order */
+	__u16 pad;
+	__u8 peer[16];	   /* inet sockets: the peer's address (IPv4 in the first 4 bytes) */
+	char name[248];	   /* the path as passed to open, else the dentry's name */
+};
+
+struct lh_fd_event {
+	struct lh_event head; /* addr: the descriptor; stack_id, ticks, stack flags */
+	struct lh_fd_details details;
+};
+
+/* Descriptors 0 .. 64 * LH_FD_EXEC_WORDS - 1 that an exec left open. */
+#define LH_FD_EXEC_WORDS 35
+
+struct lh_fd_exec_event {
+	struct lh_event head;
+	__u64 open[LH_FD_EXEC_WORDS];
 };
 
 struct lh_stack {
@@ -154,6 +199,8 @@ enum lh_counter {
 	LH_CNT_UNWIND_PENDING,    /* stacks cut at an object whose table was not built yet */
 	LH_CNT_MAPPINGS_BUSY,     /* stacks cut where another thread held the mappings' lock */
 	LH_CNT_GUESSED,           /* stacks cut where code without a table was walked by frame pointer */
+	LH_CNT_SYSCALL_STATE,     /* resource calls whose entry could not be kept for their exit */
+	LH_CNT_FDS_UNSEEN,        /* descriptors received past the first few of a message */
 	LH_CNT__MAX,
 };
 

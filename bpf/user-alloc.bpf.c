@@ -12,6 +12,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
 #include "common.bpf.h"
 #include "user-memory.bpf.h"
 #include "stack-window.bpf.h"
@@ -32,6 +33,8 @@ const volatile bool follow_children = false;
 /* Unwind by the tables of unwind-tables.bpf.h where an object has one;
  * without, frame pointers alone. */
 const volatile bool unwind = false;
+/* Capture the stack of every free (see free_enter_fn). */
+const volatile bool free_stacks = false;
 
 /* A frame pointer must lie above the stack pointer and within this span of
  * it; anything else is not a frame of this thread's stack. */
@@ -459,26 +462,33 @@ static __always_inline void note_exec(void)
 	process_mm = mm;
 }
 
+/* The address space of a probed call: note_exec read it at the entry of
+ * the call, for the only process. */
+static __always_inline __u64 probed_mm(void)
+{
+	return follow_children ? current_mm() : process_mm;
+}
+
 /* At the allocator's return: the caller's address is the IP, its frame
  * record is where the frame-pointer register points. Where the caller keeps
  * no frame pointer the register holds anything, and the checks of the walk
  * mostly stop it at once; a function that leaves the register alone (most
  * of libc's helpers) still holds its own caller's chain in it. */
-static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_state *call, bool direct)
+static __always_inline __u64 capture_stack(__u64 ip, __u64 sp, __u64 fp, __u64 mm,
+					   struct call_state *call, bool direct, __u32 *flags)
 {
 	struct walk walk = {
 		.call = call,
 		.stack = &call->stack,
 		.direct.base = direct_map_base,
-		.regs.top = PT_REGS_SP(ctx) + STACK_SPAN,
-		.regs.pc = PT_REGS_IP(ctx),
-		.regs.sp = PT_REGS_SP(ctx),
-		.regs.fp = PT_REGS_FP(ctx),
+		.regs.top = sp + STACK_SPAN,
+		.regs.pc = ip,
+		.regs.sp = sp,
+		.regs.fp = fp,
 		.depth = 1,
 		.limit = stack_depth < LH_MAX_STACK_DEPTH ? stack_depth : LH_MAX_STACK_DEPTH,
 	};
-	/* note_exec read it at this call's entry, for the only process. */
-	__u64 id, ip = PT_REGS_IP(ctx), mm = follow_children ? current_mm() : process_mm;
+	__u64 id;
 
 	/* After an exec the thread has other page tables. */
 	if (direct && mm != call->mm) {
@@ -501,19 +511,19 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, struct call_stat
 	else
 		walk_failed(&walk);
 	if (walk.truncated) {
-		call->flags |= LH_FLAG_STACK_TRUNCATED;
+		*flags |= LH_FLAG_STACK_TRUNCATED;
 		count(LH_CNT_TRUNCATED);
 	}
 	/* Counted in user space, which can tell a walk cut short from one that
 	 * ran past the start of the thread into code without frame pointers. */
 	if (walk.cut)
-		call->flags |= LH_FLAG_STACK_CUT;
+		*flags |= LH_FLAG_STACK_CUT;
 	if (walk.pending)
 		count(LH_CNT_UNWIND_PENDING);
 	/* Frames past code without a table may be right (a JIT's, with frame
 	 * pointers) or not: the stack cannot be vouched for. */
 	if (walk.guessed) {
-		call->flags |= LH_FLAG_STACK_CUT;
+		*flags |= LH_FLAG_STACK_CUT;
 		count(LH_CNT_GUESSED);
 	}
 	id = stack_id_of(walk.hash);
@@ -615,7 +625,8 @@ static __always_inline int alloc_exit_fn(struct pt_regs *ctx, __u64 addr, bool d
 	}
 	if (addr) {
 		if (call->wanted) {
-			__u64 stack_id = capture_stack(ctx, call, direct);
+			__u64 stack_id = capture_stack(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx),
+						       probed_mm(), call, direct, &call->flags);
 
 			emit_alloc(addr, call->size, stack_id, call->flags);
 		}
@@ -642,12 +653,40 @@ int BPF_KRETPROBE(alloc_exit_copy, void *ret)
 	return alloc_exit_fn(ctx, (__u64)ret, false);
 }
 
+/* With free_stacks, each free takes its own stack along: user space keeps
+ * the recent ones, to name who freed a block first when it is freed again
+ * (glibc's abort that follows tells nothing of it). The walk starts at the
+ * probe inside free; user space leaves that frame out. */
+static __always_inline int free_enter_fn(struct pt_regs *ctx, __u64 ptr, bool direct)
+{
+	struct alloc_info info = {};
+	struct call_state *call;
+	__u32 flags = 0;
+
+	if (floor_only || !ptr || !traced_process())
+		return 0;
+	if (free_stacks) {
+		call = call_state(true);
+		if (call)
+			info.stack_id = capture_stack(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx),
+						      probed_mm(), call, direct, &flags);
+		else
+			count(LH_CNT_STATE_FAILURES);
+	}
+	emit(LH_EVENT_FREE, flags, ptr, &info);
+	return 0;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(free_enter, void *ptr)
 {
-	if (!floor_only && ptr && traced_process())
-		emit_free((__u64)ptr, 0);
-	return 0;
+	return free_enter_fn(ctx, (__u64)ptr, true);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter_copy, void *ptr)
+{
+	return free_enter_fn(ctx, (__u64)ptr, false);
 }
 
 /* A new process forked by a followed one is followed from its first
@@ -791,5 +830,7 @@ int hold_at_exec(void *ctx)
 	bpf_send_signal(SIGSTOP);
 	return 0;
 }
+
+#include "user-resources.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -14,6 +14,9 @@ bool set_knob(user_alloc* skel, const std::string& name, uint64_t value) {
   else if (name == "follow_children") skel->rodata->follow_children = value != 0;
   else if (name == "in_cgroup") skel->rodata->in_cgroup = value != 0;
   else if (name == "unwind") skel->rodata->unwind = value != 0;
+  else if (name == "free_stacks") skel->rodata->free_stacks = value != 0;
+  else if (name == "trace_fds") skel->rodata->trace_fds = value != 0;
+  else if (name == "trace_mappings") skel->rodata->trace_mappings = value != 0;
   else if (name == "sample_every") skel->rodata->sample_every = static_cast<uint32_t>(value);
   else if (name == "phys_end") skel->rodata->phys_end = value;
   else if (name == "paging_levels") skel->rodata->paging_levels = static_cast<uint32_t>(value);

@@ -1,9 +1,10 @@
-// Benchmarks only: `leakhound trace` with the two settings the CLI does not
+// Benchmarks only: `leakhound trace` with the settings the CLI does not
 // offer. --floor attaches the very same probes with programs that return at
 // once (the uprobe floor); --ring-bytes shrinks the ring buffer so that a
-// fast target overruns it and loss accounting can be seen.
+// fast target overruns it and loss accounting can be seen. --no-free-stacks
+// is the CLI's own, here to price what free stacks cost.
 //
-//   node dist/bench/tools/trace-runner.js [--floor] [--ring-bytes N] --json FILE (--pid PID | -- COMMAND...)
+//   node dist/bench/tools/trace-runner.js [--floor] [--no-free-stacks] [--ring-bytes N] --json FILE (--pid PID | -- COMMAND...)
 //
 // Writes the JSON report to FILE and the text report to stdout, as the CLI does.
 import { writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { StopSignal } from '../../src/trace/stop-signal.js';
 const { values, positionals } = parseArgs({
   options: {
     floor: { type: 'boolean', default: false },
+    'no-free-stacks': { type: 'boolean', default: false },
     'ring-bytes': { type: 'string', default: String(32 << 20) },
     pid: { type: 'string' },
     json: { type: 'string' },
@@ -25,7 +27,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
 });
 if (!values.json || (values.pid === undefined) === (positionals.length === 0)) {
-  say('usage: trace-runner [--floor] [--ring-bytes N] --json FILE (--pid PID | -- COMMAND...)');
+  say('usage: trace-runner [--floor] [--no-free-stacks] [--ring-bytes N] --json FILE (--pid PID | -- COMMAND...)');
   process.exit(2);
 }
 
@@ -44,6 +46,9 @@ const result = await traceUser({
   ringBytes: Number(values['ring-bytes']),
   verbose: false,
   floorOnly: values.floor,
+  fds: true,
+  mappings: true,
+  freeStacks: !values['no-free-stacks'],
   say,
   stop: new StopSignal(),
 });

@@ -2,11 +2,14 @@
 // no per-event object, no per-event native call.
 import { structs } from '../native/contract.generated.js';
 import { EVENT, EventKind } from '../native/layout.js';
+import type { FdDetails, ResourceSink } from './resource-sink.js';
 
 /** Every call names the process (tgid) the event is of. */
 export interface EventSink {
   alloc(tgid: number, addr: number, size: number, stackId: number, ticks: number, flags: number): void;
-  free(tgid: number, addr: number, flags: number): void;
+  /** `stackId`: the free's own stack (0 when frees' stacks are not taken), innermost
+   * the probe inside free itself. */
+  free(tgid: number, addr: number, flags: number, stackId: number): void;
   /** The process exec'd: the blocks of the program it was are gone. */
   exec(tgid: number): void;
   /** A followed process forked a new one, followed from now on. */
@@ -40,16 +43,57 @@ const FREE = EventKind.free;
 const EXEC = EventKind.exec;
 const FORK = EventKind.fork;
 const NEED_TABLE = EventKind.needTable;
+const FD_OPEN = EventKind.fdOpen;
+const FD_CLOSE = EventKind.fdClose;
+const FD_EXEC = EventKind.fdExec;
+const MAP = EventKind.map;
+const UNMAP = EventKind.unmap;
+const REMAP = EventKind.remap;
 const HI = 2 ** 32;
 
+// Records longer than one event: their length in events.
+const FD_EVENT_WORDS = structs.lh_fd_event.size / 4;
+const FD_EXEC_WORDS = structs.lh_fd_exec_event.size / 4;
+for (const [name, words] of [['lh_fd_event', FD_EVENT_WORDS], ['lh_fd_exec_event', FD_EXEC_WORDS]] as const) {
+  if (words % WORDS !== 0) throw new Error(`${name} is ${words * 4} bytes, not a whole number of ${EVENT.recordSize}-byte events`);
+}
+const details = structs.lh_fd_details.fields;
+const DETAILS = structs.lh_fd_event.fields.details.offset;
+const OPEN_BITMAP = structs.lh_fd_exec_event.fields.open.offset / 4;
+const NAME_BYTES = details.name.size;
+const utf8 = new TextDecoder();
+
+/** Where the decoder sends the records that are not the heap's. */
+export interface OtherSinks {
+  requests?: TableRequests;
+  resources?: ResourceSink;
+}
+
+function fdDetails(batch: Uint8Array, base: number): FdDetails {
+  const at = batch.byteOffset + base * 4 + DETAILS;
+  const view = new DataView(batch.buffer, at, structs.lh_fd_details.size);
+  const name = new Uint8Array(batch.buffer, at + details.name.offset, NAME_BYTES);
+  const end = name.indexOf(0);
+  return {
+    mode: view.getUint32(details.mode.offset, true),
+    family: view.getUint16(details.family.offset, true),
+    sockType: view.getUint16(details.sock_type.offset, true),
+    syscall: view.getUint16(details.syscall.offset, true),
+    peerPort: view.getUint16(details.peer_port.offset, true),
+    localPort: view.getUint16(details.local_port.offset, true),
+    peer: new Uint8Array(batch.buffer.slice(at + details.peer.offset, at + details.peer.offset + details.peer.size)),
+    name: utf8.decode(name.subarray(0, end < 0 ? NAME_BYTES : end)),
+  };
+}
+
 /** Decodes every whole record of `batch`; returns how many there were. */
-export function decodeBatch(batch: Uint8Array, sink: EventSink, requests?: TableRequests): number {
+export function decodeBatch(batch: Uint8Array, sink: EventSink, { requests, resources }: OtherSinks = {}): number {
   if (batch.byteLength % EVENT.recordSize !== 0 || batch.byteOffset % 4 !== 0) {
     throw new RangeError(`batch of ${batch.byteLength} bytes at offset ${batch.byteOffset} is not whole aligned records`);
   }
   const words = new Uint32Array(batch.buffer, batch.byteOffset, batch.byteLength / 4);
-  const records = words.length / WORDS;
-  for (let base = 0; base < words.length; base += WORDS) {
+  let records = 0;
+  for (let base = 0; base < words.length; base += WORDS, records++) {
     // Little-endian (x86): kind is the low half of the first word.
     const head = words[base];
     const kind = head & 0xffff;
@@ -65,14 +109,37 @@ export function decodeBatch(batch: Uint8Array, sink: EventSink, requests?: Table
         head >>> 16,
       );
     } else if (kind === FREE) {
-      sink.free(tgid, addr, head >>> 16);
+      sink.free(tgid, addr, head >>> 16, words[base + STACK] + words[base + STACK + 1] * HI);
     } else if (kind === EXEC) {
       sink.exec(tgid);
     } else if (kind === FORK) {
       sink.fork(words[base + SIZE], addr);
     } else if (kind === NEED_TABLE) {
       requests?.needTable(tgid, addr, words[base + STACK] + words[base + STACK + 1] * HI, words[base + SIZE] + words[base + SIZE + 1] * HI);
+    } else {
+      base = decodeResource(batch, words, base, kind, resources) - WORDS;
     }
   }
   return records;
+}
+
+/** A resource record at word `base`; returns the word after it. */
+function decodeResource(batch: Uint8Array, words: Uint32Array, base: number, kind: number, sink: ResourceSink | undefined): number {
+  const word64 = (at: number) => words[base + at] + words[base + at + 1] * HI;
+  const tgid = words[base + TGID];
+  if (kind === FD_OPEN) {
+    sink?.fdOpen(tgid, word64(ADDR), word64(STACK), word64(TICKS), words[base] >>> 16, fdDetails(batch, base));
+    return base + FD_EVENT_WORDS;
+  }
+  if (kind === FD_EXEC) {
+    const covered = word64(SIZE);
+    const open = (fd: number) => fd >= covered || (words[base + OPEN_BITMAP + (fd >>> 5)] & (1 << (fd & 31))) !== 0;
+    sink?.fdExec(tgid, open, covered);
+    return base + FD_EXEC_WORDS;
+  }
+  if (kind === FD_CLOSE) sink?.fdClose(tgid, word64(ADDR), word64(SIZE));
+  else if (kind === MAP) sink?.map(tgid, word64(ADDR), word64(SIZE), word64(STACK), word64(TICKS), words[base] >>> 16);
+  else if (kind === UNMAP) sink?.unmap(tgid, word64(ADDR), word64(SIZE));
+  else if (kind === REMAP) sink?.remap(tgid, word64(ADDR), word64(SIZE), word64(STACK), word64(TICKS));
+  return base + WORDS;
 }

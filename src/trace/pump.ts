@@ -1,7 +1,8 @@
 // The trace loop: drain the ring buffer on a timer, feed the sink, stop on
 // the first of duration, signal or the target's end.
 import type { Ledger } from '../aggregate/ledger.js';
-import { decodeBatch, type EventSink, type TableRequests } from '../ingest/decode.js';
+import { decodeBatch, type EventSink, type OtherSinks, type TableRequests } from '../ingest/decode.js';
+import type { ResourceSink } from '../ingest/resource-sink.js';
 import type { KernelClock, NativeTracer } from '../native/binding.js';
 import type { StopSignal } from './stop-signal.js';
 import { summaryLine } from './summary-line.js';
@@ -26,6 +27,8 @@ export interface PumpOptions {
   afterDrain?: () => void;
   /** Where the walk's requests for unwind tables go. */
   requests?: TableRequests;
+  /** Where descriptors and mappings go. */
+  resources?: ResourceSink;
 }
 
 export interface PumpResult {
@@ -42,12 +45,12 @@ export interface PumpResult {
 const BATCHES_PER_TICK = 16;
 
 /** What is waiting in the ring buffer, decoded: at most `maxBatches` batches. */
-export function drainAll(tracer: NativeTracer, sink: EventSink, maxBatches = Infinity, requests?: TableRequests): number {
+export function drainAll(tracer: NativeTracer, sink: EventSink, maxBatches = Infinity, others: OtherSinks = {}): number {
   let events = 0;
   for (let n = 0; n < maxBatches; n++) {
     const batch = tracer.drain();
     if (batch === null) break;
-    events += decodeBatch(batch, sink, requests);
+    events += decodeBatch(batch, sink, others);
   }
   return events;
 }
@@ -67,7 +70,7 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
         // Probes off first (removing uprobes takes a while: not traced
         // time), then whatever they had already submitted.
         options.tracer.detach();
-        events += drainAll(options.tracer, options.ledger, Infinity, options.requests);
+        events += drainAll(options.tracer, options.ledger, Infinity, options);
         options.afterDrain?.();
         resolve({ reason, durationMs, events, endClock });
       } catch (error) {
@@ -76,7 +79,7 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
     };
     const tick = () => {
       try {
-        events += drainAll(options.tracer, options.ledger, BATCHES_PER_TICK, options.requests);
+        events += drainAll(options.tracer, options.ledger, BATCHES_PER_TICK, options);
         options.afterDrain?.();
         const elapsed = performance.now() - started;
         if (elapsed >= nextInterval) {

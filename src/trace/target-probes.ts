@@ -18,10 +18,16 @@ export interface TargetProbeOptions {
   everyProcess: boolean;
   /** --allocator, if given. */
   allocator: string | null;
-  /** The chosen stack walk's return program. */
-  exitProgram: string;
+  /** The chosen stack walk's programs for the allocator's return and free's entry. */
+  walkPrograms: WalkPrograms;
   verbose: boolean;
   say: (line: string) => void;
+}
+
+/** What loads, per stack walk, in place of the programs probes name. */
+export interface WalkPrograms {
+  alloc_exit: string;
+  free_enter: string;
 }
 
 export class TargetProbes {
@@ -48,7 +54,7 @@ export class TargetProbes {
     const choice = chooseAllocator(now.executable(), now.libraries(), this.#environment(pid, now), this.#options.allocator);
     const attachTo = this.#options.everyProcess ? -1 : pid;
     const fresh = choice.probes.filter((probe) => !this.#attached.has(probeKey(probe, attachTo)));
-    attachAll(this.#tracer, fresh, attachTo, this.#options.exitProgram);
+    attachAll(this.#tracer, fresh, attachTo, this.#options.walkPrograms);
     for (const probe of fresh) this.#attached.add(probeKey(probe, attachTo));
     return choice;
   }
@@ -74,8 +80,8 @@ function probeKey(probe: ProbePoint, pid: number): string {
 }
 
 /** One call per program and object: with uprobe_multi links, one link each.
- * Return probes go to the chosen stack walk's program. */
-function attachAll(tracer: NativeTracer, probes: ProbePoint[], pid: number, exitProgram: string): void {
+ * Probes that walk the stack go to the chosen stack walk's program. */
+function attachAll(tracer: NativeTracer, probes: ProbePoint[], pid: number, walkPrograms: WalkPrograms): void {
   const groups = new Map<string, ProbePoint[]>();
   for (const probe of probes) {
     const key = `${probe.program}\0${probe.path}\0${probe.isReturn}`;
@@ -83,7 +89,7 @@ function attachAll(tracer: NativeTracer, probes: ProbePoint[], pid: number, exit
   }
   for (const [first, ...rest] of groups.values()) {
     const group = [first, ...rest];
-    const program = first.program === 'alloc_exit' ? exitProgram : first.program;
+    const program = first.program === 'alloc_enter' ? first.program : walkPrograms[first.program];
     tracer.attachUprobes(program, first.path, group.map((p) => p.fileOffset), group.map((p) => p.cookie), pid, first.isReturn);
   }
 }

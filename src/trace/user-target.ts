@@ -13,7 +13,7 @@ import { FramePointerCensus } from '../target/frame-pointers.js';
 import { holdLoaded, type LaunchedCommand, launchHeld, resumeHeld } from '../target/launch.js';
 import { ExecFollower, type Holder } from './exec-follower.js';
 import { FollowedProcesses } from './followed-processes.js';
-import { exitedWhileAttaching, TargetProbes } from './target-probes.js';
+import { exitedWhileAttaching, TargetProbes, type WalkPrograms } from './target-probes.js';
 import { type UnwindCapacity, UnwindTables } from './unwind-tables.js';
 
 export interface UserTargetOptions {
@@ -23,12 +23,21 @@ export interface UserTargetOptions {
   cgroup: string | null;
   allocator: string | null;
   followChildren: boolean;
-  exitProgram: string;
+  walkPrograms: WalkPrograms;
+  /** Trace descriptors and mappings (the resource programs are loaded). */
+  resources: boolean;
   /** Room for unwind tables; null: frame pointers alone. */
   unwind: UnwindCapacity | null;
   verbose: boolean;
   say: (line: string) => void;
 }
+
+/** The programs of bpf/user-resources.bpf.h and their tracepoints. */
+export const RESOURCE_TRACEPOINTS = [
+  ['resource_enter', 'raw_syscalls', 'sys_enter'],
+  ['resource_exit', 'raw_syscalls', 'sys_exit'],
+  ['resource_exec', 'sched', 'sched_process_exec'],
+] as const;
 
 function describeChoice(choice: AllocatorChoice): string {
   return `${choice.probes.length} probes on ${choice.allocator}${choice.cxxRuntime ? ` and ${choice.cxxRuntime}` : ''}`;
@@ -76,7 +85,7 @@ export class UserTarget {
     // before the probes fire for those there at the attach, within a drain
     // for those mapped later.
     this.processes = new FollowedProcesses(keep, tables ? (pid, maps) => tables.provide(pid, maps) : undefined);
-    this.#probes = new TargetProbes(tracer, keep, { everyProcess: this.#following, allocator: options.allocator, exitProgram: options.exitProgram, verbose: options.verbose, say: options.say });
+    this.#probes = new TargetProbes(tracer, keep, { everyProcess: this.#following, allocator: options.allocator, walkPrograms: options.walkPrograms, verbose: options.verbose, say: options.say });
     this.#follower = this.launched || this.#following ? new ExecFollower(tracer, this.#holder()) : null;
   }
 
@@ -94,11 +103,14 @@ export class UserTarget {
     const { say, verbose } = this.#options;
     try {
       if (this.#ended) return null;
+      // The resource programs see every process's system calls: they keep
+      // to the followed ones, the only one included.
+      if (this.#following || this.#options.resources) this.#tracer.update('followed', pid, u32Value(1));
       if (this.#following) {
-        this.#tracer.update('followed', pid, u32Value(1));
         this.#tracer.attachTracepoint('note_fork', 'sched', 'sched_process_fork');
         this.#tracer.attachTracepoint('forget_exited', 'sched', 'sched_process_exit');
       }
+      this.#attachResources();
       this.processes.note(pid);
       const choice = this.#probes.probe(pid, this.processes.modules(pid));
       if (verbose) say(`code without frame pointers: ${this.#withoutFramePointers(pid)}`);
@@ -126,6 +138,7 @@ export class UserTarget {
       closeSync(fd);
     }
     this.#tracer.attachTracepoint('note_fork', 'sched', 'sched_process_fork');
+    this.#attachResources();
     this.#follower?.arm(null);
     let last: AllocatorChoice | null = null;
     const pids = cgroupProcesses(dir);
@@ -139,6 +152,12 @@ export class UserTarget {
     }
     say(`attached to cgroup ${dir} (${pids.length} ${pids.length === 1 ? 'process' : 'processes'} now${last ? `; ${describeChoice(last)}` : ''}), and to every process that joins it`);
     return last;
+  }
+
+  /** Descriptors and mappings: from the first system call after this. */
+  #attachResources(): void {
+    if (!this.#options.resources) return;
+    for (const [program, category, name] of RESOURCE_TRACEPOINTS) this.#tracer.attachTracepoint(program, category, name);
   }
 
   /** After each drain: new processes and execs are followed; true once the

@@ -22,7 +22,8 @@ import { type Capabilities, type Choice, chooseStackWalk, directMapFailure, kall
 import { type MemoryLayout, readMemoryLayout } from './memory-layout.js';
 import type { StopSignal } from './stop-signal.js';
 import type { UnwindCapacity, UnwindStats } from './unwind-tables.js';
-import { UserTarget } from './user-target.js';
+import { RESOURCE_TRACEPOINTS, UserTarget } from './user-target.js';
+import type { WalkPrograms } from './target-probes.js';
 
 export interface UserTraceOptions {
   pid: number | null;
@@ -45,6 +46,12 @@ export interface UserTraceOptions {
   followChildren?: boolean;
   /** Trace every process in this cgroup v2 directory or below it, now and later (pid and command null). */
   cgroup?: string | null;
+  /** Descriptors by the stack that made them. */
+  fds: boolean;
+  /** Mappings (mmap, mremap, brk) by the stack that made them. */
+  mappings: boolean;
+  /** Each free's stack, to name both frees of a block freed twice. */
+  freeStacks: boolean;
   /** Benchmarks only: attach the same probes with programs that do nothing. */
   floorOnly?: boolean;
   /** One line for the user while tracing (stderr). */
@@ -74,17 +81,30 @@ export async function traceUser(options: UserTraceOptions): Promise<UserTraceRes
   // The target's objects, held open until the report is written.
   const objects = new MappedObjects(options.verbose ? options.say : () => {});
   try {
-    return await traceWith(tracer, options.stop, objects, { ...options, exitProgram: EXIT_PROGRAMS[walk.chosen] }, capabilities);
+    return await traceWith(tracer, options.stop, objects, { ...options, walkPrograms: WALK_PROGRAMS[walk.chosen] }, capabilities);
   } finally {
     tracer.close();
     objects.close();
   }
 }
 
-/** The return program of each stack walk (bpf/user-alloc.bpf.c). */
-const EXIT_PROGRAMS: Record<StackWalk, string> = { 'direct-map': 'alloc_exit', copy: 'alloc_exit_copy' };
+/** The programs of each stack walk that probes attach (bpf/user-alloc.bpf.c). */
+const WALK_PROGRAMS: Record<StackWalk, WalkPrograms> = {
+  'direct-map': { alloc_exit: 'alloc_exit', free_enter: 'free_enter' },
+  copy: { alloc_exit: 'alloc_exit_copy', free_enter: 'free_enter_copy' },
+};
 /** What only the direct-map walk loads. */
-const DIRECT_MAP_PROGRAMS = ['alloc_exit', 'find_direct_map'];
+const DIRECT_MAP_PROGRAMS = ['alloc_exit', 'free_enter', 'find_direct_map'];
+
+function resources(options: UserTraceOptions): boolean {
+  return (options.fds || options.mappings) && !options.floorOnly;
+}
+
+/** Programs this trace does without. */
+function skippedPrograms(options: UserTraceOptions, walk: StackWalk): string[] {
+  const walkOnly = walk === 'copy' ? DIRECT_MAP_PROGRAMS : Object.values(WALK_PROGRAMS.copy);
+  return [...walkOnly, ...(resources(options) ? [] : RESOURCE_TRACEPOINTS.map(([program]) => program))];
+}
 
 /** Loads the programs of the best stack walk this kernel can run: the
  * direct-map walk where it is safe and the kernel takes it, else the copy,
@@ -129,13 +149,13 @@ function loadTracer(options: UserTraceOptions, features: KernelFeatures, memory:
     // Where the kernel has them (6.6+); LEAKHOUND_UPROBE_MULTI=0 tests the
     // one-link-per-probe path older kernels take.
     uprobeMulti: features.uprobeMulti && process.env.LEAKHOUND_UPROBE_MULTI !== '0',
-    skipPrograms: walk === 'copy' ? DIRECT_MAP_PROGRAMS : [EXIT_PROGRAMS.copy],
+    skipPrograms: skippedPrograms(options, walk),
   });
 }
 
-async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: MappedObjects, options: UserTraceOptions & { exitProgram: string }, capabilities: Capabilities): Promise<UserTraceResult> {
+async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: MappedObjects, options: UserTraceOptions & { walkPrograms: WalkPrograms }, capabilities: Capabilities): Promise<UserTraceResult> {
   const unwind = unwindCapacity(options);
-  const target = new UserTarget(tracer, objects, { ...options, followChildren: options.followChildren ?? false, cgroup: options.cgroup ?? null, unwind });
+  const target = new UserTarget(tracer, objects, { ...options, followChildren: options.followChildren ?? false, cgroup: options.cgroup ?? null, unwind, resources: resources(options) });
   const { pid, launched } = target;
   // A second signal means the command would not stop: it is leakhound's
   // child, so kill it rather than leave it behind.
@@ -263,6 +283,9 @@ export function userKnobs(options: UserTraceOptions, memory: MemoryLayout): Reco
     floor_only: options.floorOnly ? 1 : 0,
     follow_children: options.followChildren || options.cgroup ? 1 : 0,
     unwind: unwindCapacity(options) ? 1 : 0,
+    free_stacks: options.freeStacks ? 1 : 0,
+    trace_fds: options.fds ? 1 : 0,
+    trace_mappings: options.mappings ? 1 : 0,
     in_cgroup: options.cgroup ? 1 : 0,
     sample_every: options.sampleEvery ?? 1,
     phys_end: memory.physEnd,

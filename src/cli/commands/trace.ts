@@ -26,7 +26,10 @@ export function builder(yargs: Argv) {
     .option('stack-depth', { type: 'string', default: String(DEFAULT_STACK_DEPTH), describe: 'frames kept per stack (1-64)' })
     .option('follow-children', { type: 'boolean', default: false, describe: 'also trace every process the target forks or execs from now on (each from its first allocation)' })
     .option('unwind-rows', { type: 'string', default: String(DEFAULT_UNWIND_ROWS), describe: 'room for rows of unwind tables from .eh_frame (8 bytes each, taken at start); 0: walk frame pointers alone' })
-    .option('sample-every', { type: 'string', default: '1', describe: 'keep each allocation with probability 1/N and scale the figures by N (cheaper; an estimate)' });
+    .option('sample-every', { type: 'string', default: '1', describe: 'keep each allocation with probability 1/N and scale the figures by N (cheaper; an estimate)' })
+    .option('fds', { type: 'boolean', default: true, describe: 'trace file descriptors by the stack that made them (--no-fds: not)' })
+    .option('mappings', { type: 'boolean', default: true, describe: 'trace mmap, mremap and brk mappings by the stack that made them (--no-mappings: not)' })
+    .option('free-stacks', { type: 'boolean', default: true, describe: "take each free's stack, to name both frees of a block freed twice (--no-free-stacks: cheaper frees)" });
 }
 
 export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>): Promise<number> {
@@ -61,6 +64,9 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     unwindRows,
     verbose: common.verbose,
     followChildren: Boolean(argv.followChildren),
+    fds: Boolean(argv.fds),
+    mappings: Boolean(argv.mappings),
+    freeStacks: Boolean(argv.freeStacks),
     say,
     stop,
   });

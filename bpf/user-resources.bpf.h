@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: MIT */
+/* Descriptors and mappings of the traced processes, by the stack of the
+ * system call that made them: the entry of each call that makes or releases
+ * one keeps its arguments, its exit says what came of it. Included by
+ * user-alloc.bpf.c, whose stack walk, process filter and ring buffer these
+ * share. The walk copies the stack (any kernel since 5.17): system calls
+ * that make descriptors are rare beside allocations.
+ *
+ * Released here: close, close_range, a replacing dup2/dup3 (user space sees
+ * the number reused), munmap, mremap, brk. Closed by an exec: what the exec
+ * left open is sent whole (resource_exec). An exit releases everything, and
+ * what was open then is what the report is for. */
+#ifndef LEAKHOUND_USER_RESOURCES_BPF_H
+#define LEAKHOUND_USER_RESOURCES_BPF_H
+
+const volatile bool trace_fds = false;
+const volatile bool trace_mappings = false;
+
+/* x86-64 system call numbers. */
+enum {
+	SYS_OPEN = 2, SYS_CLOSE = 3, SYS_MMAP = 9, SYS_MUNMAP = 11, SYS_BRK = 12,
+	SYS_PIPE = 22, SYS_MREMAP = 25, SYS_DUP = 32, SYS_DUP2 = 33, SYS_SOCKET = 41,
+	SYS_ACCEPT = 43, SYS_RECVMSG = 47, SYS_SOCKETPAIR = 53, SYS_FCNTL = 72,
+	SYS_CREAT = 85, SYS_EPOLL_CREATE = 213, SYS_INOTIFY_INIT = 253, SYS_OPENAT = 257,
+	SYS_SIGNALFD = 282, SYS_TIMERFD_CREATE = 283, SYS_EVENTFD = 284, SYS_ACCEPT4 = 288,
+	SYS_SIGNALFD4 = 289, SYS_EVENTFD2 = 290, SYS_EPOLL_CREATE1 = 291, SYS_DUP3 = 292,
+	SYS_PIPE2 = 293, SYS_INOTIFY_INIT1 = 294, SYS_PERF_EVENT_OPEN = 298,
+	SYS_FANOTIFY_INIT = 300, SYS_OPEN_BY_HANDLE_AT = 304, SYS_MEMFD_CREATE = 319,
+	SYS_USERFAULTFD = 323, SYS_IO_URING_SETUP = 425, SYS_PIDFD_OPEN = 434,
+	SYS_CLOSE_RANGE = 436, SYS_OPENAT2 = 437, SYS_PIDFD_GETFD = 438,
+};
+
+enum resource_call {
+	CALL_NONE = 0,
+	CALL_FD,	/* returns a new descriptor */
+	CALL_FD_PAIR,	/* writes two to an int[2] */
+	CALL_RECVMSG,	/* may receive descriptors (SCM_RIGHTS) */
+	CALL_CLOSE,
+	CALL_CLOSE_RANGE,
+	CALL_MMAP,
+	CALL_MUNMAP,
+	CALL_MREMAP,
+	CALL_BRK,
+};
+
+/* What the exit of a call does with it; CALL_NONE for all the rest. */
+static __always_inline __u32 resource_call(long id)
+{
+	switch (id) {
+	case SYS_OPEN: case SYS_OPENAT: case SYS_OPENAT2: case SYS_CREAT:
+	case SYS_SOCKET: case SYS_ACCEPT: case SYS_ACCEPT4: case SYS_DUP:
+	case SYS_DUP2: case SYS_DUP3: case SYS_FCNTL: case SYS_EVENTFD:
+	case SYS_EVENTFD2: case SYS_EPOLL_CREATE: case SYS_EPOLL_CREATE1:
+	case SYS_TIMERFD_CREATE: case SYS_SIGNALFD: case SYS_SIGNALFD4:
+	case SYS_INOTIFY_INIT: case SYS_INOTIFY_INIT1: case SYS_MEMFD_CREATE:
+	case SYS_PIDFD_OPEN: case SYS_PIDFD_GETFD: case SYS_FANOTIFY_INIT:
+	case SYS_USERFAULTFD: case SYS_PERF_EVENT_OPEN: case SYS_IO_URING_SETUP:
+	case SYS_OPEN_BY_HANDLE_AT:
+		return trace_fds ? CALL_FD : CALL_NONE;
+	case SYS_PIPE: case SYS_PIPE2: case SYS_SOCKETPAIR:
+		return trace_fds ? CALL_FD_PAIR : CALL_NONE;
+	case SYS_RECVMSG:
+		return trace_fds ? CALL_RECVMSG : CALL_NONE;
+	case SYS_CLOSE:
+		return trace_fds ? CALL_CLOSE : CALL_NONE;
+	case SYS_CLOSE_RANGE:
+		return trace_fds ? CALL_CLOSE_RANGE : CALL_NONE;
+	case SYS_MMAP:
+		return trace_mappings ? CALL_MMAP : CALL_NONE;
+	case SYS_MUNMAP:
+		return trace_mappings ? CALL_MUNMAP : CALL_NONE;
+	case SYS_MREMAP:
+		return trace_mappings ? CALL_MREMAP : CALL_NONE;
+	case SYS_BRK:
+		return trace_mappings ? CALL_BRK : CALL_NONE;
+	}
+	return CALL_NONE;
+}
+
+/* A call between its entry and its exit. */
+struct pending_call {
+	__u32 id;	/* system call number; 0 when none is pending */
+	__u32 call;	/* enum resource_call */
+	__u64 args[5];
+	__u64 brk;	/* brk: the break before the call */
+	__u32 in_allocator; /* made inside a traced allocator call */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct pending_call);
+} pending_calls SEC(".maps");
+
+/* Every process traced here is in `followed` (user space puts the only one
+ * there too), or in the cgroup. */
+static __always_inline bool resource_process(void)
+{
+	return followed_process(current_tgid());
+}
+
+#define MAP_ANONYMOUS 0x20
+#define MAP_STACK 0x20000
+#define F_DUPFD 0
+#define F_DUPFD_CLOEXEC 1030
+#define CLOSE_RANGE_CLOEXEC 4
+#define SOL_SOCKET 1
+#define SCM_RIGHTS 1
+#define S_IFMT 0170000
+#define S_IFSOCK 0140000
+#define AF_INET 2
+#define AF_INET6 10
+#define MAX_ERRNO 4095
+
+/* Descriptors received per message that are followed; more are counted. */
+#define RIGHTS_PER_MESSAGE 4
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(resource_enter, struct pt_regs *regs, long id)
+{
+	__u32 call = resource_call(id);
+	struct pending_call *pending;
+	struct call_state *alloc;
+
+	if (call == CALL_NONE || !resource_process())
+		return 0;
+	pending = bpf_task_storage_get(&pending_calls, bpf_get_current_task_btf(), 0,
+				       BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!pending) {
+		count(LH_CNT_SYSCALL_STATE);
+		return 0;
+	}
+	pending->id = id;
+	pending->call = call;
+	pending->args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	pending->args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	pending->args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	pending->args[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
+	pending->args[4] = PT_REGS_PARM5_CORE_SYSCALL(regs);
+	if (call == CALL_BRK)
+		pending->brk = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm, brk);
+	alloc = call_state(false);
+	pending->in_allocator = alloc && alloc->depth;
+	return 0;
+}
+
+/* The open file behind descriptor fd of the current process, or NULL. */
+static __always_inline struct file *open_file(__u64 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **files = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+
+	if (fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	bpf_probe_read_kernel(&file, sizeof(file), &files[fd]);
+	return file;
+}
+
+static __always_inline void describe_socket(struct file *file, struct lh_fd_details *details)
+{
+	struct socket *sock = BPF_CORE_READ(file, private_data);
+	struct sock_common *common = (struct sock_common *)BPF_CORE_READ(sock, sk);
+
+	details->sock_type = BPF_CORE_READ(sock, type);
+	details->family = BPF_CORE_READ(common, skc_family);
+	details->local_port = BPF_CORE_READ(common, skc_num);
+	details->peer_port = bpf_ntohs(BPF_CORE_READ(common, skc_dport));
+	if (details->family == AF_INET)
+		bpf_probe_read_kernel(details->peer, 4, &common->skc_daddr);
+	else if (details->family == AF_INET6)
+		bpf_probe_read_kernel(details->peer, 16, &common->skc_v6_daddr);
+}
+
+/* One new descriptor, with what its file is. The path is the one the call
+ * was given, where it was given one: the dentry only knows its last part. */
+static __noinline void emit_fd_open(__u64 fd, __u64 stack_id, __u32 flags, __u32 id, __u64 path)
+{
+	struct lh_fd_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+	struct file *file;
+
+	if (!event) {
+		count(LH_CNT_RINGBUF_DROPS);
+		return;
+	}
+	__builtin_memset(&event->details, 0, sizeof(event->details));
+	event->head.kind = LH_EVENT_FD_OPEN;
+	event->head.flags = flags;
+	event->head.tgid = current_tgid();
+	event->head.addr = fd;
+	event->head.size = 0;
+	event->head.stack_id = stack_id;
+	event->head.ticks = bpf_jiffies64();
+	event->details.syscall = id;
+	file = open_file(fd);
+	if (file) {
+		event->details.mode = BPF_CORE_READ(file, f_inode, i_mode);
+		if ((event->details.mode & S_IFMT) == S_IFSOCK)
+			describe_socket(file, &event->details);
+	}
+	if (!path || bpf_probe_read_user_str(event->details.name, sizeof(event->details.name), (void *)path) < 0) {
+		if (file)
+			bpf_probe_read_kernel_str(event->details.name, sizeof(event->details.name),
+						  BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	}
+	bpf_ringbuf_submit(event, BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline void emit_range(__u32 kind, __u32 flags, __u64 addr, __u64 size, __u64 stack_id, __u64 ticks)
+{
+	struct alloc_info info = { .size = size, .stack_id = stack_id, .ticks = ticks };
+
+	emit(kind, flags, addr, &info);
+}
+
+/* The path argument of the calls that open by name. */
+static __always_inline __u64 path_argument(__u32 id, const struct pending_call *pending)
+{
+	switch (id) {
+	case SYS_OPEN:
+	case SYS_CREAT:
+		return pending->args[0];
+	case SYS_OPENAT:
+	case SYS_OPENAT2:
+		return pending->args[1];
+	}
+	return 0;
+}
+
+/* The calls that only sometimes make a descriptor. */
+static __always_inline bool makes_fd(__u32 id, const struct pending_call *pending)
+{
+	switch (id) {
+	case SYS_FCNTL:
+		return pending->args[1] == F_DUPFD || pending->args[1] == F_DUPFD_CLOEXEC;
+	case SYS_DUP2:
+		return pending->args[0] != pending->args[1];
+	case SYS_SIGNALFD:
+	case SYS_SIGNALFD4:
+		return (int)pending->args[0] == -1; /* else it changes the one given */
+	}
+	return true;
+}
+
+/* The descriptors of the first SCM_RIGHTS message a recvmsg brought. */
+static __always_inline void emit_received(__u32 id, const struct pending_call *pending, __u64 stack_id, __u32 flags)
+{
+	struct user_msghdr msg;
+	struct cmsghdr header;
+	int fds[RIGHTS_PER_MESSAGE];
+	__u64 at, end, n;
+
+	if (bpf_probe_read_user(&msg, sizeof(msg), (void *)pending->args[1]) || !msg.msg_control)
+		return;
+	at = (__u64)msg.msg_control;
+	end = at + msg.msg_controllen;
+	for (int i = 0; i < 2; i++) {
+		if (at + sizeof(header) > end || bpf_probe_read_user(&header, sizeof(header), (void *)at))
+			return;
+		if (header.cmsg_len < sizeof(header))
+			return;
+		if (header.cmsg_level == SOL_SOCKET && header.cmsg_type == SCM_RIGHTS)
+			break;
+		at += (header.cmsg_len + 7) & ~7ULL;
+	}
+	if (header.cmsg_level != SOL_SOCKET || header.cmsg_type != SCM_RIGHTS)
+		return;
+	n = (header.cmsg_len - sizeof(header)) / sizeof(int);
+	if (n > RIGHTS_PER_MESSAGE) {
+		count(LH_CNT_FDS_UNSEEN);
+		n = RIGHTS_PER_MESSAGE;
+	}
+	if (bpf_probe_read_user(fds, sizeof(fds), (void *)(at + sizeof(header))))
+		return;
+	for (int i = 0; i < RIGHTS_PER_MESSAGE; i++)
+		if (i < n)
+			emit_fd_open(fds[i], stack_id, flags, id, 0);
+}
+
+/* The two descriptors pipe and socketpair write. */
+static __always_inline void emit_pair(__u32 id, const struct pending_call *pending, __u64 stack_id, __u32 flags)
+{
+	int fds[2];
+	__u64 to = id == SYS_SOCKETPAIR ? pending->args[3] : pending->args[0];
+
+	if (bpf_probe_read_user(fds, sizeof(fds), (void *)to))
+		return;
+	emit_fd_open(fds[0], stack_id, flags, id, 0);
+	emit_fd_open(fds[1], stack_id, flags, id, 0);
+}
+
+static __always_inline __u32 mapping_kind(const struct pending_call *pending)
+{
+	__u64 map_flags = pending->args[3];
+
+	if (map_flags & MAP_STACK)
+		return LH_MAP_THREAD_STACK;
+	if (pending->in_allocator)
+		return LH_MAP_ALLOCATOR;
+	return map_flags & MAP_ANONYMOUS ? LH_MAP_ANONYMOUS : LH_MAP_FILE;
+}
+
+#define PAGE_ROUND(n) (((n) + 4095) & ~4095ULL)
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(resource_exit, struct pt_regs *regs, long ret)
+{
+	struct pending_call *pending;
+	struct call_state *call;
+	__u32 flags = 0, kind, id;
+	__u64 stack_id = 0, brk;
+
+	if (!trace_fds && !trace_mappings)
+		return 0;
+	pending = bpf_task_storage_get(&pending_calls, bpf_get_current_task_btf(), 0, 0);
+	if (!pending || !pending->id)
+		return 0;
+	kind = pending->call;
+	id = pending->id;
+	/* Taken: an exit whose entry came before the trace began must not find it. */
+	pending->id = 0;
+	switch (kind) {
+	case CALL_CLOSE:
+		/* Closed even when interrupted; only a bad number is no close. */
+		if (ret == 0 || ret == -4 /* EINTR */)
+			emit_range(LH_EVENT_FD_CLOSE, 0, pending->args[0], pending->args[0], 0, 0);
+		return 0;
+	case CALL_CLOSE_RANGE:
+		if (ret == 0 && !(pending->args[2] & CLOSE_RANGE_CLOEXEC))
+			emit_range(LH_EVENT_FD_CLOSE, 0, (__u32)pending->args[0], (__u32)pending->args[1], 0, 0);
+		return 0;
+	case CALL_MUNMAP:
+		if (ret == 0)
+			emit_range(LH_EVENT_UNMAP, 0, pending->args[0], PAGE_ROUND(pending->args[1]), 0, 0);
+		return 0;
+	case CALL_MREMAP:
+		if ((__u64)ret < -MAX_ERRNO)
+			emit_range(LH_EVENT_REMAP, 0, pending->args[0], PAGE_ROUND(pending->args[1]), ret,
+				   PAGE_ROUND(pending->args[2]));
+		return 0;
+	case CALL_BRK:
+		brk = ret;
+		if (brk < pending->brk)
+			emit_range(LH_EVENT_UNMAP, 0, brk, pending->brk - brk, 0, 0);
+		if (brk <= pending->brk)
+			return 0;
+		break;
+	case CALL_MMAP:
+		if ((__u64)ret >= -MAX_ERRNO)
+			return 0;
+		break;
+	case CALL_FD:
+		if (ret < 0 || !makes_fd(id, pending))
+			return 0;
+		break;
+	default: /* pairs and messages */
+		if (ret < 0)
+			return 0;
+	}
+	call = call_state(true);
+	if (!call) {
+		count(LH_CNT_STATE_FAILURES);
+	} else {
+		stack_id = capture_stack(BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, sp), BPF_CORE_READ(regs, bp),
+					 current_mm(), call, false, &flags);
+	}
+	switch (kind) {
+	case CALL_FD:
+		emit_fd_open(ret, stack_id, flags, id, path_argument(id, pending));
+		break;
+	case CALL_FD_PAIR:
+		emit_pair(id, pending, stack_id, flags);
+		break;
+	case CALL_RECVMSG:
+		emit_received(id, pending, stack_id, flags);
+		break;
+	case CALL_MMAP:
+		emit_range(LH_EVENT_MAP, flags | mapping_kind(pending) << LH_MAP_KIND_SHIFT, ret,
+			   PAGE_ROUND(pending->args[1]), stack_id, bpf_jiffies64());
+		break;
+	case CALL_BRK:
+		emit_range(LH_EVENT_MAP, flags | (pending->in_allocator ? LH_MAP_ALLOCATOR : LH_MAP_ANONYMOUS) << LH_MAP_KIND_SHIFT,
+			   pending->brk, ret - pending->brk, stack_id, bpf_jiffies64());
+		break;
+	}
+	return 0;
+}
+
+/* After an exec has closed the close-on-exec descriptors: which are open. */
+SEC("raw_tp/sched_process_exec")
+int resource_exec(void *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct lh_fd_exec_event *event;
+	struct fdtable *fdt;
+	__u64 words;
+
+	if (!resource_process())
+		return 0;
+	event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+	if (!event) {
+		count(LH_CNT_RINGBUF_DROPS);
+		return 0;
+	}
+	__builtin_memset(event, 0, sizeof(*event));
+	event->head.kind = LH_EVENT_FD_EXEC;
+	event->head.tgid = current_tgid();
+	fdt = BPF_CORE_READ(task, files, fdt);
+	words = BPF_CORE_READ(fdt, max_fds) / 64;
+	if (words > LH_FD_EXEC_WORDS)
+		words = LH_FD_EXEC_WORDS;
+	/* size: how many descriptors the bitmap covers. */
+	event->head.size = words * 64;
+	bpf_probe_read_kernel(event->open, words * sizeof(__u64), BPF_CORE_READ(fdt, open_fds));
+	bpf_ringbuf_submit(event, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+#endif /* LEAKHOUND_USER_RESOURCES_BPF_H */
