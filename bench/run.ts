@@ -1,7 +1,7 @@
 // `make bench`: every benchmark of issue 10 in one run, written to
 // bench/RESULTS.md below its hand-written summary.
 //
-//   node dist/bench/run.js [--quick] [--only loop,cet,bpftime,real,cxx,stacks,attach,end,ingest,loss,memory] [--keep-scratch]
+//   node dist/bench/run.js [--quick] [--only loop,cet,bpftime,real,cxx,stacks,attach,end,ingest,loss,memory,free-stacks] [--keep-scratch]
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -13,6 +13,7 @@ import { attachSection } from './sections/attach.js';
 import { bpfTimeSection } from './sections/bpf-time.js';
 import { cetLoopsSection } from './sections/cet-loops.js';
 import { cxxCompileSection } from './sections/cxx-compile.js';
+import { freeStacksSection } from './sections/free-stacks.js';
 import { ingestSection } from './sections/ingest.js';
 import { lossSection } from './sections/loss.js';
 import { mallocLoopSection } from './sections/malloc-loop.js';
@@ -33,6 +34,7 @@ const SECTIONS = {
   ingest: ingestSection,
   loss: lossSection,
   memory: memorySection,
+  'free-stacks': freeStacksSection,
 };
 type SectionName = keyof typeof SECTIONS;
 

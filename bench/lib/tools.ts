@@ -5,7 +5,7 @@ import path from 'node:path';
 import { benchSources, cliPath, runnerPath, shown } from './paths.js';
 import { shellJoin } from './proc.js';
 
-export type ToolId = 'bare' | 'floor' | 'leakhound' | 'leakhoundFollow' | 'leakhoundCopy' | 'entryFloor' | 'bpftraceMemleak' | 'heaptrack' | 'heaptrackRaw' | 'valgrind';
+export type ToolId = 'bare' | 'floor' | 'leakhound' | 'leakhoundFollow' | 'leakhoundCopy' | 'leakhoundNoFreeStacks' | 'entryFloor' | 'bpftraceMemleak' | 'heaptrack' | 'heaptrackRaw' | 'valgrind';
 
 export interface Tool {
   id: ToolId;
@@ -36,6 +36,11 @@ export const TOOLS: Record<ToolId, Tool> = {
     id: 'leakhoundCopy',
     label: 'leakhound, copy walk (bpf_probe_read_user)',
     wrap: (command, out) => ['env', 'LEAKHOUND_STACK_WALK=copy', process.execPath, cliPath, 'trace', '--json', `${out}.json`, '--', ...command],
+  },
+  leakhoundNoFreeStacks: {
+    id: 'leakhoundNoFreeStacks',
+    label: 'leakhound --no-free-stacks',
+    wrap: (command, out) => [process.execPath, cliPath, 'trace', '--no-free-stacks', '--json', `${out}.json`, '--', ...command],
   },
   entryFloor: { id: 'entryFloor', label: 'entry-probed floor (bpftrace, empty)', wrap: bpftrace('entry-floor.bt') },
   bpftraceMemleak: { id: 'bpftraceMemleak', label: 'bpftrace memleak-style (ustack)', wrap: bpftrace('memleak.bt') },
