@@ -1,0 +1,56 @@
+// Invalid frees (issue 20), on the double-free fixture: glibc aborts the
+// program in the bad free, and leakhound still exits with its status (134)
+// and writes a whole report naming the free, the pointer, the stack of the
+// bad free from free's caller and, for a double free, the stack of the first.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { requireBpf } from '../helpers/bpf.js';
+import type { CliRun } from '../helpers/cli.js';
+import { fixtureBinaries } from '../helpers/paths.js';
+import type { Report } from '../helpers/report.js';
+import { callerOf, describeFrames, invalidFrees, type InvalidFree } from '../helpers/resources.js';
+import { traceCommand } from '../helpers/trace.js';
+
+const DOUBLE_FREE = path.join(fixtureBinaries, 'double-free');
+
+/** The pointer the fixture says it is about to free the bad way. */
+function pointerOf(stdout: string): bigint {
+  const printed = stdout.match(/^block (0x[0-9a-f]+)$/m);
+  assert.ok(printed, `the fixture says its pointer: ${JSON.stringify(stdout)}`);
+  return BigInt(printed[1]!);
+}
+
+/**
+ * The program aborted in the bad free (glibc's `message` on its stderr,
+ * leakhound exiting 134) and the report holds that one free, of `kind`, at
+ * the pointer the fixture printed.
+ */
+function theInvalidFree(run: CliRun, report: Report, message: RegExp, kind: InvalidFree['kind']): InvalidFree {
+  assert.equal(run.code, 134, `SIGABRT's status; stderr: ${run.stderr}`);
+  assert.match(run.stderr, message, 'glibc caught it too');
+  assert.equal(report.totals.lostEvents, 0);
+  const frees = invalidFrees(report);
+  assert.deepEqual(frees.map((f) => [f.kind, BigInt(f.address)]), [[kind, pointerOf(run.stdout)]], JSON.stringify(frees));
+  return frees[0]!;
+}
+
+test('invalid frees: a double free is reported with both frees\' stacks, and the aborted program\'s status passed on', { timeout: 60_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const { run, report } = await traceCommand(t, [DOUBLE_FREE]);
+  const bad = theInvalidFree(run, report, /free\(\): double free detected/, 'double-free');
+  assert.equal(callerOf(bad.frames), 'second_free', describeFrames(bad.frames));
+  assert.ok(bad.frames.some((f) => f.symbol === 'main'), describeFrames(bad.frames));
+  assert.ok(bad.previousFree, 'the first free is known');
+  assert.equal(callerOf(bad.previousFree.frames), 'first_free', describeFrames(bad.previousFree.frames));
+  // The block was freed (once): nothing held from it.
+  assert.deepEqual(report.stacks.filter((s) => s.frames.some((f) => f.symbol === 'site_alloc')), []);
+});
+
+test('invalid frees: a free of a pointer no allocator returned is an unknown pointer, with no earlier free', { timeout: 60_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const { run, report } = await traceCommand(t, [DOUBLE_FREE, '--unknown']);
+  const bad = theInvalidFree(run, report, /free\(\): invalid pointer/, 'unknown-pointer');
+  assert.equal(callerOf(bad.frames), 'site_free_unknown', describeFrames(bad.frames));
+  assert.equal(bad.previousFree, null);
+});

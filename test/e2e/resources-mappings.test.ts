@@ -1,0 +1,54 @@
+// Mappings held at exit, by the stack that made them (issue 20), on the
+// mappings fixture: anonymous mappings of known sizes at their sites (one
+// grown by mremap, one partly unmapped) exact in bytes and count; what glibc
+// maps for the program (thread arenas and a large block inside malloc,
+// thread stacks in pthread_create) there only as "allocator" and
+// "thread-stack"; mappings made and unmapped absent. Figures:
+// test/fixtures/README.md, from strace.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { requireBpf } from '../helpers/bpf.js';
+import { fixtureBinaries } from '../helpers/paths.js';
+import { siteFigures } from '../helpers/report.js';
+import { describeFrames, mappingSites, mentioning, withMappings } from '../helpers/resources.js';
+import { traceCommand } from '../helpers/trace.js';
+
+const MAPPINGS = path.join(fixtureBinaries, 'mappings');
+const KiB = 1024;
+const MiB = 1024 * KiB;
+/** A 256 KiB stack and its guard page; malloc(256 KiB) and its 16-byte header, in whole pages. */
+const STACK_OR_BLOCK = 256 * KiB + 4 * KiB;
+
+const SITES = {
+  site_mmap_small: { bytes: 3 * 64 * KiB, count: 3, kinds: ['anonymous'] },
+  site_mmap_large: { bytes: MiB, count: 1, kinds: ['anonymous'] },
+  site_mremap_grow: { bytes: 256 * KiB, count: 1, kinds: ['anonymous'] },
+  site_partial_unmap: { bytes: 320 * KiB, count: 1, kinds: ['anonymous'] },
+  site_large_malloc: { bytes: STACK_OR_BLOCK, count: 1, kinds: ['allocator'] },
+  // Each worker's arena: glibc's 64 MiB heap, trimmed out of a 128 MiB reservation.
+  site_thread_malloc: { bytes: 2 * 64 * MiB, count: 2, kinds: ['allocator'] },
+  start_workers: { bytes: 2 * STACK_OR_BLOCK, count: 2, kinds: ['thread-stack'] },
+};
+const ABSENT = ['churn_mappings', 'site_churn_mremap', 'trim_tail'];
+
+test('mappings: anonymous mappings exact per site, glibc\'s own only as allocator and thread-stack, unmapped ones absent', { timeout: 60_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const { run, report } = await traceCommand(t, [MAPPINGS]);
+  assert.equal(run.code, 0, run.stderr);
+  const mappings = withMappings(report);
+  assert.deepEqual(Object.fromEntries(mappingSites(mappings.stacks, MAPPINGS)), SITES, 'bytes, counts and kinds per site (no other site in the fixture)');
+  for (const symbol of ABSENT) assert.deepEqual(mentioning(mappings.stacks, symbol).map((s) => describeFrames(s.frames)), [], `no stack through ${symbol}`);
+
+  // Made inside malloc or pthread_create: never plain anonymous.
+  for (const stack of mappings.stacks) {
+    const inside = stack.frames.some((f) => f.symbol !== null && /^(malloc|pthread_create)(@|$)/.test(f.symbol));
+    if (inside) assert.ok(stack.kind === 'allocator' || stack.kind === 'thread-stack', `${stack.kind}: ${describeFrames(stack.frames)}`);
+    assert.ok(stack.bytes > 0 && stack.count >= 1, `${stack.bytes} bytes in ${stack.count}: ${describeFrames(stack.frames)}`);
+  }
+  const bytes = mappings.stacks.reduce((n, s) => n + s.bytes, 0);
+  const count = mappings.stacks.reduce((n, s) => n + s.count, 0);
+  assert.deepEqual({ bytes: mappings.outstandingBytes, count: mappings.outstanding }, { bytes, count }, 'the stacks add up to the totals');
+  // The block is a heap block too, as before.
+  assert.deepEqual(siteFigures(report, 'site_large_malloc'), { bytes: 256 * KiB, allocations: 1 });
+});
