@@ -1,7 +1,7 @@
 // Mappings held at exit, by the stack that made them (issue 20), on the
 // mappings fixture: anonymous mappings of known sizes at their sites (one
 // grown by mremap, one partly unmapped) exact in bytes and count; what glibc
-// maps for the program (thread arenas and a large block inside malloc,
+// maps for the program (the heap, thread arenas and a large block inside malloc,
 // thread stacks in pthread_create) there only as "allocator" and
 // "thread-stack"; mappings made and unmapped absent. Figures:
 // test/fixtures/README.md, from strace.
@@ -25,6 +25,8 @@ const SITES = {
   site_mmap_large: { bytes: MiB, count: 1, kinds: ['anonymous'] },
   site_mremap_grow: { bytes: 256 * KiB, count: 1, kinds: ['anonymous'] },
   site_partial_unmap: { bytes: 320 * KiB, count: 1, kinds: ['anonymous'] },
+  // The main arena's heap, grown by brk at the first malloc: 128 KiB of padding, the tcache and the block, in pages.
+  site_heap_start: { bytes: 132 * KiB, count: 1, kinds: ['allocator'] },
   site_large_malloc: { bytes: STACK_OR_BLOCK, count: 1, kinds: ['allocator'] },
   // Each worker's arena: glibc's 64 MiB heap, trimmed out of a 128 MiB reservation.
   site_thread_malloc: { bytes: 2 * 64 * MiB, count: 2, kinds: ['allocator'] },
