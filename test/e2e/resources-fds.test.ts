@@ -97,8 +97,10 @@ test('fds: every kind of descriptor held at exit is counted at its site, with it
     assert.ok(examples.length >= 1, `${site} has examples`);
     for (const example of examples) assert.ok(allowed.includes(example), `${site}: example ${JSON.stringify(example)} is one of ${JSON.stringify(allowed)}`);
   }
-  // The site is the wrapper's caller: only the C library's frames before it.
+  // The site is the wrapper's caller: only the C library's frames before it;
+  // the stack whole, unwound from .eh_frame.
   for (const stack of fds.stacks) {
+    assert.equal(stack.partial, false, `not partial: ${describeFrames(stack.frames)}`);
     const at = stack.frames.findIndex((f) => f.module === FDS);
     assert.ok(at >= 0 && stack.frames.slice(0, at).every((f) => f.module !== null && /\/libc\.so/.test(f.module)), describeFrames(stack.frames));
   }

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { requireBpf } from '../helpers/bpf.js';
 import { fixtureBinaries } from '../helpers/paths.js';
 import { siteFigures } from '../helpers/report.js';
-import { describeFrames, mappingSites, mentioning, withMappings } from '../helpers/resources.js';
+import { describeFrames, mappingSites, mentioning, siteIn, withMappings } from '../helpers/resources.js';
 import { traceCommand } from '../helpers/trace.js';
 
 const MAPPINGS = path.join(fixtureBinaries, 'mappings');
@@ -47,6 +47,7 @@ test('mappings: anonymous mappings exact per site, glibc\'s own only as allocato
     const inside = stack.frames.some((f) => f.symbol !== null && /^(malloc|pthread_create)(@|$)/.test(f.symbol));
     if (inside) assert.ok(stack.kind === 'allocator' || stack.kind === 'thread-stack', `${stack.kind}: ${describeFrames(stack.frames)}`);
     assert.ok(stack.bytes > 0 && stack.count >= 1, `${stack.bytes} bytes in ${stack.count}: ${describeFrames(stack.frames)}`);
+    if (siteIn(stack.frames, MAPPINGS) !== null) assert.equal(stack.partial, false, `not partial: ${describeFrames(stack.frames)}`);
   }
   const bytes = mappings.stacks.reduce((n, s) => n + s.bytes, 0);
   const count = mappings.stacks.reduce((n, s) => n + s.count, 0);

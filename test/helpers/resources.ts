@@ -14,6 +14,7 @@ export interface FdStack {
   examples: string[];
   /** Innermost first: the libc wrapper, then its caller. */
   frames: ReportFrame[];
+  partial?: boolean;
 }
 
 export interface MappingStack {
@@ -21,6 +22,7 @@ export interface MappingStack {
   count: number;
   kind: 'anonymous' | 'file' | 'allocator' | 'thread-stack' | 'loader';
   frames: ReportFrame[];
+  partial?: boolean;
 }
 
 export interface InvalidFree {
