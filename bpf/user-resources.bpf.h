@@ -79,12 +79,18 @@ static __always_inline __u32 resource_call(long id)
 
 /* A call between its entry and its exit. */
 struct pending_call {
-	__u32 id;	/* system call number; 0 when none is pending */
+	__u32 live;	/* between an entry and its exit */
 	__u32 call;	/* enum resource_call */
+	__u32 id;	/* system call number */
+	__u32 pad;
+	__s64 ret;	/* what the call returned */
 	__u64 args[5];
 	__u64 brk;	/* brk: the break before the call */
 	__u32 in_allocator; /* made inside a traced allocator call */
-	__u32 pad;
+	/* The exit's, kept here rather than on the program's stack, which the
+	 * walk fills: 6.1's verifier bounds the whole chain of calls at 512 bytes. */
+	__u32 flags;	/* the walk's */
+	__u64 ip, sp, bp; /* the user registers the walk starts from */
 };
 
 struct {
@@ -132,6 +138,7 @@ int BPF_PROG(resource_enter, struct pt_regs *regs, long id)
 		count(LH_CNT_SYSCALL_STATE);
 		return 0;
 	}
+	pending->live = 1;
 	pending->id = id;
 	pending->call = call;
 	pending->args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
@@ -246,7 +253,7 @@ static __always_inline bool makes_fd(__u32 id, const struct pending_call *pendin
 }
 
 /* The descriptors of the first SCM_RIGHTS message a recvmsg brought. */
-static __always_inline void emit_received(__u32 id, const struct pending_call *pending, __u64 stack_id, __u32 flags)
+static __noinline void emit_received(__u32 id, const struct pending_call *pending, __u64 stack_id)
 {
 	struct user_msghdr msg;
 	struct cmsghdr header;
@@ -277,19 +284,19 @@ static __always_inline void emit_received(__u32 id, const struct pending_call *p
 		return;
 	for (int i = 0; i < RIGHTS_PER_MESSAGE; i++)
 		if (i < n)
-			emit_fd_open(fds[i], stack_id, flags, id, 0);
+			emit_fd_open(fds[i], stack_id, pending->flags, id, 0);
 }
 
 /* The two descriptors pipe and socketpair write. */
-static __always_inline void emit_pair(__u32 id, const struct pending_call *pending, __u64 stack_id, __u32 flags)
+static __noinline void emit_pair(__u32 id, const struct pending_call *pending, __u64 stack_id)
 {
 	int fds[2];
 	__u64 to = id == SYS_SOCKETPAIR ? pending->args[3] : pending->args[0];
 
 	if (bpf_probe_read_user(fds, sizeof(fds), (void *)to))
 		return;
-	emit_fd_open(fds[0], stack_id, flags, id, 0);
-	emit_fd_open(fds[1], stack_id, flags, id, 0);
+	emit_fd_open(fds[0], stack_id, pending->flags, id, 0);
+	emit_fd_open(fds[1], stack_id, pending->flags, id, 0);
 }
 
 static __always_inline __u32 mapping_kind(const struct pending_call *pending)
@@ -310,19 +317,18 @@ int BPF_PROG(resource_exit, struct pt_regs *regs, long ret)
 {
 	struct pending_call *pending;
 	struct call_state *call;
-	__u32 flags = 0, kind, id;
 	__u64 stack_id = 0, brk;
 
 	if (!trace_fds && !trace_mappings)
 		return 0;
 	pending = bpf_task_storage_get(&pending_calls, bpf_get_current_task_btf(), 0, 0);
-	if (!pending || !pending->id)
+	if (!pending || !pending->live)
 		return 0;
-	kind = pending->call;
-	id = pending->id;
 	/* Taken: an exit whose entry came before the trace began must not find it. */
-	pending->id = 0;
-	switch (kind) {
+	pending->live = 0;
+	/* What outlives the walk is kept in the map, not on the stack (see flags). */
+	pending->ret = ret;
+	switch (pending->call) {
 	case CALL_CLOSE:
 		/* Closed even when interrupted; only a bad number is no close. */
 		if (ret == 0 || ret == -4 /* EINTR */)
@@ -353,37 +359,42 @@ int BPF_PROG(resource_exit, struct pt_regs *regs, long ret)
 			return 0;
 		break;
 	case CALL_FD:
-		if (ret < 0 || !makes_fd(id, pending))
+		if (ret < 0 || !makes_fd(pending->id, pending))
 			return 0;
 		break;
 	default: /* pairs and messages */
 		if (ret < 0)
 			return 0;
 	}
+	pending->flags = 0;
 	call = call_state(true);
 	if (!call) {
 		count(LH_CNT_STATE_FAILURES);
 	} else {
-		stack_id = capture_stack(BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, sp), BPF_CORE_READ(regs, bp),
-					 current_mm(), call, false, &flags);
+		bpf_core_read(&pending->ip, sizeof(pending->ip), &regs->ip);
+		bpf_core_read(&pending->sp, sizeof(pending->sp), &regs->sp);
+		bpf_core_read(&pending->bp, sizeof(pending->bp), &regs->bp);
+		stack_id = capture_stack(pending->ip, pending->sp, pending->bp, current_mm(), call, false,
+					 &pending->flags);
 	}
-	switch (kind) {
+	switch (pending->call) {
 	case CALL_FD:
-		emit_fd_open(ret, stack_id, flags, id, path_argument(id, pending));
+		emit_fd_open(pending->ret, stack_id, pending->flags, pending->id, path_argument(pending->id, pending));
 		break;
 	case CALL_FD_PAIR:
-		emit_pair(id, pending, stack_id, flags);
+		emit_pair(pending->id, pending, stack_id);
 		break;
 	case CALL_RECVMSG:
-		emit_received(id, pending, stack_id, flags);
+		emit_received(pending->id, pending, stack_id);
 		break;
 	case CALL_MMAP:
-		emit_range(LH_EVENT_MAP, flags | mapping_kind(pending) << LH_MAP_KIND_SHIFT, ret,
+		emit_range(LH_EVENT_MAP, pending->flags | mapping_kind(pending) << LH_MAP_KIND_SHIFT, pending->ret,
 			   PAGE_ROUND(pending->args[1]), stack_id, bpf_jiffies64());
 		break;
 	case CALL_BRK:
-		emit_range(LH_EVENT_MAP, flags | (pending->in_allocator ? LH_MAP_ALLOCATOR : LH_MAP_ANONYMOUS) << LH_MAP_KIND_SHIFT,
-			   pending->brk, ret - pending->brk, stack_id, bpf_jiffies64());
+		emit_range(LH_EVENT_MAP,
+			   pending->flags | (pending->in_allocator ? LH_MAP_ALLOCATOR : LH_MAP_ANONYMOUS) << LH_MAP_KIND_SHIFT,
+			   pending->brk, pending->ret - pending->brk, stack_id, bpf_jiffies64());
 		break;
 	}
 	return 0;
