@@ -3,8 +3,9 @@
 // stack.
 import type { EventSink } from '../ingest/decode.js';
 import { EventFlag } from '../native/layout.js';
+import { FreeCheck } from './free-check.js';
 import { LiveAllocations } from './live-allocs.js';
-import { NumberMap } from './number-map.js';
+import { StackIndex } from './stack-index.js';
 
 export interface StackTotal {
   /** The BPF stack id (0: no stack could be captured). */
@@ -35,6 +36,14 @@ export interface LedgerOptions {
   /** Blocks are the process's own (user mode, the default). Kernel mode: one
    * account for all, since one process may free what another allocated. */
   perProcess?: boolean;
+  /** Look for double frees among the frees that find no outstanding block
+   * (per process only). Sound only when every allocation is seen (no
+   * sampling, no size filter): an allocation unseen at a freed address
+   * would make its free look like a second one. */
+  checkFrees?: boolean;
+  /** Also report frees of pointers the allocator never returned (implies
+   * checkFrees): sound only when every process was traced from its start. */
+  unknownPointers?: boolean;
 }
 
 /** The only account of a ledger that is not per process. */
@@ -47,22 +56,21 @@ export class Ledger implements EventSink {
   /** The account of the last event: events come in runs of one process. */
   private lastKey = NaN;
   private lastAccount: LiveAllocations | null = null;
-  /** BPF stack id -> dense index. */
-  private readonly stackIndex = new NumberMap();
-  private readonly stackIds: number[] = [];
-  private readonly firstPids: number[] = [];
-  private readonly truncated: boolean[] = [];
-  private readonly cut: boolean[] = [];
+  private readonly stacks = new StackIndex();
   private readonly forkList: AggregateFork[] = [];
+  /** Frees judged against the frees seen, when asked for. */
+  readonly freeCheck: FreeCheck | null;
   allocations = 0;
   frees = 0;
 
   constructor(options: LedgerOptions = {}) {
     this.perProcess = options.perProcess ?? true;
+    const checked = this.perProcess && (options.checkFrees || options.unknownPointers);
+    this.freeCheck = checked ? new FreeCheck({ unknownPointers: options.unknownPointers ?? false }) : null;
   }
 
   get stackCount(): number {
-    return this.stackIds.length;
+    return this.stacks.size;
   }
 
   /** Outstanding blocks of every process together. */
@@ -80,37 +88,30 @@ export class Ledger implements EventSink {
     const account = this.account(tgid);
     // A failed realloc gives its block back: that undoes a free, it is not
     // a new allocation.
+    this.freeCheck?.allocated(tgid, addr);
     if (flags & EventFlag.restored) {
       if (account.restore(addr)) this.frees--;
       return;
     }
-    let index = this.stackIndex.get(stackId);
-    if (index < 0) {
-      index = this.stackIds.length;
-      this.stackIndex.set(stackId, index);
-      this.stackIds.push(stackId);
-      this.firstPids.push(tgid);
-      this.truncated.push(false);
-      this.cut.push(false);
-    }
-    if (flags & EventFlag.stackTruncated) this.truncated[index] = true;
-    if (flags & EventFlag.stackCut) this.cut[index] = true;
-    account.add(addr, size, index, ticks);
+    account.add(addr, size, this.stacks.indexOf(stackId, tgid, flags), ticks);
     this.allocations++;
   }
 
   /** Frees of blocks allocated before tracing began find nothing: ignored,
-   * never counted negative. */
-  free(tgid: number, addr: number, flags: number): void {
+   * never counted negative. `stackId`: the free's own stack (0: none). */
+  free(tgid: number, addr: number, flags: number, stackId = 0): void {
     const account = this.account(tgid);
-    const freed = flags & EventFlag.realloc ? account.setAside(addr) : account.remove(addr);
+    const realloc = (flags & EventFlag.realloc) !== 0;
+    const freed = realloc ? account.setAside(addr) : account.remove(addr);
     if (freed) this.frees++;
+    this.freeCheck?.freed(tgid, addr, stackId, freed || realloc);
   }
 
   /** An exec took the process's memory with it: nothing it held is outstanding. */
   exec(tgid: number): void {
     this.accounts.set(this.keyOf(tgid), new LiveAllocations());
     this.lastKey = NaN;
+    this.freeCheck?.exec(tgid);
   }
 
   /** The child starts with no blocks of its own: those it inherited are the parent's. */
@@ -118,6 +119,7 @@ export class Ledger implements EventSink {
     this.account(parent);
     this.account(child);
     this.forkList.push({ parent, child });
+    this.freeCheck?.fork(child);
   }
 
   /** Every fork, in the order seen. */
@@ -133,9 +135,10 @@ export class Ledger implements EventSink {
   /** Outstanding allocations per stack, largest first; only those allocated
    * at or before `bornBeforeTick` count (for --older-than). */
   byStack(bornBeforeTick = Infinity): StackTotal[] {
-    const bytes = new Float64Array(this.stackIds.length);
-    const counts = new Float64Array(this.stackIds.length);
-    const pids: number[][] = this.stackIds.map(() => []);
+    const { ids, truncated, cut, firstPids } = this.stacks;
+    const bytes = new Float64Array(ids.length);
+    const counts = new Float64Array(ids.length);
+    const pids: number[][] = ids.map(() => []);
     for (const [key, account] of this.sortedAccounts()) {
       account.forEach((size, stack, ticks) => {
         if (ticks > bornBeforeTick) return;
@@ -147,16 +150,16 @@ export class Ledger implements EventSink {
       });
     }
     const totals: StackTotal[] = [];
-    for (let i = 0; i < this.stackIds.length; i++) {
+    for (let i = 0; i < ids.length; i++) {
       if (counts[i] === 0) continue;
       totals.push({
-        stackId: this.stackIds[i],
+        stackId: ids[i],
         bytes: bytes[i],
         allocations: counts[i],
-        truncated: this.truncated[i],
-        cut: this.cut[i],
+        truncated: truncated[i],
+        cut: cut[i],
         pids: pids[i],
-        firstPid: this.firstPids[i],
+        firstPid: firstPids[i],
       });
     }
     return totals.sort((a, b) => b.bytes - a.bytes || b.allocations - a.allocations || a.stackId - b.stackId);

@@ -2,7 +2,16 @@
 // so the key order is the schema's, whatever order the report was built in,
 // and nothing outside the schema leaks into the file.
 
-import { REPORT_SCHEMA, type Frame, type ProcessReport, type Report, type StackReport } from '../report/types.js';
+import {
+  REPORT_SCHEMA,
+  type FdReport,
+  type Frame,
+  type InvalidFreeReport,
+  type MappingReport,
+  type ProcessReport,
+  type Report,
+  type StackReport,
+} from '../report/types.js';
 
 function frameJson(frame: Frame): Frame {
   const json: Frame = {
@@ -17,14 +26,13 @@ function frameJson(frame: Frame): Frame {
   return json;
 }
 
+/** The frames and what is known of their walk, which end every kind of stack. */
+function walkJson(stack: Pick<StackReport, 'frames' | 'truncated' | 'partial'>): Pick<StackReport, 'frames' | 'truncated' | 'partial'> {
+  return { frames: stack.frames.map(frameJson), truncated: stack.truncated, partial: stack.partial };
+}
+
 function stackJson(stack: StackReport): StackReport {
-  const json: StackReport = {
-    bytes: stack.bytes,
-    allocations: stack.allocations,
-    frames: stack.frames.map(frameJson),
-    truncated: stack.truncated,
-    partial: stack.partial,
-  };
+  const json: StackReport = { bytes: stack.bytes, allocations: stack.allocations, ...walkJson(stack) };
   if (stack.cache !== undefined) json.cache = stack.cache;
   if (stack.pids !== undefined) json.pids = [...stack.pids];
   return json;
@@ -37,6 +45,32 @@ function processJson(process: ProcessReport): ProcessReport {
     exitCode: process.exitCode,
     outstandingBytes: process.outstandingBytes,
     outstandingAllocations: process.outstandingAllocations,
+  };
+}
+
+function fdsJson(fds: FdReport): FdReport {
+  return {
+    outstanding: fds.outstanding,
+    opened: fds.opened,
+    closed: fds.closed,
+    stacks: fds.stacks.map((stack) => ({ count: stack.count, kinds: { ...stack.kinds }, examples: [...stack.examples], ...walkJson(stack) })),
+  };
+}
+
+function mappingsJson(mappings: MappingReport): MappingReport {
+  return {
+    outstandingBytes: mappings.outstandingBytes,
+    outstanding: mappings.outstanding,
+    stacks: mappings.stacks.map((stack) => ({ bytes: stack.bytes, count: stack.count, kind: stack.kind, ...walkJson(stack) })),
+  };
+}
+
+function invalidFreeJson(free: InvalidFreeReport): InvalidFreeReport {
+  return {
+    kind: free.kind,
+    address: free.address,
+    frames: free.frames.map(frameJson),
+    previousFree: free.previousFree === null ? null : { frames: free.previousFree.frames.map(frameJson) },
   };
 }
 
@@ -62,6 +96,10 @@ export function renderJson(report: Report): string {
     ...(report.capabilities ? { capabilities: report.capabilities } : {}),
     ...(report.processes ? { processes: report.processes.map(processJson) } : {}),
     stacks: report.stacks.map(stackJson),
+    ...(report.fds ? { fds: fdsJson(report.fds) } : {}),
+    ...(report.mappings ? { mappings: mappingsJson(report.mappings) } : {}),
+    ...(report.invalidFrees ? { invalidFrees: report.invalidFrees.map(invalidFreeJson) } : {}),
+    ...(report.invalidFreesOmitted === undefined ? {} : { invalidFreesOmitted: report.invalidFreesOmitted }),
   };
   if (totals.sampleEvery !== undefined) json.totals.sampleEvery = totals.sampleEvery;
   return `${JSON.stringify(json, null, 2)}\n`;

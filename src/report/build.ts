@@ -1,14 +1,17 @@
 // Ledger + counters + symbolized frames -> the report every renderer takes.
 import type { Ledger } from '../aggregate/ledger.js';
+import type { ResourceLedger } from '../aggregate/resource-ledger.js';
 import { type KernelClock, type NativeTracer, readCounters } from '../native/binding.js';
 import { lostEvents } from '../native/layout.js';
 import type { Capabilities } from '../trace/capabilities.js';
-import { reachesStart, userStack } from './partial.js';
+import { invalidFreeSection } from './invalid-frees.js';
+import { reachesStart } from './partial.js';
+import { resourceSections } from './resources.js';
+import { resolveStackRequests, type StackSource } from './stacks.js';
 import { bornBeforeTick } from './ticks.js';
-import { type Frame, type ProcessReport, type Report, REPORT_SCHEMA } from './types.js';
+import { type ProcessReport, type Report, REPORT_SCHEMA } from './types.js';
 
-export interface ReportInput {
-  mode: Report['mode'];
+export interface ReportInput extends StackSource {
   target: Report['target'];
   durationMs: number;
   ledger: Ledger;
@@ -17,16 +20,8 @@ export interface ReportInput {
   /** Only allocations at least this old when tracing stopped count as outstanding (--older-than). */
   olderThanMs: number;
   endClock: KernelClock;
-  /** A stack's return addresses, innermost first. */
-  readStack: (stackId: number) => number[];
-  /** Symbolizes many stacks at once, so each object is opened once; `pids`:
-   * per stack, the process whose maps name its frames (StackTotal.firstPid). */
-  resolveStacks: (stacks: number[][], pids: number[]) => Frame[][];
   /** One allocation in this many was kept (1: all); figures are scaled by it. */
   sampleEvery?: number;
-  /** Whether a stack's frames may be missing callers (user mode); `walkCut`:
-   * a walk of it stopped short of the outermost frame. */
-  isPartial?: (frames: Frame[], walkCut: boolean) => boolean;
   /** The kernel's features and the paths taken on it. */
   capabilities?: Capabilities;
   /** Slab cache name of a stack, where the kernel gives one. */
@@ -37,6 +32,8 @@ export interface ReportInput {
     command(pid: number): string[] | null;
     exitCode(pid: number): number | null;
   };
+  /** Descriptors and mappings, when they were traced. */
+  resources?: ResourceLedger;
 }
 
 function processReports(input: ReportInput, bornBefore: number, scale: number): ProcessReport[] | undefined {
@@ -54,18 +51,12 @@ function processReports(input: ReportInput, bornBefore: number, scale: number): 
 export function buildReport(input: ReportInput): Report {
   const bornBefore = bornBeforeTick(input.endClock, input.olderThanMs);
   const totals = input.ledger.byStack(bornBefore);
-  const stacks = totals.map((total) => {
-    const ips = total.stackId === 0 ? [] : input.readStack(total.stackId);
-    return input.mode === 'user' ? userStack(ips) : { ips, cut: false };
-  });
-  const cut = totals.map((total, i) => total.cut || stacks[i].cut);
-  const frames = input.resolveStacks(
-    stacks.map((stack) => stack.ips),
-    totals.map((total) => total.firstPid),
+  const resolved = resolveStackRequests(
+    input,
+    totals.map((total) => ({ stackId: total.stackId, pid: total.firstPid, cut: total.cut })),
   );
   const counters = readCounters(input.tracer);
   const scale = input.sampleEvery ?? 1;
-  const partial = frames.map((stack, i) => input.isPartial?.(stack, cut[i]) ?? false);
   const processes = processReports(input, bornBefore, scale);
   return {
     schema: REPORT_SCHEMA,
@@ -81,8 +72,8 @@ export function buildReport(input: ReportInput): Report {
       failedStacks: counters.stackFailures + counters.stacksFull,
       tableFull: counters.allocsFull + counters.stateFailures,
       truncatedStacks: counters.truncated,
-      cutStacks: cut.filter((isCut, i) => isCut && !reachesStart(frames[i])).length,
-      partialStacks: partial.filter(Boolean).length,
+      cutStacks: resolved.filter((stack) => stack.cut && !reachesStart(stack.frames)).length,
+      partialStacks: resolved.filter((stack) => stack.partial).length,
       ...(scale > 1 ? { sampleEvery: scale } : {}),
     },
     ...(input.capabilities ? { capabilities: input.capabilities } : {}),
@@ -92,12 +83,14 @@ export function buildReport(input: ReportInput): Report {
       return {
         bytes: scale * total.bytes,
         allocations: scale * total.allocations,
-        frames: frames[i],
+        frames: resolved[i].frames,
         truncated: total.truncated,
-        partial: partial[i],
+        partial: resolved[i].partial,
         ...(cache === undefined ? {} : { cache }),
         ...(processes ? { pids: total.pids } : {}),
       };
     }),
+    ...resourceSections(input, bornBefore),
+    ...invalidFreeSection(input),
   };
 }

@@ -39,6 +39,60 @@ export interface StackReport {
   pids?: number[];
 }
 
+/** Descriptors still open that one stack made. */
+export interface FdStackReport {
+  count: number;
+  /** Kind (file, socket, pipe, eventfd, epoll, memfd, ...: report/fd-kinds.ts) -> how many. */
+  kinds: Record<string, number>;
+  /** A few of them, distinct: a file's path, a socket's family and peer, else the kind. */
+  examples: string[];
+  /** Frames from the call that made them outwards. */
+  frames: Frame[];
+  truncated: boolean;
+  partial: boolean;
+}
+
+/** Descriptors made while tracing (those older are never counted). */
+export interface FdReport {
+  outstanding: number;
+  opened: number;
+  closed: number;
+  /** By count, largest first. */
+  stacks: FdStackReport[];
+}
+
+/** anonymous and file mappings may leak; the others are shown apart: the
+ * allocator's own (arenas, large blocks already counted as heap), thread
+ * stacks, and the dynamic loader's. */
+export type MappingKind = 'anonymous' | 'file' | 'allocator' | 'thread-stack' | 'loader';
+
+export interface MappingStackReport {
+  bytes: number;
+  /** Ranges still mapped (one mapping split by a partial munmap is two). */
+  count: number;
+  kind: MappingKind;
+  frames: Frame[];
+  truncated: boolean;
+  partial: boolean;
+}
+
+/** Mappings made while tracing and still mapped, of every kind. */
+export interface MappingReport {
+  outstandingBytes: number;
+  outstanding: number;
+  /** By bytes, largest first. */
+  stacks: MappingStackReport[];
+}
+
+export interface InvalidFreeReport {
+  kind: 'double-free' | 'unknown-pointer';
+  address: string;
+  /** From the free's caller outwards. */
+  frames: Frame[];
+  /** A double free's: where the block was freed first. */
+  previousFree: { frames: Frame[] } | null;
+}
+
 /** One traced process, when several may be (children followed, a cgroup). */
 export interface ProcessReport {
   pid: number;
@@ -89,4 +143,11 @@ export interface Report {
   /** Every process traced, by pid (when several may be). */
   processes?: ProcessReport[];
   stacks: StackReport[];
+  /** Absent when descriptors, mappings or frees were not checked (kernel mode). */
+  fds?: FdReport;
+  mappings?: MappingReport;
+  /** The first invalid frees, in the order seen. */
+  invalidFrees?: InvalidFreeReport[];
+  /** Invalid frees beyond those listed (the list is bounded). */
+  invalidFreesOmitted?: number;
 }
