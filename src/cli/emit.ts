@@ -13,6 +13,7 @@ import { saveFallback } from '../output/fallback.js';
 import { prepareOutDir, probeWritable, removeEmptyDirs, writeFileSafely } from '../output/safe-write.js';
 import { renderFlamegraph } from '../render/flamegraph.js';
 import { renderFolded } from '../render/folded.js';
+import { resourceGraphs } from '../render/graphs.js';
 import { renderJson } from '../render/json.js';
 import { renderText } from '../render/text.js';
 import type { Report } from '../report/types.js';
@@ -91,6 +92,10 @@ async function writeOutDir(out: string, report: Report, json: string): Promise<v
   await writeFileSafely(join(out, 'report.json'), json);
   await writeFileSafely(join(out, 'leaks.folded'), renderFolded(report));
   await writeFileSafely(join(out, 'flamegraph.svg'), renderFlamegraph(report, { title: flameTitle(report) }));
+  for (const { name, title, graph } of resourceGraphs(report)) {
+    await writeFileSafely(join(out, `${name}.folded`), renderFolded(report, graph.stacks));
+    await writeFileSafely(join(out, `${name}.svg`), renderFlamegraph(report, { title }, graph));
+  }
 }
 
 /** Saves the report in a fallback file and says so, once per failed destination;

@@ -1,13 +1,15 @@
 // Stacks merged into one tree rooted at "all": the shape a flame graph draws.
 
 import type { Report } from '../report/types.js';
-import { stackPath, type PathFrameKind } from './stack-path.js';
+import { stackPath, type PathFrameKind, type WeightedStack } from './stack-path.js';
 
 export interface FlameNode {
   name: string;
   kind: PathFrameKind | 'root';
-  bytes: number;
-  allocations: number;
+  /** The width: bytes, or descriptors. */
+  weight: number;
+  /** Things held below: allocations, mappings, descriptors. */
+  count: number;
   /** Sorted by name, like flamegraph.pl, so the same data always draws the same picture. */
   children: FlameNode[];
 }
@@ -15,13 +17,13 @@ export interface FlameNode {
 interface GrowingNode {
   name: string;
   kind: FlameNode['kind'];
-  bytes: number;
-  allocations: number;
+  weight: number;
+  count: number;
   children: Map<string, GrowingNode>;
 }
 
 function grow(name: string, kind: FlameNode['kind']): GrowingNode {
-  return { name, kind, bytes: 0, allocations: 0, children: new Map() };
+  return { name, kind, weight: 0, count: 0, children: new Map() };
 }
 
 function byName(a: FlameNode, b: FlameNode): number {
@@ -32,16 +34,16 @@ function byName(a: FlameNode, b: FlameNode): number {
 
 function freeze(node: GrowingNode): FlameNode {
   const children = [...node.children.values()].map(freeze).sort(byName);
-  return { name: node.name, kind: node.kind, bytes: node.bytes, allocations: node.allocations, children };
+  return { name: node.name, kind: node.kind, weight: node.weight, count: node.count, children };
 }
 
-export function buildFlameTree(report: Report): FlameNode {
+export function buildFlameTree(stacks: WeightedStack[], mode: Report['mode']): FlameNode {
   const root = grow('all', 'root');
-  for (const stack of report.stacks) {
+  for (const { stack, weight, count } of stacks) {
     let node = root;
-    node.bytes += stack.bytes;
-    node.allocations += stack.allocations;
-    for (const frame of stackPath(stack, report.mode)) {
+    node.weight += weight;
+    node.count += count;
+    for (const frame of stackPath(stack, mode)) {
       // Keyed by kind too: a made-up `[unknown]` must not merge with a symbol of that name.
       const key = `${frame.kind}:${frame.name}`;
       let child = node.children.get(key);
@@ -49,8 +51,8 @@ export function buildFlameTree(report: Report): FlameNode {
         child = grow(frame.name, frame.kind);
         node.children.set(key, child);
       }
-      child.bytes += stack.bytes;
-      child.allocations += stack.allocations;
+      child.weight += weight;
+      child.count += count;
       node = child;
     }
   }

@@ -1,15 +1,16 @@
-// A self-contained SVG flame graph of unreleased memory: width is outstanding bytes, root at the bottom.
+// A self-contained SVG flame graph of what is still held: width is outstanding bytes (or open descriptors), root at the bottom.
 // Drawn here because the npm `flamegraph` package (unmaintained since 2018) takes only perf-script text, ignores a title and wrote malformed XML in a trial.
 
 import type { Report } from '../report/types.js';
-import { anyLoss, describeCounters, describeOutstanding, describeRun } from './describe.js';
+import { anyLoss, describeCounters, describeRun } from './describe.js';
 import { buildFlameTree, type FlameNode } from './flame-tree.js';
 import { zoomScript } from './flamegraph-zoom.js';
 import { countOf } from './format.js';
+import { heapGraph, type Graph } from './graphs.js';
 
 export interface FlamegraphOptions {
   title: string;
-  /** Defaults to what was traced, for how long, and the outstanding totals. */
+  /** Defaults to what was traced, for how long, and what the graph holds. */
   subtitle?: string;
 }
 
@@ -90,28 +91,29 @@ interface PlacedFrame {
 }
 
 function place(root: FlameNode): PlacedFrame[] {
-  const scale = (WIDTH - 2 * PAD) / root.bytes;
+  const scale = (WIDTH - 2 * PAD) / root.weight;
   const placed: PlacedFrame[] = [];
   const visit = (node: FlameNode, x: number, depth: number): void => {
-    const width = node.bytes * scale;
+    const width = node.weight * scale;
     if (width < MIN_FRAME_WIDTH) return;
     placed.push({ node, x, width, depth });
     let childX = x;
     for (const child of node.children) {
       visit(child, childX, depth + 1);
-      childX += child.bytes * scale;
+      childX += child.weight * scale;
     }
   };
   visit(root, PAD, 0);
   return placed;
 }
 
-function frameSvg(frame: PlacedFrame, y: number, total: number): string {
+function frameSvg(frame: PlacedFrame, y: number, total: number, units: Graph['units']): string {
   const { node, x, width } = frame;
-  const percent = ((node.bytes / total) * 100).toFixed(2);
+  const percent = ((node.weight / total) * 100).toFixed(2);
   // Anything after the name follows the dash: the zoom script reads the name up to it.
+  const count = units.count === null ? '' : `, ${countOf(node.count, units.count)}`;
   const inlined = node.kind === 'inlined' ? ', inlined' : '';
-  const tooltip = `${node.name} — ${countOf(node.bytes, 'byte')} (${percent}%), ${countOf(node.allocations, 'allocation')}${inlined}`;
+  const tooltip = `${node.name} — ${countOf(node.weight, units.weight)} (${percent}%)${count}${inlined}`;
   const text = label(node.name, width);
   return (
     `<g class="frame"><title>${xml(tooltip)}</title>` +
@@ -121,8 +123,9 @@ function frameSvg(frame: PlacedFrame, y: number, total: number): string {
   );
 }
 
-export function renderFlamegraph(report: Report, options: FlamegraphOptions): string {
-  const subtitle = options.subtitle ?? `${describeRun(report)}; ${describeOutstanding(report.totals)}`;
+/** The report's heap, or `graph` of it. */
+export function renderFlamegraph(report: Report, options: FlamegraphOptions, graph: Graph = heapGraph(report)): string {
+  const subtitle = options.subtitle ?? `${describeRun(report)}; ${graph.summary}`;
   // Data loss is shown whatever subtitle the caller chose: the picture is incomplete without it.
   const header = [
     `<text class="title" x="${WIDTH / 2}" y="24">${xml(options.title)}</text>`,
@@ -133,16 +136,16 @@ export function renderFlamegraph(report: Report, options: FlamegraphOptions): st
   }
   const top = header.length * 18 + 20;
 
-  const root = buildFlameTree(report);
+  const root = buildFlameTree(graph.stacks, report.mode);
   const body: string[] = [];
   let height: number;
-  if (root.bytes > 0) {
+  if (root.weight > 0) {
     const placed = place(root);
     const maxDepth = placed.reduce((max, frame) => Math.max(max, frame.depth), 0);
-    for (const frame of placed) body.push(frameSvg(frame, top + (maxDepth - frame.depth) * FRAME_HEIGHT, root.bytes));
+    for (const frame of placed) body.push(frameSvg(frame, top + (maxDepth - frame.depth) * FRAME_HEIGHT, root.weight, graph.units));
     height = top + (maxDepth + 1) * FRAME_HEIGHT + PAD;
   } else {
-    body.push(`<text class="subtitle" x="${WIDTH / 2}" y="${top + FRAME_HEIGHT}">no outstanding memory to draw</text>`);
+    body.push(`<text class="subtitle" x="${WIDTH / 2}" y="${top + FRAME_HEIGHT}">${xml(graph.empty)}</text>`);
     height = top + 2 * FRAME_HEIGHT;
   }
 

@@ -1,8 +1,10 @@
 // Folded stacks, the line format flamegraph.pl, inferno and speedscope read:
-// `root;caller;leaf 24000`, one line per distinct stack, counted in bytes.
+// `root;caller;leaf 24000`, one line per distinct stack, counted in bytes
+// (or descriptors).
 
 import type { Report } from '../report/types.js';
-import { stackPath, type PathFrame } from './stack-path.js';
+import { heapStacks } from './graphs.js';
+import { stackPath, type PathFrame, type WeightedStack } from './stack-path.js';
 
 /** `;` separates frames and a newline ends the record; other control characters would corrupt terminals and diffs. */
 function foldedName(frame: PathFrame): string {
@@ -12,16 +14,17 @@ function foldedName(frame: PathFrame): string {
   return frame.kind === 'inlined' ? `${name}_[i]` : name;
 }
 
-export function renderFolded(report: Report): string {
-  const bytesByStack = new Map<string, number>();
-  for (const stack of report.stacks) {
+/** The report's heap stacks, or `stacks` of it. */
+export function renderFolded(report: Report, stacks: WeightedStack[] = heapStacks(report)): string {
+  const weightByStack = new Map<string, number>();
+  for (const { stack, weight } of stacks) {
     const key = stackPath(stack, report.mode).map(foldedName).join(';');
-    bytesByStack.set(key, (bytesByStack.get(key) ?? 0) + stack.bytes);
+    weightByStack.set(key, (weightByStack.get(key) ?? 0) + weight);
   }
-  // Sorted so two runs diff line by line; zero-byte stacks would draw nothing.
-  return [...bytesByStack]
-    .filter(([, bytes]) => bytes > 0)
+  // Sorted so two runs diff line by line; zero-weight stacks would draw nothing.
+  return [...weightByStack]
+    .filter(([, weight]) => weight > 0)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, bytes]) => `${key} ${bytes}\n`)
+    .map(([key, weight]) => `${key} ${weight}\n`)
     .join('');
 }

@@ -5,6 +5,16 @@ import type { Frame, Report, StackReport } from '../report/types.js';
 
 export type PathFrameKind = 'user' | 'inlined' | 'kernel' | 'marker';
 
+/** What a path is drawn from: any stack of the report, whatever it counts. */
+export type PathStack = Pick<StackReport, 'frames' | 'truncated' | 'partial'>;
+
+/** A stack and what it weighs in a graph: width (bytes, descriptors) and how many things it holds. */
+export interface WeightedStack {
+  stack: PathStack;
+  weight: number;
+  count: number;
+}
+
 export interface PathFrame {
   name: string;
   /** `marker` is a name we made up (`[truncated]`, `[unknown]`), not a code location;
@@ -30,7 +40,7 @@ export function frameName(frame: Frame): string {
  * truly start there; so does a partial stack under `[partial]`. A stack with
  * no frames is `[unknown]`, as in FlameGraph.
  */
-export function stackPath(stack: StackReport, mode: Report['mode']): PathFrame[] {
+export function stackPath(stack: PathStack, mode: Report['mode']): PathFrame[] {
   const kind: PathFrameKind = mode === 'kernel' ? 'kernel' : 'user';
   const path = stack.frames.map((frame): PathFrame => ({ name: frameName(frame), kind: frame.inlined ? 'inlined' : kind })).reverse();
   if (path.length === 0) path.push({ name: '[unknown]', kind: 'marker' });

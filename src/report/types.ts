@@ -66,6 +66,9 @@ export interface FdReport {
  * stacks, and the dynamic loader's. */
 export type MappingKind = 'anonymous' | 'file' | 'allocator' | 'thread-stack' | 'loader';
 
+/** The kinds that may be leaks; the rest are shown apart. */
+export const LEAK_MAPPING_KINDS: ReadonlySet<MappingKind> = new Set(['anonymous', 'file']);
+
 export interface MappingStackReport {
   bytes: number;
   /** Ranges still mapped (one mapping split by a partial munmap is two). */
