@@ -53,6 +53,8 @@ struct call_state {
 	__u64 old_ptr;	    /* realloc's block, released at entry */
 	__u64 last_stack_id; /* the thread's previous stack: loops repeat theirs */
 	__u64 mm;	     /* the address space the pages below are of */
+	__u64 trampoline_mm; /* the address space `trampoline` is of */
+	__u64 trampoline;    /* where uretprobes return to in it (0: none yet) */
 	/* The stack's recent pages, by page number: a page whose entry still
 	 * holds the same costs one read instead of a walk of the tables. */
 	struct stack_page {
@@ -286,6 +288,35 @@ __noinline int plan_step(struct mapping_cache *cache, const struct regs *regs, s
 	}
 }
 
+/* A uretprobe on a call still running (malloc, when it makes a system call)
+ * put the kernel's trampoline where the call returns: the kernel keeps the
+ * caller's address, by where it stood on the stack. 0 when it is not known.
+ * A global function: the verifier checks it once. */
+#define RETURN_INSTANCES 8
+
+__noinline __u64 uretprobe_return(__u64 slot)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct return_instance *ri = BPF_CORE_READ(task, utask, return_instances);
+
+	for (int i = 0; i < RETURN_INSTANCES && ri; i++) {
+		if (BPF_CORE_READ(ri, stack) == slot)
+			return BPF_CORE_READ(ri, orig_ret_vaddr);
+		ri = BPF_CORE_READ(ri, next);
+	}
+	return 0;
+}
+
+/* The uretprobe trampoline of the walk's address space: fixed once the
+ * kernel has made it, so read once per thread and address space. */
+static __always_inline void note_trampoline(struct call_state *call, __u64 mm)
+{
+	if (call->trampoline_mm == mm && call->trampoline)
+		return;
+	call->trampoline_mm = mm;
+	call->trampoline = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm, uprobes_state.xol_area, vaddr);
+}
+
 /* Takes the caller's frame as `step` says; false where the stack ends. The
  * only place the walk reads the stack. */
 static __always_inline bool take_step(struct walk *walk, struct step *step, bool direct)
@@ -303,6 +334,8 @@ static __always_inline bool take_step(struct walk *walk, struct step *step, bool
 	sp = words->value[WORD_SP];
 	if (!ret)
 		return false;
+	if (ret == walk->call->trampoline)
+		ret = uretprobe_return(words->at[WORD_RET]);
 	/* Garbage, not a caller: a frame no one can name, and a new stack for
 	 * each value the garbage happens to hold. */
 	if (ret >= user_top()) {
@@ -499,6 +532,7 @@ static __always_inline __u64 capture_stack(__u64 ip, __u64 sp, __u64 fp, __u64 m
 	walk.hash = hash_step(0, ip);
 	if (unwind)
 		mapping_cache_open(&call->mappings, mm ? mm : current_mm());
+	note_trampoline(call, mm);
 	/* A walk that cannot run at all is cut too: only the caller is known. */
 	if (!direct) {
 		if (window_open(&walk.copy, walk.regs.sp, STACK_SPAN))

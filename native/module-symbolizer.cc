@@ -168,7 +168,11 @@ struct ModuleSymbolizer::Module {
     return true;
   }
 
-  // The extent of the entry point's code, from the FDE that covers it.
+  // The extent of the entry point's code, from the FDE that covers it. The
+  // dynamic loader's entry code has none (the unwind tables end its callers'
+  // walks there): the few instructions that call _dl_start and _dl_init.
+  static constexpr Dwarf_Addr kEntryWithoutFde = 64;
+
   void find_entry(Elf* elf) {
     GElf_Ehdr header;
     Dwarf_Addr cfi_bias = 0;
@@ -177,7 +181,13 @@ struct ModuleSymbolizer::Module {
     if (!gelf_getehdr(elf, &header) || header.e_entry == 0 || !cfi) return;
     Dwarf_Addr entry = header.e_entry + bias;
     Dwarf_Addr start = 0, end = 0;
-    if (dwarf_cfi_addrframe(cfi, entry - cfi_bias, &frame) != 0) return;
+    if (dwarf_cfi_addrframe(cfi, entry - cfi_bias, &frame) != 0) {
+      if (!functions->find(entry)) {
+        entry_start = entry;
+        entry_end = entry + kEntryWithoutFde;
+      }
+      return;
+    }
     if (dwarf_frame_info(frame, &start, &end, nullptr) >= 0 && start + cfi_bias == entry) {
       entry_start = entry;
       entry_end = end + cfi_bias;

@@ -66,6 +66,8 @@ struct Rule {
 };
 
 constexpr Rule kUnknown{};
+// The return address is undefined: the process's or thread's first frame.
+constexpr Rule kOutermost{LH_CFA_END, 0, LH_RBP_UNCHANGED};
 
 // The CFI section the rows come from, as dwarf_next_cfi reads it. Every
 // read of CFI below stays within [begin, end).
@@ -237,7 +239,7 @@ Rule translate(const CfiSection& section, const FrameState& fs, bool signal) {
   // Undefined (or never mentioned, or an empty expression): the outermost frame.
   if (ra.rule == RegisterRule::kUnspecified || ra.rule == RegisterRule::kUndefined ||
       (ra.rule == RegisterRule::kExpression && ra.size == 0))
-    return {LH_CFA_END, 0, LH_RBP_UNCHANGED};
+    return kOutermost;
   if (saved_at(section, ra) != -8) return kUnknown;
 
   Rule rule;
@@ -675,20 +677,27 @@ uint64_t fde_rows(const CfiSection& section, const Cie& cie, const Fde& fde, uin
 }
 
 // The rows of one segment: each FDE's, row by row, up to its end or the
-// next FDE's start; a range no FDE covers is unknown.
+// next FDE's start; a range no FDE covers is unknown, but for the ELF entry
+// point's: the dynamic loader's entry code has no FDE, and is where the
+// process's outermost frame returns to (after the constructors it calls).
 void segment_rows(const CfiSection& section, const std::vector<Cie>& cies, const Segment& segment,
-                  const std::vector<Fde>& fdes, UnwindTable& table, RowWriter& writer) {
+                  const std::vector<Fde>& fdes, uint64_t entry, UnwindTable& table, RowWriter& writer) {
   uint64_t end = segment.vaddr + segment.size;
   auto offset = [&](uint64_t vaddr) { return segment.offset + (vaddr - segment.vaddr); };
+  auto outermost_in = [&](uint64_t from, uint64_t to) {
+    if (entry >= from && entry < to) writer.add(offset(entry), kOutermost);
+  };
   auto first = std::lower_bound(fdes.begin(), fdes.end(), segment.vaddr,
                                 [](const Fde& fde, uint64_t vaddr) { return fde.start < vaddr; });
+  outermost_in(segment.vaddr, first != fdes.end() ? std::min(first->start, end) : end);
   for (auto it = first; it != fdes.end() && it->start < end && !writer.full(); ++it) {
-    uint64_t limit = std::min({it + 1 != fdes.end() ? (it + 1)->start : end, end,
-                               it->start + std::min(it->size, end - it->start)});
+    uint64_t next = it + 1 != fdes.end() ? std::min((it + 1)->start, end) : end;
+    uint64_t limit = std::min(next, it->start + std::min(it->size, end - it->start));
     ++table.fdes;
     uint64_t pc = fde_rows(section, cies[it->cie], *it, limit, offset, table, writer);
     // Past the FDE's end (or what could be read of it), nothing is known.
     if (pc < end) writer.add(offset(pc), kUnknown);
+    outermost_in(pc, next);
   }
   writer.add(offset(end), kUnknown);
 }
@@ -761,7 +770,9 @@ UnwindTable build_unwind_table(Elf* elf, uint64_t file_size) {
     // Real objects have a row per 5 bytes of CFI or so: room for all at once.
     table.rows.reserve(std::min<size_t>(kMaxRows, (section.end - section.begin) / 4 + 2 * segments.size() + 16));
     RowWriter writer(table);
-    for (const Segment& segment : segments) segment_rows(section, cies, segment, fdes, table, writer);
+    GElf_Ehdr ehdr;
+    uint64_t entry = gelf_getehdr(elf, &ehdr) ? ehdr.e_entry : 0;
+    for (const Segment& segment : segments) segment_rows(section, cies, segment, fdes, entry, table, writer);
   }
   uint64_t end = segments.empty() ? 0 : segments.back().offset + segments.back().size;
   table.pages = unwind_pages(table.rows, end);

@@ -5,7 +5,7 @@ import { decodeBatch, type EventSink, type OtherSinks, type TableRequests } from
 import type { ResourceSink } from '../ingest/resource-sink.js';
 import type { KernelClock, NativeTracer } from '../native/binding.js';
 import type { StopSignal } from './stop-signal.js';
-import { summaryLine } from './summary-line.js';
+import { type ResourcesHeld, summaryLine } from './summary-line.js';
 
 export type StopReason = 'duration' | 'signal' | 'target-exit';
 
@@ -27,8 +27,8 @@ export interface PumpOptions {
   afterDrain?: () => void;
   /** Where the walk's requests for unwind tables go. */
   requests?: TableRequests;
-  /** Where descriptors and mappings go. */
-  resources?: ResourceSink;
+  /** Where descriptors and mappings go; the interval line says what they hold. */
+  resources?: ResourceSink & ResourcesHeld;
 }
 
 export interface PumpResult {
@@ -83,7 +83,7 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
         options.afterDrain?.();
         const elapsed = performance.now() - started;
         if (elapsed >= nextInterval) {
-          options.say(summaryLine(elapsed, options.ledger, options.tracer));
+          options.say(summaryLine(elapsed, options.ledger, options.tracer, options.resources));
           nextInterval += options.intervalMs ?? Infinity;
         }
         if (options.targetEnded?.()) finish('target-exit');

@@ -2,7 +2,8 @@
 // attach, pump events into the ledger, and turn what is left into a report.
 import { release } from 'node:os';
 
-import { Ledger } from '../aggregate/ledger.js';
+import { Ledger, type LedgerOptions } from '../aggregate/ledger.js';
+import { ResourceLedger } from '../aggregate/resource-ledger.js';
 import { LeakhoundError } from '../errors.js';
 
 import { addon, type ExitStatus, type KernelFeatures, type NativeTracer, readCounters } from '../native/binding.js';
@@ -100,6 +101,15 @@ function resources(options: UserTraceOptions): boolean {
   return (options.fds || options.mappings) && !options.floorOnly;
 }
 
+/** Frees are judged only where every allocation is seen (no sampling, no
+ * size filter), and pointers never handed out only where the process was
+ * watched from its start (a launched command). */
+function freeChecks(options: UserTraceOptions): LedgerOptions {
+  const everyAllocation = (options.sampleEvery ?? 1) === 1 && options.minSize === 0 && options.maxSize >= Number.MAX_SAFE_INTEGER;
+  const checkFrees = options.freeStacks && everyAllocation && !options.floorOnly;
+  return { checkFrees, unknownPointers: checkFrees && options.command !== null };
+}
+
 /** Programs this trace does without. */
 function skippedPrograms(options: UserTraceOptions, walk: StackWalk): string[] {
   const walkOnly = walk === 'copy' ? DIRECT_MAP_PROGRAMS : Object.values(WALK_PROGRAMS.copy);
@@ -170,7 +180,8 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
     if (walk?.chosen === 'copy' && !walk.reason.startsWith('forced')) options.say(`stack walk: copying the stack with bpf_probe_read_user, not reading it through the kernel's direct map: ${walk.reason}`);
   }
 
-  const ledger = new Ledger();
+  const ledger = new Ledger(freeChecks(options));
+  const held = resources(options) ? new ResourceLedger() : null;
   let stacksSeen = 0;
   const result = await pump({
     tracer,
@@ -188,6 +199,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
     },
     say: options.say,
     ...(target.tables ? { requests: target.tables } : {}),
+    ...(held ? { resources: held } : {}),
   });
   target.letGo();
   const counters = readCounters(tracer);
@@ -220,6 +232,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
       isPartial: (frames, walkCut) => (unwind ? walkCut : isPartialStack(frames, target.keepsFramePointers, walkCut)),
       capabilities,
       sampleEvery: options.sampleEvery,
+      ...(held ? { resources: held } : {}),
       ...(options.followChildren || options.cgroup
         ? { perProcess: { command: (p: number) => (p === pid && options.command ? options.command : target.processes.command(p)), exitCode: (p: number) => (p === pid ? (exited?.code ?? null) : null) } }
         : {}),
