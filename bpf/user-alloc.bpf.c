@@ -40,6 +40,10 @@ const volatile bool free_stacks = false;
  * it; anything else is not a frame of this thread's stack. */
 #define STACK_SPAN (8ULL << 20)
 
+/* Calls under a uretprobe a walk can see through: nested allocator calls,
+ * and a system call below them. */
+#define HIJACKED 4
+
 /* Stack pages a thread keeps the translation of (a power of two). */
 #define STACK_PAGES 4
 
@@ -55,6 +59,10 @@ struct call_state {
 	__u64 mm;	     /* the address space the pages below are of */
 	__u64 trampoline_mm; /* the address space `trampoline` is of */
 	__u64 trampoline;    /* where uretprobes return to in it (0: none yet) */
+	struct hijacked {    /* the thread's calls under a uretprobe, innermost first */
+		__u64 slot;  /* where the trampoline stands in for */
+		__u64 ret;   /* the return address */
+	} hijacked[HIJACKED];
 	/* The stack's recent pages, by page number: a page whose entry still
 	 * holds the same costs one read instead of a walk of the tables. */
 	struct stack_page {
@@ -288,22 +296,34 @@ __noinline int plan_step(struct mapping_cache *cache, const struct regs *regs, s
 	}
 }
 
-/* A uretprobe on a call still running (malloc, when it makes a system call)
- * put the kernel's trampoline where the call returns: the kernel keeps the
- * caller's address, by where it stood on the stack. 0 when it is not known.
- * A global function: the verifier checks it once. */
-#define RETURN_INSTANCES 8
-
-__noinline __u64 uretprobe_return(__u64 slot)
+/* Where a uretprobe on a call still running (malloc, when it makes a system
+ * call) put the kernel's trampoline in place of the return address, the
+ * kernel keeps the caller's address, by where it stood on the stack. Read
+ * once per walk, before it: the walk itself has no stack to spare. A global
+ * function: the verifier checks it once. */
+__noinline int note_hijacked(struct call_state *call)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct return_instance *ri = BPF_CORE_READ(task, utask, return_instances);
+	struct return_instance *ri;
 
-	for (int i = 0; i < RETURN_INSTANCES && ri; i++) {
-		if (BPF_CORE_READ(ri, stack) == slot)
-			return BPF_CORE_READ(ri, orig_ret_vaddr);
-		ri = BPF_CORE_READ(ri, next);
+	if (!call)
+		return 0;
+	ri = BPF_CORE_READ(task, utask, return_instances);
+	for (int i = 0; i < HIJACKED; i++) {
+		call->hijacked[i].slot = ri ? BPF_CORE_READ(ri, stack) : 0;
+		call->hijacked[i].ret = ri ? BPF_CORE_READ(ri, orig_ret_vaddr) : 0;
+		ri = ri ? BPF_CORE_READ(ri, next) : NULL;
 	}
+	return 0;
+}
+
+/* The caller's address a trampoline read from `slot` stands for; 0 when
+ * not known (the walk ends there, cut). */
+static __always_inline __u64 hijacked_return(const struct call_state *call, __u64 slot)
+{
+	for (int i = 0; i < HIJACKED; i++)
+		if (call->hijacked[i].slot == slot)
+			return call->hijacked[i].ret;
 	return 0;
 }
 
@@ -335,7 +355,7 @@ static __always_inline bool take_step(struct walk *walk, struct step *step, bool
 	if (!ret)
 		return false;
 	if (ret == walk->call->trampoline)
-		ret = uretprobe_return(words->at[WORD_RET]);
+		ret = hijacked_return(walk->call, words->at[WORD_RET]);
 	/* Garbage, not a caller: a frame no one can name, and a new stack for
 	 * each value the garbage happens to hold. */
 	if (ret >= user_top()) {
@@ -533,6 +553,7 @@ static __always_inline __u64 capture_stack(__u64 ip, __u64 sp, __u64 fp, __u64 m
 	if (unwind)
 		mapping_cache_open(&call->mappings, mm ? mm : current_mm());
 	note_trampoline(call, mm);
+	note_hijacked(call);
 	/* A walk that cannot run at all is cut too: only the caller is known. */
 	if (!direct) {
 		if (window_open(&walk.copy, walk.regs.sp, STACK_SPAN))
