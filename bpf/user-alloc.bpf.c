@@ -138,6 +138,7 @@ struct walk {
 	bool cut;
 	bool guessed;	  /* frames past code without a table, by frame pointer */
 	bool pending;	  /* cut at an object whose table is not built yet */
+	bool hijacked;	  /* calls under a uretprobe may run below: see note_hijacked */
 };
 
 /* The end of user space (TASK_SIZE_MAX): no user code or stack lies at or
@@ -354,7 +355,7 @@ static __always_inline bool take_step(struct walk *walk, struct step *step, bool
 	sp = words->value[WORD_SP];
 	if (!ret)
 		return false;
-	if (ret == walk->call->trampoline)
+	if (walk->hijacked && ret == walk->call->trampoline)
 		ret = hijacked_return(walk->call, words->at[WORD_RET]);
 	/* Garbage, not a caller: a frame no one can name, and a new stack for
 	 * each value the garbage happens to hold. */
@@ -528,7 +529,7 @@ static __always_inline __u64 probed_mm(void)
  * mostly stop it at once; a function that leaves the register alone (most
  * of libc's helpers) still holds its own caller's chain in it. */
 static __always_inline __u64 capture_stack(__u64 ip, __u64 sp, __u64 fp, __u64 mm,
-					   struct call_state *call, bool direct, __u32 *flags)
+					   struct call_state *call, bool direct, bool hijacked, __u32 *flags)
 {
 	struct walk walk = {
 		.call = call,
@@ -540,6 +541,7 @@ static __always_inline __u64 capture_stack(__u64 ip, __u64 sp, __u64 fp, __u64 m
 		.regs.fp = fp,
 		.depth = 1,
 		.limit = stack_depth < LH_MAX_STACK_DEPTH ? stack_depth : LH_MAX_STACK_DEPTH,
+		.hijacked = hijacked,
 	};
 	__u64 id;
 
@@ -552,8 +554,12 @@ static __always_inline __u64 capture_stack(__u64 ip, __u64 sp, __u64 fp, __u64 m
 	walk.hash = hash_step(0, ip);
 	if (unwind)
 		mapping_cache_open(&call->mappings, mm ? mm : current_mm());
-	note_trampoline(call, mm);
-	note_hijacked(call);
+	/* An allocation's walk starts where the outermost allocator call
+	 * returns: nothing under a uretprobe runs below it. */
+	if (hijacked) {
+		note_trampoline(call, mm);
+		note_hijacked(call);
+	}
 	/* A walk that cannot run at all is cut too: only the caller is known. */
 	if (!direct) {
 		if (window_open(&walk.copy, walk.regs.sp, STACK_SPAN))
@@ -681,7 +687,7 @@ static __always_inline int alloc_exit_fn(struct pt_regs *ctx, __u64 addr, bool d
 	if (addr) {
 		if (call->wanted) {
 			__u64 stack_id = capture_stack(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx),
-						       probed_mm(), call, direct, &call->flags);
+						       probed_mm(), call, direct, false, &call->flags);
 
 			emit_alloc(addr, call->size, stack_id, call->flags);
 		}
@@ -724,7 +730,7 @@ static __always_inline int free_enter_fn(struct pt_regs *ctx, __u64 ptr, bool di
 		call = call_state(true);
 		if (call)
 			info.stack_id = capture_stack(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx),
-						      probed_mm(), call, direct, &flags);
+						      probed_mm(), call, direct, false, &flags);
 		else
 			count(LH_CNT_STATE_FAILURES);
 	}
