@@ -88,7 +88,6 @@ export class Ledger implements EventSink {
     const account = this.account(tgid);
     // A failed realloc gives its block back: that undoes a free, it is not
     // a new allocation.
-    this.freeCheck?.allocated(tgid, addr);
     if (flags & EventFlag.restored) {
       if (account.restore(addr)) this.frees--;
       return;
