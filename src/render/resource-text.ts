@@ -1,6 +1,6 @@
 // The text report's sections on descriptors, mappings and invalid frees,
 // each present when it was traced.
-import { LEAK_MAPPING_KINDS, type FdReport, type InvalidFreeReport, type MappingReport, type MappingStackReport, type Report } from '../report/types.js';
+import { LEAK_MAPPING_KINDS, type FdReport, type Frame, type InvalidFreeReport, type MappingReport, type MappingStackReport, type Report } from '../report/types.js';
 import { countOf, groupDigits, humanBytes } from './format.js';
 import { stackFrameLines } from './frame-text.js';
 import { moreStacks, rankedBlocks } from './ranked.js';
@@ -49,11 +49,11 @@ function mappingLines(mappings: MappingReport, mode: Report['mode'], top: number
 }
 
 function invalidFreeBlock(free: InvalidFreeReport, rank: number, mode: Report['mode']): string[] {
+  // A free's stack carries no walk flags in the report: its frames are all there is.
+  const frameLines = (frames: Frame[]) => stackFrameLines({ frames, truncated: false, partial: false }, mode);
   const what = free.kind === 'double-free' ? `double free of ${free.address}` : `free of ${free.address}, a pointer the allocator never returned`;
-  const lines = [`#${rank}  ${what}`, ...stackFrameLines({ frames: free.frames, truncated: false, partial: false }, mode)];
-  if (free.previousFree !== null) {
-    lines.push('  freed first at:', ...stackFrameLines({ frames: free.previousFree.frames, truncated: false, partial: false }, mode));
-  }
+  const lines = [`#${rank}  ${what}`, ...frameLines(free.frames)];
+  if (free.previousFree !== null) lines.push('  freed first at:', ...frameLines(free.previousFree.frames));
   return lines;
 }
 
