@@ -83,8 +83,8 @@ export class MappingTable {
   }
 }
 
-/** The index of the first range ending after `addr`. */
-function firstEndingAfter(ranges: MappedRange[], addr: number): number {
+/** The index of the first range ending after `addr`, in ranges sorted by start and disjoint. */
+export function firstEndingAfter(ranges: readonly { end: number }[], addr: number): number {
   let low = 0;
   let high = ranges.length;
   while (low < high) {
