@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { requireBpf } from '../helpers/bpf.js';
 import { fixtureBinaries } from '../helpers/paths.js';
-import { describeFrames, fdSites, mentioning, withFds, type FdSite } from '../helpers/resources.js';
+import { describeFrames, fdSites, invalidFrees, mentioning, withFds, type FdSite } from '../helpers/resources.js';
 import { scratchDir } from '../helpers/tmp.js';
 import { traceCommand } from '../helpers/trace.js';
 import { valgrindMissing } from '../helpers/valgrind.js';
@@ -86,6 +86,7 @@ test('fds: every kind of descriptor held at exit is counted at its site, with it
   for (const [site, s] of sites) assert.equal(s.count, sum(s.kinds), `${site}: count is the sum of its kinds`);
   for (const stack of fds.stacks) assert.equal(stack.count, sum(stack.kinds), `a stack's count is the sum of its kinds: ${describeFrames(stack.frames)}`);
   for (const symbol of ABSENT) assert.deepEqual(mentioning(fds.stacks, symbol).map((s) => describeFrames(s.frames)), [], `no stack through ${symbol}`);
+  assert.deepEqual(invalidFrees(report), [], 'no invalid free');
 
   assert.equal(fds.outstanding, OUTSTANDING, 'outstanding descriptors');
   assert.equal(fds.stacks.reduce((n, s) => n + s.count, 0), fds.outstanding, 'the stacks add up to the outstanding count');

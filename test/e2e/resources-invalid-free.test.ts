@@ -2,14 +2,16 @@
 // program in the bad free, and leakhound still exits with its status (134)
 // and writes a whole report naming the free, the pointer, the stack of the
 // bad free from free's caller and, for a double free, the stack of the first.
+// A program that frees each block once has none, threads and all.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { requireBpf } from '../helpers/bpf.js';
 import type { CliRun } from '../helpers/cli.js';
+import { fixtureBinary, loadExpectation } from '../helpers/expectations.js';
 import { fixtureBinaries } from '../helpers/paths.js';
 import type { Report } from '../helpers/report.js';
-import { callerOf, describeFrames, invalidFrees, type InvalidFree } from '../helpers/resources.js';
+import { callerOf, describeFrames, invalidFrees, type InvalidFree, type ResourceReport } from '../helpers/resources.js';
 import { traceCommand } from '../helpers/trace.js';
 
 const DOUBLE_FREE = path.join(fixtureBinaries, 'double-free');
@@ -53,4 +55,14 @@ test('invalid frees: a free of a pointer no allocator returned is an unknown poi
   const bad = theInvalidFree(run, report, /free\(\): invalid pointer/, 'unknown-pointer');
   assert.equal(callerOf(bad.frames), 'site_free_unknown', describeFrames(bad.frames));
   assert.equal(bad.previousFree, null);
+});
+
+test('invalid frees: none where threads free their blocks once, though glibc hands each thread\'s cached blocks back through free at its end', { timeout: 60_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  // threads: 4 workers, each freeing 500 blocks of its own and 50 of main's.
+  const { run, report } = await traceCommand(t, [fixtureBinary(loadExpectation('threads'))]);
+  assert.equal(run.code, 0, run.stderr);
+  const described = invalidFrees(report).map((f) => `${f.kind} of ${f.address} at ${describeFrames(f.frames)}`);
+  assert.deepEqual(described, [], 'no invalid free');
+  assert.ok(!(report as ResourceReport).invalidFreesOmitted, 'none omitted either');
 });

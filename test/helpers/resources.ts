@@ -37,6 +37,8 @@ export interface ResourceReport extends Report {
   fds?: { outstanding: number; opened: number; closed: number; stacks: FdStack[] } | null;
   mappings?: { outstandingBytes: number; outstanding: number; stacks: MappingStack[] } | null;
   invalidFrees?: InvalidFree[];
+  /** Invalid frees beyond those listed. */
+  invalidFreesOmitted?: number;
 }
 
 /** The report with the sections a test needs, each checked to be there. */
