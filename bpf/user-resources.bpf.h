@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Descriptors and mappings of the traced processes, by the stack of the
- * system call that made them: the entry of each call that makes or releases
- * one keeps its arguments, its exit says what came of it. Included by
+ * system call that made them, at its exit: the user registers still hold
+ * the call's number and arguments, so a call under way when the trace began
+ * (a server blocked in accept) counts too. Only brk needs its entry, for
+ * the break it moves from. Included by
  * user-alloc.bpf.c, whose stack walk, process filter and ring buffer these
  * share. The walk copies the stack (any kernel since 5.17): system calls
  * that make descriptors are rare beside allocations.
@@ -77,15 +79,15 @@ static __always_inline __u32 resource_call(long id)
 	return CALL_NONE;
 }
 
-/* A call between its entry and its exit. */
+/* The call at its exit, and brk's entry. */
 struct pending_call {
-	__u32 live;	/* between an entry and its exit */
+	__u32 live;	/* between a brk's entry and its exit */
 	__u32 call;	/* enum resource_call */
 	__u32 id;	/* system call number */
 	__u32 pad;
 	__s64 ret;	/* what the call returned */
 	__u64 args[5];
-	__u64 brk;	/* brk: the break before the call */
+	__u64 brk;	/* brk: the break before the call (live) */
 	__u32 in_allocator; /* made inside a traced allocator call */
 	/* The exit's, kept here rather than on the program's stack, which the
 	 * walk fills: 6.1's verifier bounds the whole chain of calls at 512 bytes. */
@@ -123,33 +125,25 @@ static __always_inline bool resource_process(void)
 /* Descriptors received per message that are followed; more are counted. */
 #define RIGHTS_PER_MESSAGE 4
 
+static __always_inline struct pending_call *pending_call(void)
+{
+	struct pending_call *pending = bpf_task_storage_get(&pending_calls, bpf_get_current_task_btf(), 0,
+							    BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!pending)
+		count(LH_CNT_SYSCALL_STATE);
+	return pending;
+}
+
 SEC("raw_tp/sys_enter")
 int BPF_PROG(resource_enter, struct pt_regs *regs, long id)
 {
-	__u32 call = resource_call(id);
 	struct pending_call *pending;
-	struct call_state *alloc;
 
-	if (call == CALL_NONE || !resource_process())
+	if (id != SYS_BRK || !trace_mappings || !resource_process() || !(pending = pending_call()))
 		return 0;
-	pending = bpf_task_storage_get(&pending_calls, bpf_get_current_task_btf(), 0,
-				       BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!pending) {
-		count(LH_CNT_SYSCALL_STATE);
-		return 0;
-	}
 	pending->live = 1;
-	pending->id = id;
-	pending->call = call;
-	pending->args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	pending->args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	pending->args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
-	pending->args[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
-	pending->args[4] = PT_REGS_PARM5_CORE_SYSCALL(regs);
-	if (call == CALL_BRK)
-		pending->brk = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm, brk);
-	alloc = call_state(false);
-	pending->in_allocator = alloc && alloc->depth;
+	pending->brk = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm, brk);
 	return 0;
 }
 
@@ -312,22 +306,43 @@ static __always_inline __u32 mapping_kind(const struct pending_call *pending)
 
 #define PAGE_ROUND(n) (((n) + 4095) & ~4095ULL)
 
+/* x86-64's system call arguments, which the exit still finds in the user
+ * registers. Apart from the exit program, whose stack the walk fills. */
+static __noinline void read_arguments(struct pending_call *pending, struct pt_regs *regs)
+{
+	pending->args[0] = BPF_CORE_READ(regs, di);
+	pending->args[1] = BPF_CORE_READ(regs, si);
+	pending->args[2] = BPF_CORE_READ(regs, dx);
+	pending->args[3] = BPF_CORE_READ(regs, r10);
+	pending->args[4] = BPF_CORE_READ(regs, r8);
+}
+
+/* The call a system call exit is of: its number << 8 | enum resource_call.
+ * A global function, so that reading the number takes none of the exit
+ * program's own stack. */
+__noinline __u64 exit_call(__u64 regs)
+{
+	long id = BPF_CORE_READ((struct pt_regs *)regs, orig_ax);
+
+	return (__u64)id << 8 | resource_call(id);
+}
+
 SEC("raw_tp/sys_exit")
 int BPF_PROG(resource_exit, struct pt_regs *regs, long ret)
 {
 	struct pending_call *pending;
 	struct call_state *call;
-	__u64 stack_id = 0, brk;
+	__u64 stack_id = 0, brk, which = exit_call((__u64)regs);
 
-	if (!trace_fds && !trace_mappings)
+	if ((which & 0xff) == CALL_NONE || !resource_process() || !(pending = pending_call()))
 		return 0;
-	pending = bpf_task_storage_get(&pending_calls, bpf_get_current_task_btf(), 0, 0);
-	if (!pending || !pending->live)
-		return 0;
-	/* Taken: an exit whose entry came before the trace began must not find it. */
-	pending->live = 0;
 	/* What outlives the walk is kept in the map, not on the stack (see flags). */
+	pending->id = which >> 8;
+	pending->call = which & 0xff;
 	pending->ret = ret;
+	read_arguments(pending, regs);
+	call = call_state(false);
+	pending->in_allocator = call && call->depth;
 	switch (pending->call) {
 	case CALL_CLOSE:
 		/* Closed even when interrupted; only a bad number is no close. */
@@ -348,6 +363,10 @@ int BPF_PROG(resource_exit, struct pt_regs *regs, long ret)
 				   PAGE_ROUND(pending->args[2]));
 		return 0;
 	case CALL_BRK:
+		/* Taken: a brk whose entry came before the trace began has no break to move from. */
+		if (!pending->live)
+			return 0;
+		pending->live = 0;
 		brk = ret;
 		if (brk < pending->brk)
 			emit_range(LH_EVENT_UNMAP, 0, brk, pending->brk - brk, 0, 0);
