@@ -193,8 +193,10 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
     // A process's maps vanish when it exits: snapshot them while new stacks
     // keep appearing, so every frame can still be placed.
     afterDrain: () => {
-      if (ledger.stackCount === stacksSeen) return;
-      stacksSeen = ledger.stackCount;
+      // Every section's stacks: the heap's, descriptors' and mappings', and invalid frees'.
+      const seen = ledger.stackCount + (held?.stacks.size ?? 0) + (ledger.freeCheck?.invalid.length ?? 0);
+      if (seen === stacksSeen) return;
+      stacksSeen = seen;
       target.processes.snapshotAll();
     },
     say: options.say,
