@@ -56,8 +56,8 @@ const EXEC_ABSENT = ['site_exec_cloexec', 'site_exec_cloexec_socket'];
 const kindsOf = (sites: Map<string, FdSite>) => Object.fromEntries([...sites].map(([site, s]) => [site, s.kinds]));
 const sum = (kinds: Record<string, number>) => Object.values(kinds).reduce((a, b) => a + b, 0);
 
-/** The names each site's examples may show (where the test knows them). */
-function allowedExamples(dir: string, port: number): Record<string, string[]> {
+/** The names each site's examples may show (where the test knows them): whole paths, a connected socket's peer. */
+function allowedExamples(dir: string, port: number, clientPort: number): Record<string, string[]> {
   const open0 = path.join(dir, 'open-0');
   return {
     site_open: [0, 1, 2].map((i) => path.join(dir, `open-${i}`)),
@@ -68,43 +68,57 @@ function allowedExamples(dir: string, port: number): Record<string, string[]> {
     site_fcntl_dupfd: [open0],
     site_recvmsg: [path.join(dir, 'passed')],
     site_tcp_connect: [`AF_INET 127.0.0.1:${port}`],
+    site_tcp_accept: [`AF_INET 127.0.0.1:${clientPort}`],
   };
 }
 
+// One trace; each group of checks a subtest, so that one tells nothing of the others.
 test('fds: every kind of descriptor held at exit is counted at its site, with its kind; what was closed is absent', { timeout: 60_000 }, async (t) => {
   if (!requireBpf(t)) return;
   const dir = scratchDir(t);
   const { run, report } = await traceCommand(t, [FDS, dir]);
   assert.equal(run.code, 0, run.stderr);
-  const port = Number(run.stdout.match(/^port (\d+)$/m)?.[1]);
-  assert.ok(port > 0, `the fixture says its port: ${JSON.stringify(run.stdout)}`);
+  const ports = run.stdout.match(/^port (\d+) client (\d+)$/m);
+  assert.ok(ports, `the fixture says its ports: ${JSON.stringify(run.stdout)}`);
   assert.doesNotMatch(run.stdout, /no pidfd_open/, 'this kernel has pidfd_open');
-
   const fds = withFds(report);
   const sites = fdSites(fds.stacks, FDS);
-  assert.deepEqual(kindsOf(sites), SITES, 'kinds per site (and no descriptor held from elsewhere)');
-  for (const [site, s] of sites) assert.equal(s.count, sum(s.kinds), `${site}: count is the sum of its kinds`);
-  for (const stack of fds.stacks) assert.equal(stack.count, sum(stack.kinds), `a stack's count is the sum of its kinds: ${describeFrames(stack.frames)}`);
-  for (const symbol of ABSENT) assert.deepEqual(mentioning(fds.stacks, symbol).map((s) => describeFrames(s.frames)), [], `no stack through ${symbol}`);
-  assert.deepEqual(invalidFrees(report), [], 'no invalid free');
 
-  assert.equal(fds.outstanding, OUTSTANDING, 'outstanding descriptors');
-  assert.equal(fds.stacks.reduce((n, s) => n + s.count, 0), fds.outstanding, 'the stacks add up to the outstanding count');
-  assert.ok(fds.opened >= OWN_OPENS, `opened ${fds.opened} >= ${OWN_OPENS}`);
-  assert.equal(fds.opened - fds.closed, fds.outstanding, `opened ${fds.opened} - closed ${fds.closed}: what is still open`);
+  await t.test('kinds and counts per site, and no descriptor held from elsewhere', () => {
+    assert.deepEqual(kindsOf(sites), SITES);
+    for (const [site, s] of sites) assert.equal(s.count, sum(s.kinds), `${site}: count is the sum of its kinds`);
+    for (const stack of fds.stacks) assert.equal(stack.count, sum(stack.kinds), `a stack's count is the sum of its kinds: ${describeFrames(stack.frames)}`);
+  });
 
-  for (const [site, allowed] of Object.entries(allowedExamples(dir, port))) {
-    const examples = sites.get(site)!.examples;
-    assert.ok(examples.length >= 1, `${site} has examples`);
-    for (const example of examples) assert.ok(allowed.includes(example), `${site}: example ${JSON.stringify(example)} is one of ${JSON.stringify(allowed)}`);
-  }
-  // The site is the wrapper's caller: only the C library's frames before it;
-  // the stack whole, unwound from .eh_frame.
-  for (const stack of fds.stacks) {
-    assert.equal(stack.partial, false, `not partial: ${describeFrames(stack.frames)}`);
-    const at = stack.frames.findIndex((f) => f.module === FDS);
-    assert.ok(at >= 0 && stack.frames.slice(0, at).every((f) => f.module !== null && /\/libc\.so/.test(f.module)), describeFrames(stack.frames));
-  }
+  await t.test('what was closed (one by one, by close_range, the sent copy) is in no stack', () => {
+    for (const symbol of ABSENT) assert.deepEqual(mentioning(fds.stacks, symbol).map((s) => describeFrames(s.frames)), [], `no stack through ${symbol}`);
+  });
+
+  await t.test('totals: outstanding, opened and closed', () => {
+    assert.equal(fds.outstanding, OUTSTANDING, 'outstanding descriptors');
+    assert.equal(fds.stacks.reduce((n, s) => n + s.count, 0), fds.outstanding, 'the stacks add up to the outstanding count');
+    assert.ok(fds.opened >= OWN_OPENS, `opened ${fds.opened} >= ${OWN_OPENS}`);
+    assert.equal(fds.opened - fds.closed, fds.outstanding, `opened ${fds.opened} - closed ${fds.closed}: what is still open`);
+    assert.deepEqual(invalidFrees(report), [], 'no invalid free');
+  });
+
+  await t.test('examples: whole paths, sockets\' peers', () => {
+    const wrong: string[] = [];
+    for (const [site, allowed] of Object.entries(allowedExamples(dir, Number(ports[1]), Number(ports[2])))) {
+      const examples = sites.get(site)?.examples ?? [];
+      if (examples.length === 0) wrong.push(`${site}: no example`);
+      for (const example of examples.filter((e) => !allowed.includes(e))) wrong.push(`${site}: ${JSON.stringify(example)}, not one of ${JSON.stringify(allowed)}`);
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  await t.test('stacks whole, each site the C library wrapper\'s caller', () => {
+    for (const stack of fds.stacks) {
+      assert.equal(stack.partial, false, `not partial: ${describeFrames(stack.frames)}`);
+      const at = stack.frames.findIndex((f) => f.module === FDS);
+      assert.ok(at >= 0 && stack.frames.slice(0, at).every((f) => f.module !== null && /\/libc\.so/.test(f.module)), describeFrames(stack.frames));
+    }
+  });
 });
 
 test('fds: across an exec, O_CLOEXEC descriptors are closed by it and the others held with the stack that made them before it', { timeout: 60_000 }, async (t) => {

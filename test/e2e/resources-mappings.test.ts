@@ -34,24 +34,37 @@ const SITES = {
 };
 const ABSENT = ['churn_mappings', 'site_churn_mremap', 'trim_tail'];
 
+// One trace; each group of checks a subtest, so that one tells nothing of the others.
 test('mappings: anonymous mappings exact per site, glibc\'s own only as allocator and thread-stack, unmapped ones absent', { timeout: 60_000 }, async (t) => {
   if (!requireBpf(t)) return;
   const { run, report } = await traceCommand(t, [MAPPINGS]);
   assert.equal(run.code, 0, run.stderr);
   const mappings = withMappings(report);
-  assert.deepEqual(Object.fromEntries(mappingSites(mappings.stacks, MAPPINGS)), SITES, 'bytes, counts and kinds per site (no other site in the fixture)');
-  for (const symbol of ABSENT) assert.deepEqual(mentioning(mappings.stacks, symbol).map((s) => describeFrames(s.frames)), [], `no stack through ${symbol}`);
 
-  // Made inside malloc or pthread_create: never plain anonymous.
-  for (const stack of mappings.stacks) {
-    const inside = stack.frames.some((f) => f.symbol !== null && /^(malloc|pthread_create)(@|$)/.test(f.symbol));
-    if (inside) assert.ok(stack.kind === 'allocator' || stack.kind === 'thread-stack', `${stack.kind}: ${describeFrames(stack.frames)}`);
-    assert.ok(stack.bytes > 0 && stack.count >= 1, `${stack.bytes} bytes in ${stack.count}: ${describeFrames(stack.frames)}`);
-    if (siteIn(stack.frames, MAPPINGS) !== null) assert.equal(stack.partial, false, `not partial: ${describeFrames(stack.frames)}`);
+  for (const [site, expected] of Object.entries(SITES)) {
+    await t.test(`${site}: ${expected.count} ${expected.kinds.join(', ')}, ${expected.bytes} bytes`, () => {
+      assert.deepEqual(mappingSites(mappings.stacks, MAPPINGS).get(site), expected);
+    });
   }
-  const bytes = mappings.stacks.reduce((n, s) => n + s.bytes, 0);
-  const count = mappings.stacks.reduce((n, s) => n + s.count, 0);
-  assert.deepEqual({ bytes: mappings.outstandingBytes, count: mappings.outstanding }, { bytes, count }, 'the stacks add up to the totals');
-  // The block is a heap block too, as before.
-  assert.deepEqual(siteFigures(report, 'site_large_malloc'), { bytes: 256 * KiB, allocations: 1 });
+
+  await t.test('no other site in the fixture; what was unmapped is in no stack', () => {
+    assert.deepEqual([...mappingSites(mappings.stacks, MAPPINGS).keys()].sort(), Object.keys(SITES).sort());
+    for (const symbol of ABSENT) assert.deepEqual(mentioning(mappings.stacks, symbol).map((s) => describeFrames(s.frames)), [], `no stack through ${symbol}`);
+  });
+
+  await t.test('made inside malloc or pthread_create: never plain anonymous; the fixture\'s stacks whole', () => {
+    for (const stack of mappings.stacks) {
+      const inside = stack.frames.some((f) => f.symbol !== null && /^(malloc|pthread_create)(@|$)/.test(f.symbol));
+      if (inside) assert.ok(stack.kind === 'allocator' || stack.kind === 'thread-stack', `${stack.kind}: ${describeFrames(stack.frames)}`);
+      if (siteIn(stack.frames, MAPPINGS) !== null) assert.equal(stack.partial, false, `not partial: ${describeFrames(stack.frames)}`);
+    }
+  });
+
+  await t.test('the stacks add up to the totals; the large block is a heap block too', () => {
+    for (const stack of mappings.stacks) assert.ok(stack.bytes > 0 && stack.count >= 1, `${stack.bytes} bytes in ${stack.count}: ${describeFrames(stack.frames)}`);
+    const bytes = mappings.stacks.reduce((n, s) => n + s.bytes, 0);
+    const count = mappings.stacks.reduce((n, s) => n + s.count, 0);
+    assert.deepEqual({ bytes: mappings.outstandingBytes, count: mappings.outstanding }, { bytes, count });
+    assert.deepEqual(siteFigures(report, 'site_large_malloc'), { bytes: 256 * KiB, allocations: 1 });
+  });
 });
