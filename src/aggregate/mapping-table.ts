@@ -43,11 +43,12 @@ export class MappingTable {
     const newEnd = newStart + newLength;
     cut(ranges, newStart, newEnd);
     const shift = newStart - oldStart;
-    for (const piece of pieces) {
-      const moved = { ...piece, start: piece.start + shift, end: Math.min(piece.end + shift, newEnd) };
-      if (moved.start < moved.end) insert(ranges, moved);
-    }
-    if (newLength > oldLength) insert(ranges, { ...pieces[0], start: newStart + oldLength, end: newEnd });
+    const moved = pieces.map((piece) => ({ ...piece, start: piece.start + shift, end: Math.min(piece.end + shift, newEnd) }));
+    // One mapping grown is still one: the growth joins the piece it extends.
+    const last = moved[moved.length - 1];
+    if (newLength > oldLength && last.end === newStart + oldLength && last.stack === pieces[0].stack && last.kind === pieces[0].kind) last.end = newEnd;
+    else if (newLength > oldLength) moved.push({ ...pieces[0], start: newStart + oldLength, end: newEnd });
+    for (const piece of moved) if (piece.start < piece.end) insert(ranges, piece);
   }
 
   /** An exec replaced the whole address space. */

@@ -9,11 +9,22 @@ import { StackIndex } from './stack-index.js';
 /** enum lh_map_kind's bits in a map record's flags. */
 const KIND_MASK = 0xf;
 
+/** What was traced: a section is reported only if its records could come. */
+export interface ResourcesTraced {
+  fds: boolean;
+  mappings: boolean;
+}
+
 export class ResourceLedger implements ResourceSink {
   /** Descriptors and mappings share one index: a stack may make both. */
   readonly stacks = new StackIndex();
   readonly fds = new FdTable();
   readonly mappings = new MappingTable();
+  readonly traced: ResourcesTraced;
+
+  constructor(traced: ResourcesTraced = { fds: true, mappings: true }) {
+    this.traced = traced;
+  }
 
   fdOpen(tgid: number, fd: number, stackId: number, ticks: number, flags: number, details: FdDetails): void {
     this.fds.open(tgid, fd, { stack: this.stacks.indexOf(stackId, tgid, flags), ticks, details });

@@ -1,6 +1,6 @@
 // What a descriptor is, and a short example of it, from what the kernel knew
-// when it was made: the inode's type, else the name of an anonymous inode,
-// else the system call that made it.
+// when it was made: the inode's type, else the system call that made it
+// (where only one kind comes of it), else the name of an anonymous inode.
 import type { FdDetails } from '../ingest/resource-sink.js';
 
 const S_IFMT = 0o170000;
@@ -14,7 +14,7 @@ const NAMED = new Map([
   ['pidfd', 'pidfd'],
 ]);
 
-/** x86-64 system call numbers, for descriptors that came with no name. */
+/** x86-64 system calls that make one kind of descriptor (pidfs names a pidfd "/" since 6.9). */
 const BY_SYSCALL: Record<number, string> = {
   22: 'pipe',
   41: 'socket',
@@ -39,13 +39,14 @@ export function fdKind(details: FdDetails): string {
   const type = details.mode & S_IFMT;
   if (type === S_IFSOCK) return 'socket';
   if (type === S_IFIFO) return 'pipe';
+  const made = BY_SYSCALL[details.syscall];
+  if (made !== undefined) return made;
   const { name } = details;
   const named = NAMED.get(name);
   if (named !== undefined) return named;
   if (name.startsWith('memfd:')) return 'memfd';
   // [eventfd], [timerfd], [signalfd], [pidfd], [fanotify], [io_uring], ...
   if (name.length > 2 && name.startsWith('[') && name.endsWith(']')) return name.slice(1, -1);
-  if (name === '') return BY_SYSCALL[details.syscall] ?? 'file';
   return 'file';
 }
 

@@ -15,10 +15,12 @@ function freeStack(free: InvalidFree, stackId: number): StackRequest {
 }
 
 /**
- * Absent when frees were not checked. An unknown pointer freed from inside
- * the C library or the loader is their own bookkeeping (glibc frees its
- * thread cache at thread exit, a block malloc never handed out), not the
- * program's error.
+ * Absent when frees were not checked. A free called from inside the C
+ * library or the loader is their own bookkeeping, not the program's error:
+ * at a thread's end glibc frees its thread cache (a block malloc never
+ * handed out) and hands the blocks cached in it back through free, blocks
+ * the program had freed already. (A program's own second fclose of one FILE
+ * is left out with them.)
  */
 export function invalidFreeSection(input: InvalidFreeInput): Pick<Report, 'invalidFrees' | 'invalidFreesOmitted'> {
   const check = input.ledger.freeCheck;
@@ -32,7 +34,7 @@ export function invalidFreeSection(input: InvalidFreeInput): Pick<Report, 'inval
   const previous = new Map(withPrevious.map((free, i) => [free, resolved[frees.length + i].frames]));
   const shown = frees
     .map((free, i) => ({ free, frames: resolved[i].frames }))
-    .filter(({ free, frames }) => free.kind !== 'unknown-pointer' || !inLibcOrLoader(frames[0]));
+    .filter(({ frames }) => !inLibcOrLoader(frames[0]));
   return {
     invalidFrees: shown.map(({ free, frames }): InvalidFreeReport => {
       const previousFrames = previous.get(free);

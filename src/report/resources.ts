@@ -120,5 +120,5 @@ export function resourceSections(input: ResourceInput, bornBefore: number): Pick
       return { bytes: group.bytes, count: group.count, kind: mappingKind(group.kind, stack), frames: stack.frames, truncated: truncated(group.stack), partial: stack.partial };
     }),
   };
-  return { fds, mappings };
+  return { ...(resources.traced.fds ? { fds } : {}), ...(resources.traced.mappings ? { mappings } : {}) };
 }

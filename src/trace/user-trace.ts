@@ -181,7 +181,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
   }
 
   const ledger = new Ledger(freeChecks(options));
-  const held = resources(options) ? new ResourceLedger() : null;
+  const held = resources(options) ? new ResourceLedger({ fds: options.fds, mappings: options.mappings }) : null;
   let stacksSeen = 0;
   const result = await pump({
     tracer,

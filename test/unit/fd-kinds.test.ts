@@ -40,14 +40,15 @@ test('anonymous inodes by name', () => {
   for (const [name, kind] of cases) assert.equal(fdKind(fd({ mode: 0o600, name })), kind, name);
 });
 
-test('by system call when the kernel gave no name', () => {
+test('by the system call that made it, where only one kind comes of it, whatever the name', () => {
   const cases: [number, string][] = [
     [319, 'memfd'], [434, 'pidfd'], [284, 'eventfd'], [290, 'eventfd'], [213, 'epoll'], [291, 'epoll'],
     [283, 'timerfd'], [282, 'signalfd'], [289, 'signalfd'], [253, 'inotify'], [294, 'inotify'],
     [41, 'socket'], [53, 'socket'], [43, 'socket'], [288, 'socket'], [22, 'pipe'], [293, 'pipe'], [257, 'file'],
   ];
   for (const [syscall, kind] of cases) assert.equal(fdKind(fd({ syscall })), kind, `syscall ${syscall}`);
-  assert.equal(fdKind(fd({ syscall: 319, name: '/tmp/x' })), 'file', 'a name wins over the call');
+  assert.equal(fdKind(fd({ syscall: 434, mode: 0o100600, name: '/' })), 'pidfd', "pidfs (6.9+) names a pidfd '/'");
+  assert.equal(fdKind(fd({ syscall: 32, mode: 0o600, name: '[eventfd]' })), 'eventfd', 'a dup takes the kind of what it copies');
 });
 
 test('socket examples: the peer when connected, else the local port, else the type', () => {
