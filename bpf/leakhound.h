@@ -35,6 +35,8 @@ enum lh_event_kind {
 	LH_EVENT_MAP = 9,	/* [addr, addr + size) mapped; kind in the flags */
 	LH_EVENT_UNMAP = 10,	/* [addr, addr + size) unmapped */
 	LH_EVENT_REMAP = 11,	/* [addr, addr + size) moved to [stack_id, stack_id + ticks) */
+	LH_EVENT_FD_DETAILS = 12, /* struct lh_fd_event: descriptor addr now is this
+				   * (a socket connected, bound or listening) */
 };
 
 enum lh_event_flags {
@@ -83,9 +85,11 @@ struct lh_fd_details {
 	__u16 syscall;	   /* the call that made it (x86-64 number) */
 	__u16 peer_port;   /* inet sockets, host order: the peer's port, 0 when none */
 	__u16 local_port;  /* inet sockets, host order */
-	__u16 pad;
+	__u8 components;   /* name holds this many path components, innermost first, each
+			    * ending in a NUL (0: name is one name) */
+	__u8 whole_path;   /* ... and the last of them is in the root directory */
 	__u8 peer[16];	   /* inet sockets: the peer's address (IPv4 in the first 4 bytes) */
-	char name[248];	   /* the path as passed to open, else the dentry's name */
+	char name[248];	   /* a file's path, else the dentry's name */
 };
 
 struct lh_fd_event {

@@ -22,7 +22,8 @@ const volatile bool trace_mappings = false;
 enum {
 	SYS_OPEN = 2, SYS_CLOSE = 3, SYS_MMAP = 9, SYS_MUNMAP = 11, SYS_BRK = 12,
 	SYS_PIPE = 22, SYS_MREMAP = 25, SYS_DUP = 32, SYS_DUP2 = 33, SYS_SOCKET = 41,
-	SYS_ACCEPT = 43, SYS_RECVMSG = 47, SYS_SOCKETPAIR = 53, SYS_FCNTL = 72,
+	SYS_ACCEPT = 43, SYS_CONNECT = 42, SYS_RECVMSG = 47, SYS_BIND = 49, SYS_LISTEN = 50,
+	SYS_SOCKETPAIR = 53, SYS_FCNTL = 72,
 	SYS_CREAT = 85, SYS_EPOLL_CREATE = 213, SYS_INOTIFY_INIT = 253, SYS_OPENAT = 257,
 	SYS_SIGNALFD = 282, SYS_TIMERFD_CREATE = 283, SYS_EVENTFD = 284, SYS_ACCEPT4 = 288,
 	SYS_SIGNALFD4 = 289, SYS_EVENTFD2 = 290, SYS_EPOLL_CREATE1 = 291, SYS_DUP3 = 292,
@@ -37,6 +38,7 @@ enum resource_call {
 	CALL_FD,	/* returns a new descriptor */
 	CALL_FD_PAIR,	/* writes two to an int[2] */
 	CALL_RECVMSG,	/* may receive descriptors (SCM_RIGHTS) */
+	CALL_DESCRIBE,	/* gives a socket its peer or its port */
 	CALL_CLOSE,
 	CALL_CLOSE_RANGE,
 	CALL_MMAP,
@@ -63,6 +65,8 @@ static __always_inline __u32 resource_call(long id)
 		return trace_fds ? CALL_FD_PAIR : CALL_NONE;
 	case SYS_RECVMSG:
 		return trace_fds ? CALL_RECVMSG : CALL_NONE;
+	case SYS_CONNECT: case SYS_BIND: case SYS_LISTEN:
+		return trace_fds ? CALL_DESCRIBE : CALL_NONE;
 	case SYS_CLOSE:
 		return trace_fds ? CALL_CLOSE : CALL_NONE;
 	case SYS_CLOSE_RANGE:
@@ -79,6 +83,9 @@ static __always_inline __u32 resource_call(long id)
 	return CALL_NONE;
 }
 
+/* Descriptors received per message that are followed; more are counted. */
+#define RIGHTS_PER_MESSAGE 4
+
 /* The call at its exit, and brk's entry. */
 struct pending_call {
 	__u32 live;	/* between a brk's entry and its exit */
@@ -93,6 +100,11 @@ struct pending_call {
 	 * walk fills: 6.1's verifier bounds the whole chain of calls at 512 bytes. */
 	__u32 flags;	/* the walk's */
 	__u64 ip, sp, bp; /* the user registers the walk starts from */
+	/* What a recvmsg or pipe wrote: msg_control and msg_controllen, a
+	 * control message's header, the descriptors. */
+	__u64 control[2];
+	struct cmsghdr header;
+	int fds[RIGHTS_PER_MESSAGE];
 };
 
 struct {
@@ -118,12 +130,14 @@ static __always_inline bool resource_process(void)
 #define SCM_RIGHTS 1
 #define S_IFMT 0170000
 #define S_IFSOCK 0140000
+#define S_IFREG 0100000
+#define S_IFDIR 0040000
+#define S_IFCHR 0020000
+#define S_IFBLK 0060000
 #define AF_INET 2
 #define AF_INET6 10
 #define MAX_ERRNO 4095
 
-/* Descriptors received per message that are followed; more are counted. */
-#define RIGHTS_PER_MESSAGE 4
 
 static __always_inline struct pending_call *pending_call(void)
 {
@@ -176,19 +190,109 @@ static __always_inline void describe_socket(struct file *file, struct lh_fd_deta
 		bpf_probe_read_kernel(details->peer, 16, &common->skc_v6_daddr);
 }
 
-/* One new descriptor, with what its file is. The path is the one the call
- * was given, where it was given one: the dentry only knows its last part. */
-static __noinline void emit_fd_open(__u64 fd, __u64 stack_id, __u32 flags, __u32 id, __u64 path)
+/* Path components a file's path is read to, from the file up, and the
+ * bytes of each (longer names are cut; the verifier needs a fixed size). */
+#define PATH_DEPTH 24
+#define COMPONENT_BYTES 64
+
+struct path_walk {
+	struct dentry *dentry;
+	struct mount *mnt;
+	struct path root;	/* the process's root directory (a container's, a chroot's) */
+	struct lh_fd_details *details;
+	__u32 off;
+};
+
+/* One step up from w->dentry: its name, or across to the mount it is the
+ * root of. 1 where the walk ends. */
+static long path_step(__u32 i, struct path_walk *w)
+{
+	/* Locals: CO-RE reads may only start from the kernel's own types. */
+	struct dentry *dentry = w->dentry, *parent = BPF_CORE_READ(dentry, d_parent);
+	struct lh_fd_details *details = w->details;
+	struct mount *mnt = w->mnt, *up;
+	__u32 off = w->off;
+	long len;
+
+	if (dentry == w->root.dentry && &mnt->mnt == w->root.mnt) {
+		details->whole_path = 1;
+		return 1;
+	}
+	if (dentry == BPF_CORE_READ(mnt, mnt.mnt_root) || dentry == parent) {
+		up = BPF_CORE_READ(mnt, mnt_parent);
+		if (up == mnt || !up) {
+			details->whole_path = 1; /* the root of the namespace */
+			return 1;
+		}
+		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = up;
+		return 0;
+	}
+	if (off > sizeof(details->name) - COMPONENT_BYTES)
+		return 1;
+	len = bpf_probe_read_kernel_str(details->name + off, COMPONENT_BYTES, BPF_CORE_READ(dentry, d_name.name));
+	if (len <= 0)
+		return 1;
+	w->off = off + len;
+	details->components++;
+	w->dentry = parent;
+	return 0;
+}
+
+/* The file's path, innermost component first (user space puts it the
+ * right way round), across the mounts it lies under. bpf_d_path would do
+ * it, but tracepoint programs may not call it. */
+static __always_inline void file_path(struct file *file, struct lh_fd_details *details)
+{
+	struct path_walk walk = {
+		.dentry = BPF_CORE_READ(file, f_path.dentry),
+		/* The vfsmount is inside its struct mount, where this kernel puts it. */
+		.mnt = (void *)BPF_CORE_READ(file, f_path.mnt) - bpf_core_field_offset(struct mount, mnt),
+		.details = details,
+		.root = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), fs, root),
+	};
+
+	bpf_loop(PATH_DEPTH, path_step, &walk, 0);
+	/* A file of no directory (a memfd): its name alone. */
+	if (!details->components) {
+		details->whole_path = 0;
+		bpf_probe_read_kernel_str(details->name, sizeof(details->name), BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	}
+}
+
+/* What the kernel knows of descriptor fd now. A global function: the
+ * verifier checks it once, not at each of emit_fd's calls. */
+__noinline int describe_fd(__u64 fd, struct lh_fd_details *details)
+{
+	struct file *file = open_file(fd);
+	__u32 type;
+
+	if (!file || !details)
+		return 0;
+	details->mode = BPF_CORE_READ(file, f_inode, i_mode);
+	type = details->mode & S_IFMT;
+	if (type == S_IFSOCK)
+		describe_socket(file, details);
+	else if (type == S_IFREG || type == S_IFDIR || type == S_IFCHR || type == S_IFBLK)
+		file_path(file, details);
+	else /* pipes and anonymous inodes: a name, no path */
+		bpf_probe_read_kernel_str(details->name, sizeof(details->name),
+					  BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	return 0;
+}
+
+/* A record of descriptor fd as it is now: made (LH_EVENT_FD_OPEN), or told
+ * more of (LH_EVENT_FD_DETAILS). */
+static __noinline void emit_fd(__u32 kind, __u64 fd, __u64 stack_id, __u32 flags, __u32 id)
 {
 	struct lh_fd_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
-	struct file *file;
 
 	if (!event) {
 		count(LH_CNT_RINGBUF_DROPS);
 		return;
 	}
 	__builtin_memset(&event->details, 0, sizeof(event->details));
-	event->head.kind = LH_EVENT_FD_OPEN;
+	event->head.kind = kind;
 	event->head.flags = flags;
 	event->head.tgid = current_tgid();
 	event->head.addr = fd;
@@ -196,17 +300,7 @@ static __noinline void emit_fd_open(__u64 fd, __u64 stack_id, __u32 flags, __u32
 	event->head.stack_id = stack_id;
 	event->head.ticks = bpf_jiffies64();
 	event->details.syscall = id;
-	file = open_file(fd);
-	if (file) {
-		event->details.mode = BPF_CORE_READ(file, f_inode, i_mode);
-		if ((event->details.mode & S_IFMT) == S_IFSOCK)
-			describe_socket(file, &event->details);
-	}
-	if (!path || bpf_probe_read_user_str(event->details.name, sizeof(event->details.name), (void *)path) < 0) {
-		if (file)
-			bpf_probe_read_kernel_str(event->details.name, sizeof(event->details.name),
-						  BPF_CORE_READ(file, f_path.dentry, d_name.name));
-	}
+	describe_fd(fd, &event->details);
 	bpf_ringbuf_submit(event, BPF_RB_NO_WAKEUP);
 }
 
@@ -215,20 +309,6 @@ static __always_inline void emit_range(__u32 kind, __u32 flags, __u64 addr, __u6
 	struct alloc_info info = { .size = size, .stack_id = stack_id, .ticks = ticks };
 
 	emit(kind, flags, addr, &info);
-}
-
-/* The path argument of the calls that open by name. */
-static __always_inline __u64 path_argument(__u32 id, const struct pending_call *pending)
-{
-	switch (id) {
-	case SYS_OPEN:
-	case SYS_CREAT:
-		return pending->args[0];
-	case SYS_OPENAT:
-	case SYS_OPENAT2:
-		return pending->args[1];
-	}
-	return 0;
 }
 
 /* The calls that only sometimes make a descriptor. */
@@ -246,51 +326,50 @@ static __always_inline bool makes_fd(__u32 id, const struct pending_call *pendin
 	return true;
 }
 
-/* The descriptors of the first SCM_RIGHTS message a recvmsg brought. */
-static __noinline void emit_received(__u32 id, const struct pending_call *pending, __u64 stack_id)
+/* The descriptors of the first SCM_RIGHTS message a recvmsg brought. What
+ * it reads goes to the pending call: the stack is the walk's. */
+static __noinline void emit_received(__u32 id, struct pending_call *pending, __u64 stack_id)
 {
-	struct user_msghdr msg;
-	struct cmsghdr header;
-	int fds[RIGHTS_PER_MESSAGE];
+	struct user_msghdr *msg = (struct user_msghdr *)pending->args[1];
+	struct cmsghdr *header = &pending->header;
 	__u64 at, end, n;
 
-	if (bpf_probe_read_user(&msg, sizeof(msg), (void *)pending->args[1]) || !msg.msg_control)
+	if (bpf_probe_read_user(&pending->control, sizeof(pending->control), &msg->msg_control) || !pending->control[0])
 		return;
-	at = (__u64)msg.msg_control;
-	end = at + msg.msg_controllen;
+	at = pending->control[0];
+	end = at + pending->control[1];
 	for (int i = 0; i < 2; i++) {
-		if (at + sizeof(header) > end || bpf_probe_read_user(&header, sizeof(header), (void *)at))
+		if (at + sizeof(*header) > end || bpf_probe_read_user(header, sizeof(*header), (void *)at))
 			return;
-		if (header.cmsg_len < sizeof(header))
+		if (header->cmsg_len < sizeof(*header))
 			return;
-		if (header.cmsg_level == SOL_SOCKET && header.cmsg_type == SCM_RIGHTS)
+		if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_RIGHTS)
 			break;
-		at += (header.cmsg_len + 7) & ~7ULL;
+		at += (header->cmsg_len + 7) & ~7ULL;
 	}
-	if (header.cmsg_level != SOL_SOCKET || header.cmsg_type != SCM_RIGHTS)
+	if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS)
 		return;
-	n = (header.cmsg_len - sizeof(header)) / sizeof(int);
+	n = (header->cmsg_len - sizeof(*header)) / sizeof(int);
 	if (n > RIGHTS_PER_MESSAGE) {
 		count(LH_CNT_FDS_UNSEEN);
 		n = RIGHTS_PER_MESSAGE;
 	}
-	if (bpf_probe_read_user(fds, sizeof(fds), (void *)(at + sizeof(header))))
+	if (bpf_probe_read_user(pending->fds, sizeof(pending->fds), (void *)(at + sizeof(*header))))
 		return;
 	for (int i = 0; i < RIGHTS_PER_MESSAGE; i++)
 		if (i < n)
-			emit_fd_open(fds[i], stack_id, pending->flags, id, 0);
+			emit_fd(LH_EVENT_FD_OPEN, pending->fds[i], stack_id, pending->flags, id);
 }
 
 /* The two descriptors pipe and socketpair write. */
-static __noinline void emit_pair(__u32 id, const struct pending_call *pending, __u64 stack_id)
+static __noinline void emit_pair(__u32 id, struct pending_call *pending, __u64 stack_id)
 {
-	int fds[2];
 	__u64 to = id == SYS_SOCKETPAIR ? pending->args[3] : pending->args[0];
 
-	if (bpf_probe_read_user(fds, sizeof(fds), (void *)to))
+	if (bpf_probe_read_user(pending->fds, 2 * sizeof(int), (void *)to))
 		return;
-	emit_fd_open(fds[0], stack_id, pending->flags, id, 0);
-	emit_fd_open(fds[1], stack_id, pending->flags, id, 0);
+	emit_fd(LH_EVENT_FD_OPEN, pending->fds[0], stack_id, pending->flags, id);
+	emit_fd(LH_EVENT_FD_OPEN, pending->fds[1], stack_id, pending->flags, id);
 }
 
 static __always_inline __u32 mapping_kind(const struct pending_call *pending)
@@ -353,6 +432,10 @@ int BPF_PROG(resource_exit, struct pt_regs *regs, long ret)
 		if (ret == 0 && !(pending->args[2] & CLOSE_RANGE_CLOEXEC))
 			emit_range(LH_EVENT_FD_CLOSE, 0, (__u32)pending->args[0], (__u32)pending->args[1], 0, 0);
 		return 0;
+	case CALL_DESCRIBE:
+		if (ret == 0 || ret == -115 /* EINPROGRESS: connecting */)
+			emit_fd(LH_EVENT_FD_DETAILS, pending->args[0], 0, 0, pending->id);
+		return 0;
 	case CALL_MUNMAP:
 		if (ret == 0)
 			emit_range(LH_EVENT_UNMAP, 0, pending->args[0], PAGE_ROUND(pending->args[1]), 0, 0);
@@ -399,7 +482,7 @@ int BPF_PROG(resource_exit, struct pt_regs *regs, long ret)
 	}
 	switch (pending->call) {
 	case CALL_FD:
-		emit_fd_open(pending->ret, stack_id, pending->flags, pending->id, path_argument(pending->id, pending));
+		emit_fd(LH_EVENT_FD_OPEN, pending->ret, stack_id, pending->flags, pending->id);
 		break;
 	case CALL_FD_PAIR:
 		emit_pair(pending->id, pending, stack_id);

@@ -41,6 +41,12 @@ export class FdTable {
     }
   }
 
+  /** More is known of a descriptor tracked (a socket connected, bound or listening); the call that made it stays. */
+  describe(tgid: number, fd: number, details: FdDetails): void {
+    const entry = this.processes.get(tgid)?.get(fd);
+    if (entry !== undefined) entry.details = details;
+  }
+
   /** An exec closed what `isOpen` denies (close-on-exec descriptors). */
   exec(tgid: number, isOpen: (fd: number) => boolean): void {
     const fds = this.processes.get(tgid);

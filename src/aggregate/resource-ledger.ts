@@ -30,6 +30,10 @@ export class ResourceLedger implements ResourceSink {
     this.fds.open(tgid, fd, { stack: this.stacks.indexOf(stackId, tgid, flags), ticks, details });
   }
 
+  fdDetails(tgid: number, fd: number, details: FdDetails): void {
+    this.fds.describe(tgid, fd, details);
+  }
+
   fdClose(tgid: number, first: number, last: number): void {
     this.fds.close(tgid, first, last);
   }

@@ -44,6 +44,7 @@ const EXEC = EventKind.exec;
 const FORK = EventKind.fork;
 const NEED_TABLE = EventKind.needTable;
 const FD_OPEN = EventKind.fdOpen;
+const FD_DETAILS = EventKind.fdDetails;
 const FD_CLOSE = EventKind.fdClose;
 const FD_EXEC = EventKind.fdExec;
 const MAP = EventKind.map;
@@ -73,7 +74,6 @@ function fdDetails(batch: Uint8Array, base: number): FdDetails {
   const at = batch.byteOffset + base * 4 + DETAILS;
   const view = new DataView(batch.buffer, at, structs.lh_fd_details.size);
   const name = new Uint8Array(batch.buffer, at + details.name.offset, NAME_BYTES);
-  const end = name.indexOf(0);
   return {
     mode: view.getUint32(details.mode.offset, true),
     family: view.getUint16(details.family.offset, true),
@@ -82,8 +82,23 @@ function fdDetails(batch: Uint8Array, base: number): FdDetails {
     peerPort: view.getUint16(details.peer_port.offset, true),
     localPort: view.getUint16(details.local_port.offset, true),
     peer: new Uint8Array(batch.buffer.slice(at + details.peer.offset, at + details.peer.offset + details.peer.size)),
-    name: utf8.decode(name.subarray(0, end < 0 ? NAME_BYTES : end)),
+    name: fdName(name, view.getUint8(details.components.offset), view.getUint8(details.whole_path.offset) !== 0),
   };
+}
+
+/** One name, or a path's components innermost first, each ending in a NUL. */
+function fdName(bytes: Uint8Array, components: number, whole: boolean): string {
+  const parts: string[] = [];
+  let at = 0;
+  for (let i = 0; i < Math.max(components, 1) && at < bytes.length; i++) {
+    let end = bytes.indexOf(0, at);
+    if (end < 0) end = bytes.length;
+    parts.push(utf8.decode(bytes.subarray(at, end)));
+    at = end + 1;
+  }
+  if (components === 0) return parts[0] ?? '';
+  const path = parts.reverse().join('/');
+  return whole ? `/${path}` : `…/${path}`;
 }
 
 /** Decodes every whole record of `batch`; returns how many there were. */
@@ -129,6 +144,10 @@ function decodeResource(batch: Uint8Array, words: Uint32Array, base: number, kin
   const tgid = words[base + TGID];
   if (kind === FD_OPEN) {
     sink?.fdOpen(tgid, word64(ADDR), word64(STACK), word64(TICKS), words[base] >>> 16, fdDetails(batch, base));
+    return base + FD_EVENT_WORDS;
+  }
+  if (kind === FD_DETAILS) {
+    sink?.fdDetails(tgid, word64(ADDR), fdDetails(batch, base));
     return base + FD_EVENT_WORDS;
   }
   if (kind === FD_EXEC) {

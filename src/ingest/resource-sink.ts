@@ -16,13 +16,16 @@ export interface FdDetails {
   localPort: number;
   /** 16 bytes; IPv4 in the first 4. */
   peer: Uint8Array;
-  /** The path as passed to open, else the dentry's name ("[eventfd]", "memfd:x", "pipe:", ...). */
+  /** A file's whole path (from its dentries and mounts; with a leading `…/` where the
+   * walk stopped short of the root), else the dentry's name ("[eventfd]", "memfd:x", ...). */
   name: string;
 }
 
 export interface ResourceSink {
   /** Descriptor `fd` was made in process `tgid` (a number still open is replaced: closed first). */
   fdOpen(tgid: number, fd: number, stackId: number, ticks: number, flags: number, details: FdDetails): void;
+  /** Descriptor `fd` is now this (a socket connected, bound or listening); untracked ones are ignored. */
+  fdDetails(tgid: number, fd: number, details: FdDetails): void;
   /** Descriptors `first` to `last` (inclusive) were closed. */
   fdClose(tgid: number, first: number, last: number): void;
   /** The process exec'd: the descriptors `isOpen` denies were closed by it (close-on-exec).
