@@ -4,6 +4,7 @@ import { test } from 'node:test';
 
 import { Ledger } from '../../src/aggregate/ledger.js';
 import { decodeBatch } from '../../src/ingest/decode.js';
+import { structs } from '../../src/native/contract.generated.js';
 import { EVENT, EventFlag, EventKind } from '../../src/native/layout.js';
 
 interface Record {
@@ -214,4 +215,43 @@ test('a ledger not per process (kernel mode) is one account: any process may fre
   assert.deepEqual(ledger.byStack().map(({ bytes, pids, firstPid }) => ({ bytes, pids, firstPid })), [{ bytes: 20, pids: [], firstPid: 1 }]);
   assert.equal(ledger.frees, 1);
   assert.deepEqual(ledger.processes(), []);
+});
+
+/** One struct lh_fd_event: the head, then the details, as BPF writes them. */
+function fdRecord(kind: number, fd: number, stackId: number, name: string[], components: number, whole: boolean, more: Partial<{ mode: number; syscall: number }> = {}): Buffer {
+  const fields = structs.lh_fd_details.fields;
+  const out = Buffer.concat([batch([{ kind, addr: fd, stackId, ticks: 7 }]), Buffer.alloc(structs.lh_fd_event.size - EVENT.recordSize)]);
+  const at = structs.lh_fd_event.fields.details.offset;
+  out.writeUInt32LE(more.mode ?? 0o100600, at + fields.mode.offset);
+  out.writeUInt16LE(more.syscall ?? 257, at + fields.syscall.offset);
+  out.writeUInt8(components, at + fields.components.offset);
+  out.writeUInt8(whole ? 1 : 0, at + fields.whole_path.offset);
+  Buffer.from(name.map((part) => `${part}\0`).join('')).copy(out, at + fields.name.offset);
+  return out;
+}
+
+test('descriptor records: a path from its components, innermost first; the records after it still decode', () => {
+  const opened: [number, string][] = [];
+  const described: [number, string][] = [];
+  const sink = {
+    fdOpen: (_tgid: number, fd: number, _stack: number, _ticks: number, _flags: number, details: { name: string }) => opened.push([fd, details.name]),
+    fdDetails: (_tgid: number, fd: number, details: { name: string }) => described.push([fd, details.name]),
+    fdClose: () => {},
+    fdExec: () => {},
+    map: () => {},
+    unmap: () => {},
+    remap: () => {},
+  };
+  const ledger = new Ledger();
+  const records = Buffer.concat([
+    fdRecord(EventKind.fdOpen, 3, 9, ['log.txt', 'app', 'var'], 3, true),
+    fdRecord(EventKind.fdOpen, 4, 9, ['deep', 'very'], 2, false),
+    fdRecord(EventKind.fdOpen, 5, 9, ['[eventfd]'], 0, false, { mode: 0o600, syscall: 290 }),
+    fdRecord(EventKind.fdDetails, 6, 0, ['TCP'], 0, false, { mode: 0o140777, syscall: 42 }),
+    batch([alloc(0x1000, 16, 3)]),
+  ]);
+  assert.equal(decodeBatch(records, ledger, { resources: sink }), 5);
+  assert.deepEqual(opened, [[3, '/var/app/log.txt'], [4, '…/very/deep'], [5, '[eventfd]']]);
+  assert.deepEqual(described, [[6, 'TCP']]);
+  assert.equal(ledger.live.bytes, 16, 'the allocation after the longer records');
 });
