@@ -58,8 +58,8 @@ test('attach: only the connections a server leaks while traced are counted, at t
     site_accept_request: { count: WHILE_ATTACHED, kinds: { socket: WHILE_ATTACHED } },
   });
   assert.equal(fds.outstanding, WHILE_ATTACHED);
-  // Per request: the connection, a file and a pipe's two ends.
-  assert.ok(fds.opened >= 4 * WHILE_ATTACHED, `opened ${fds.opened}`);
+  // Per request: the connection, a file and a pipe's two ends opened; all but the connection closed.
+  assert.deepEqual({ opened: fds.opened, closed: fds.closed }, { opened: 4 * WHILE_ATTACHED, closed: 3 * WHILE_ATTACHED });
   for (const symbol of ['status_size', 'scratch_pipe', 'open_listener']) {
     assert.deepEqual(mentioning(fds.stacks, symbol).map((s) => describeFrames(s.frames)), [], `no stack through ${symbol}`);
   }

@@ -130,6 +130,7 @@ test('fds: across an exec, O_CLOEXEC descriptors are closed by it and the others
   assert.deepEqual(kindsOf(fdSites(fds.stacks, FDS)), EXEC_SITES);
   for (const symbol of EXEC_ABSENT) assert.deepEqual(mentioning(fds.stacks, symbol).map((s) => describeFrames(s.frames)), [], `no stack through ${symbol}`);
   assert.equal(fds.outstanding, 3);
+  assert.equal(fds.opened - fds.closed, fds.outstanding, `opened ${fds.opened} - closed ${fds.closed}: the exec closed the O_CLOEXEC ones`);
   // Before the exec, the stack ran through main of the program then; its
   // frames are named from that image's mappings.
   for (const stack of mentioning(fds.stacks, 'site_exec_keep')) {
