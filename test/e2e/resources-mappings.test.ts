@@ -68,3 +68,28 @@ test('mappings: anonymous mappings exact per site, glibc\'s own only as allocato
     assert.deepEqual(siteFigures(report, 'site_large_malloc'), { bytes: 256 * KiB, allocations: 1 });
   });
 });
+
+// mappings --race: two threads map and unmap at once, each one's kept
+// mapping often landing where the other has just unmapped its scratch one.
+test('mappings: two threads mapping and unmapping at once: every kept mapping counted once, at its site', { timeout: 60_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const { run, report } = await traceCommand(t, [MAPPINGS, '--race']);
+  assert.equal(run.code, 0, run.stderr);
+  const mappings = withMappings(report);
+  const kept = { bytes: 2 * 2000 * 64 * KiB, count: 2 * 2000 };
+
+  await t.test('none lost and none left over: the anonymous ones are the kept ones', () => {
+    const anonymous = mappings.stacks.filter((s) => s.kind === 'anonymous');
+    const figures = { bytes: anonymous.reduce((n, s) => n + s.bytes, 0), count: anonymous.reduce((n, s) => n + s.count, 0) };
+    assert.deepEqual(figures, kept);
+    assert.equal(report.totals.lostEvents, 0);
+  });
+
+  await t.test('each at site_race_keep, its stack whole; site_race_scratch in none', () => {
+    const atSite = mappingSites(mappings.stacks, MAPPINGS).get('site_race_keep');
+    const elsewhere = mappings.stacks.filter((s) => s.kind === 'anonymous' && siteIn(s.frames, MAPPINGS) !== 'site_race_keep');
+    assert.deepEqual(elsewhere.map((s) => `${s.count} ${s.partial ? 'partial ' : ''}at ${describeFrames(s.frames)}`), []);
+    assert.deepEqual(atSite, { ...kept, kinds: ['anonymous'] });
+    assert.deepEqual(mentioning(mappings.stacks, 'site_race_scratch').map((s) => describeFrames(s.frames)), []);
+  });
+});
