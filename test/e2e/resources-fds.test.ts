@@ -153,3 +153,16 @@ test('fds: the same sites and counts as valgrind --track-fds=yes', { timeout: 12
   const theirs = descriptorsBySite(valgrind.descriptors, 'fds.c');
   assert.deepEqual(Object.fromEntries([...ours].sort()), Object.fromEntries([...theirs].sort()));
 });
+
+// fds DIR --race: two threads open and close at once; the lowest free number
+// goes to the next open, so one thread's kept descriptor often takes the
+// number the other has just closed.
+test('fds: two threads opening and closing at once: every kept descriptor counted once, at its site', { timeout: 60_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const { run, report } = await traceCommand(t, [FDS, scratchDir(t), '--race']);
+  assert.equal(run.code, 0, run.stderr);
+  const fds = withFds(report);
+  assert.deepEqual(kindsOf(fdSites(fds.stacks, FDS)), { site_race_keep: { file: 2 * 1000 } });
+  assert.deepEqual(mentioning(fds.stacks, 'site_race_scratch').map((s) => describeFrames(s.frames)), []);
+  assert.deepEqual({ outstanding: fds.outstanding, closed: fds.closed }, { outstanding: 2000, closed: 2000 }, 'each scratch descriptor closed once, no kept one');
+});
