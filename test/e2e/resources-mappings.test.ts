@@ -1,10 +1,11 @@
 // Mappings held at exit, by the stack that made them (issue 20), on the
 // mappings fixture: anonymous mappings of known sizes at their sites (one
-// grown by mremap, one partly unmapped) exact in bytes and count; what glibc
-// maps for the program (the heap, thread arenas and a large block inside malloc,
-// thread stacks in pthread_create) there only as "allocator" and
-// "thread-stack"; mappings made and unmapped absent. Figures:
-// test/fixtures/README.md, from strace.
+// grown by mremap, one partly unmapped) and a file's, exact in bytes and
+// count; what glibc maps for the program (the heap, thread arenas and a large
+// block inside malloc, thread stacks in pthread_create) there only as
+// "allocator" and "thread-stack"; mappings made and unmapped absent; and two
+// threads mapping and unmapping at once. Figures: test/fixtures/README.md,
+// from strace.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -23,6 +24,7 @@ const STACK_OR_BLOCK = 256 * KiB + 4 * KiB;
 const SITES = {
   site_mmap_small: { bytes: 3 * 64 * KiB, count: 3, kinds: ['anonymous'] },
   site_mmap_large: { bytes: MiB, count: 1, kinds: ['anonymous'] },
+  site_mmap_file: { bytes: 8 * KiB, count: 1, kinds: ['file'] },
   site_mremap_grow: { bytes: 256 * KiB, count: 1, kinds: ['anonymous'] },
   site_partial_unmap: { bytes: 320 * KiB, count: 1, kinds: ['anonymous'] },
   // The main arena's heap, grown by brk at the first malloc: 128 KiB of padding, the tcache and the block, in pages.

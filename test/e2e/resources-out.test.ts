@@ -18,8 +18,8 @@ import { parseXml } from '../helpers/xml-wellformed.js';
 const FDS = path.join(fixtureBinaries, 'fds');
 const MAPPINGS = path.join(fixtureBinaries, 'mappings');
 const FD_SITES = ['site_open', 'site_tcp_accept', 'site_pipe', 'site_memfd', 'site_recvmsg'];
-/** Anonymous mappings: those that may leak, which the graph shows (the allocator's, thread stacks and the loader's are shown apart). */
-const MAPPING_SITES = ['site_mmap_small', 'site_mmap_large', 'site_mremap_grow', 'site_partial_unmap'];
+/** Anonymous and file mappings: those that may leak, which the graph shows (the allocator's, thread stacks and the loader's are shown apart). */
+const MAPPING_SITES = ['site_mmap_small', 'site_mmap_large', 'site_mmap_file', 'site_mremap_grow', 'site_partial_unmap'];
 
 /** `leakhound trace --out DIR/out [options] -- command` (DIR made here): the directory and its report. */
 async function traceOut(options: string[], command: string[], dir: string): Promise<{ out: string; report: Report }> {
