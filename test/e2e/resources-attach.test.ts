@@ -1,8 +1,10 @@
 // Descriptors in attach mode (issue 20): a server that leaks the connection
 // of every request (fd-server), traced with --pid while it serves. Only the
 // connections accepted while attached count, at the accept site, as sockets
-// whose peer is the client; the file and the pipe it opens and closes for
-// each request are absent, as is everything from before the attach.
+// whose peer is the client, the first of them included, though its accept
+// was already waiting when the trace began; the file and the pipe it opens
+// and closes for each request are absent, as is everything from before the
+// attach.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
