@@ -76,14 +76,15 @@ static __always_inline __u64 window_stack_end(struct stack_window *window, __u64
 	return window->end ? window->end : sp + SAFE_SPAN;
 }
 
-static __always_inline bool window_open(struct window_state *state, __u64 sp, __u64 span)
+/* The thread's window, NULL when it cannot have one: looked up once per
+ * walk, and handed to each read (a lookup costs more than a frame's step). */
+static __always_inline struct stack_window *window_open(struct window_state *state, __u64 sp, __u64 span)
 {
 	struct stack_window *window = thread_window(true);
 
-	if (!window)
-		return false;
-	state->end = window_stack_end(window, sp, span);
-	return true;
+	if (window)
+		state->end = window_stack_end(window, sp, span);
+	return window;
 }
 
 /* Copies the stack from `from` on: `cap` bytes at most, never past its end;
@@ -135,10 +136,8 @@ static __always_inline bool window_word(struct window_state *state, struct stack
  * be read. A global function: checked once by the verifier, where inlined
  * in the walk the combinations of its branches over a step's reads are
  * more than it will explore. */
-__noinline bool window_read_words(struct window_state *state, struct word_reads *reads)
+__noinline bool window_read_words(struct window_state *state, struct stack_window *window, struct word_reads *reads)
 {
-	struct stack_window *window = thread_window(false);
-
 	if (!state || !reads || !window)
 		return false;
 	for (int i = 0; i < STEP_WORDS; i++) {
@@ -151,12 +150,11 @@ __noinline bool window_read_words(struct window_state *state, struct word_reads 
 /* How far the next first copy should reach: at once as far as this walk
  * read, but only slowly back down, so that a thread whose stacks alternate
  * between shallow and deep keeps copying for the deep ones in one go. */
-static __always_inline void window_close(struct window_state *state)
+static __always_inline void window_close(struct window_state *state, struct stack_window *window)
 {
 	__u64 reach = state->top - state->first;
-	struct stack_window *window;
 
-	if (!state->first || !(window = thread_window(false)))
+	if (!state->first || !window)
 		return;
 	if (state->top <= state->first || reach > WINDOW)
 		reach = WINDOW;

@@ -55,7 +55,9 @@ struct call_state {
 	__u64 size;
 	__u64 out_ptr;	    /* posix_memalign's memptr */
 	__u64 old_ptr;	    /* realloc's block, released at entry */
-	__u64 last_stack_id; /* the thread's previous stack: loops repeat theirs */
+	/* The thread's two latest stacks, known stored: loops repeat theirs,
+	 * an allocation's and a free's in turn. */
+	__u64 recent_stacks[2];
 	__u64 mm;	     /* the address space the pages below are of */
 	__u64 trampoline_mm; /* the address space `trampoline` is of */
 	__u64 trampoline;    /* where uretprobes return to in it (0: none yet) */
@@ -132,6 +134,7 @@ struct walk {
 	struct step step;
 	__u64 hash;
 	struct window_state copy; /* the copy walk's */
+	struct stack_window *window; /* ... and the thread's copy of the stack */
 	__u32 depth;
 	__u32 limit;
 	bool truncated;
@@ -346,7 +349,7 @@ static __always_inline bool take_step(struct walk *walk, struct step *step, bool
 	__u64 ret, fp, sp;
 	__u32 at = walk->depth;
 
-	if (!(direct ? direct_read_words(walk->call, &walk->direct, words) : window_read_words(&walk->copy, words))) {
+	if (!(direct ? direct_read_words(walk->call, &walk->direct, words) : window_read_words(&walk->copy, walk->window, words))) {
 		walk->cut = true;
 		return false;
 	}
@@ -516,6 +519,16 @@ static __always_inline void note_exec(void)
 	process_mm = mm;
 }
 
+/* A stack id stored (0: none), kept as the thread's latest. */
+static __always_inline __u64 remember_stack(struct call_state *call, __u64 id)
+{
+	if (id) {
+		call->recent_stacks[1] = call->recent_stacks[0];
+		call->recent_stacks[0] = id;
+	}
+	return id;
+}
+
 /* The address space of a probed call: note_exec read it at the entry of
  * the call, for the only process. */
 static __always_inline __u64 probed_mm(void)
@@ -562,11 +575,12 @@ static __always_inline __u64 capture_stack(__u64 ip, __u64 sp, __u64 fp, __u64 m
 	}
 	/* A walk that cannot run at all is cut too: only the caller is known. */
 	if (!direct) {
-		if (window_open(&walk.copy, walk.regs.sp, STACK_SPAN))
+		walk.window = window_open(&walk.copy, walk.regs.sp, STACK_SPAN);
+		if (walk.window)
 			bpf_loop(LH_MAX_STACK_DEPTH, walk_step_copy, &walk, 0);
 		else
 			walk_failed(&walk);
-		window_close(&walk.copy);
+		window_close(&walk.copy, walk.window);
 	} else if (mm && walk.direct.base)
 		bpf_loop(LH_MAX_STACK_DEPTH, walk_step_direct, &walk, 0);
 	else
@@ -588,11 +602,13 @@ static __always_inline __u64 capture_stack(__u64 ip, __u64 sp, __u64 fp, __u64 m
 		count(LH_CNT_GUESSED);
 	}
 	id = stack_id_of(walk.hash);
-	if (id == call->last_stack_id || bpf_map_lookup_elem(&stacks, &id))
-		return call->last_stack_id = id;
+	if (id == call->recent_stacks[0] || id == call->recent_stacks[1])
+		return id;
+	if (bpf_map_lookup_elem(&stacks, &id))
+		return remember_stack(call, id);
 	/* New stack: the buffer still holds a longer one's tail. */
 	bpf_loop(LH_MAX_STACK_DEPTH, clear_step, &walk, 0);
-	return call->last_stack_id = store_stack(id, walk.stack);
+	return remember_stack(call, store_stack(id, walk.stack));
 }
 
 static __always_inline struct call_state *call_state(bool create)
