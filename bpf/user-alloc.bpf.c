@@ -108,7 +108,7 @@ struct regs {
 	__u64 fp;	/* its frame pointer register */
 	__u64 top;	/* no frame lies above this */
 	__u32 interrupted; /* pc is where a signal came, not a return address */
-	__u32 pad;
+	__u32 at_entry;	   /* pc is a function's first instructions: the return address is at sp */
 };
 
 /* How to find the caller's frame: the words of the stack that hold its
@@ -279,6 +279,13 @@ __noinline int plan_step(struct mapping_cache *cache, const struct regs *regs, s
 
 	if (!cache || !regs || !step)
 		return PLAN_CUT;
+	/* A probe at a function's entry (free's): nothing pushed yet, whatever
+	 * the function's table or frame pointer would say. */
+	if (regs->at_entry) {
+		step->words.at[WORD_RET] = regs->sp;
+		step->words.value[WORD_SP] = regs->sp + 8;
+		return PLAN_STEP;
+	}
 	if (!unwind)
 		return frame_pointer_step(regs, step, PLAN_STEP);
 	at = mapping_at(cache, regs->pc);
@@ -379,6 +386,7 @@ static __always_inline bool take_step(struct walk *walk, struct step *step, bool
 	walk->regs.sp = sp;
 	walk->regs.fp = fp;
 	walk->regs.interrupted = step->interrupted;
+	walk->regs.at_entry = 0;
 	walk->depth = at + 1;
 	return true;
 }
@@ -541,8 +549,8 @@ static __always_inline __u64 probed_mm(void)
  * no frame pointer the register holds anything, and the checks of the walk
  * mostly stop it at once; a function that leaves the register alone (most
  * of libc's helpers) still holds its own caller's chain in it. */
-static __always_inline __u64 capture_stack(__u64 ip, __u64 sp, __u64 fp, __u64 mm,
-					   struct call_state *call, bool direct, bool hijacked, __u32 *flags)
+static __always_inline __u64 capture_stack(__u64 ip, __u64 sp, __u64 fp, __u64 mm, struct call_state *call,
+					   bool direct, bool at_entry, bool hijacked, __u32 *flags)
 {
 	struct walk walk = {
 		.call = call,
@@ -552,6 +560,7 @@ static __always_inline __u64 capture_stack(__u64 ip, __u64 sp, __u64 fp, __u64 m
 		.regs.pc = ip,
 		.regs.sp = sp,
 		.regs.fp = fp,
+		.regs.at_entry = at_entry,
 		.depth = 1,
 		.limit = stack_depth < LH_MAX_STACK_DEPTH ? stack_depth : LH_MAX_STACK_DEPTH,
 		.hijacked = hijacked,
@@ -703,7 +712,7 @@ static __always_inline int alloc_exit_fn(struct pt_regs *ctx, __u64 addr, bool d
 	if (addr) {
 		if (call->wanted) {
 			__u64 stack_id = capture_stack(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx),
-						       probed_mm(), call, direct, false, &call->flags);
+						       probed_mm(), call, direct, false, false, &call->flags);
 
 			emit_alloc(addr, call->size, stack_id, call->flags);
 		}
@@ -733,7 +742,8 @@ int BPF_KRETPROBE(alloc_exit_copy, void *ret)
 /* With free_stacks, each free takes its own stack along: user space keeps
  * the recent ones, to name who freed a block first when it is freed again
  * (glibc's abort that follows tells nothing of it). The walk starts at the
- * probe inside free; user space leaves that frame out. */
+ * probe inside free, at its entry (the probe site never follows a change
+ * of the stack pointer); user space leaves that frame out. */
 static __always_inline int free_enter_fn(struct pt_regs *ctx, __u64 ptr, bool direct)
 {
 	struct alloc_info info = {};
@@ -746,7 +756,7 @@ static __always_inline int free_enter_fn(struct pt_regs *ctx, __u64 ptr, bool di
 		call = call_state(true);
 		if (call)
 			info.stack_id = capture_stack(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx),
-						      probed_mm(), call, direct, false, &flags);
+						      probed_mm(), call, direct, true, false, &flags);
 		else
 			count(LH_CNT_STATE_FAILURES);
 	}

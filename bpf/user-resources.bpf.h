@@ -477,7 +477,7 @@ int BPF_PROG(resource_exit, struct pt_regs *regs, long ret)
 		bpf_core_read(&pending->sp, sizeof(pending->sp), &regs->sp);
 		bpf_core_read(&pending->bp, sizeof(pending->bp), &regs->bp);
 		/* A system call may come from inside malloc, under its uretprobe. */
-		stack_id = capture_stack(pending->ip, pending->sp, pending->bp, current_mm(), call, false, true,
+		stack_id = capture_stack(pending->ip, pending->sp, pending->bp, current_mm(), call, false, false, true,
 					 &pending->flags);
 	}
 	switch (pending->call) {
