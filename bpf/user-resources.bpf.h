@@ -3,10 +3,10 @@
  * system call that made them, at its exit: the user registers still hold
  * the call's number and arguments, so a call under way when the trace began
  * (a server blocked in accept) counts too. Only brk needs its entry, for
- * the break it moves from. Included by
- * user-alloc.bpf.c, whose stack walk, process filter and ring buffer these
- * share. The walk copies the stack (any kernel since 5.17): system calls
- * that make descriptors are rare beside allocations.
+ * the break it moves from. Included by user-alloc.bpf.c, whose stack walk,
+ * process filter and ring buffer these share. The walk copies the stack
+ * (any kernel since 5.17): system calls that make descriptors are rare
+ * beside allocations.
  *
  * Released here: close, close_range, a replacing dup2/dup3 (user space sees
  * the number reused), munmap, mremap, brk. Closed by an exec: what the exec
