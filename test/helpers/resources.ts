@@ -70,7 +70,7 @@ export function siteIn(frames: ReportFrame[], module: string): string | null {
 }
 
 export function describeFrames(frames: ReportFrame[]): string {
-  return frames.map((f) => f.symbol ?? f.address).join(' <- ');
+  return frames.length === 0 ? '(no frames)' : frames.map((f) => f.symbol ?? f.address).join(' <- ');
 }
 
 export interface FdSite {
