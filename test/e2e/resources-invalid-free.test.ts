@@ -2,14 +2,19 @@
 // program in the bad free, and leakhound still exits with its status (134)
 // and writes a whole report naming the free, the pointer, the stack of the
 // bad free from free's caller and, for a double free, the stack of the first.
-// A program that frees each block once has none, threads and all.
+// A program that frees each block once has none, threads and all; attached,
+// neither are frees of blocks made before the attach.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
+import { attachTo } from '../helpers/attach.js';
 import { requireBpf } from '../helpers/bpf.js';
 import type { CliRun } from '../helpers/cli.js';
 import { fixtureBinary, loadExpectation } from '../helpers/expectations.js';
 import { fixtureBinaries } from '../helpers/paths.js';
+import { exited, lineMatching } from '../helpers/process.js';
+import { readReport } from '../helpers/report.js';
 import type { Report } from '../helpers/report.js';
 import { callerOf, describeFrames, invalidFrees, type InvalidFree, type ResourceReport } from '../helpers/resources.js';
 import { traceCommand } from '../helpers/trace.js';
@@ -65,4 +70,27 @@ test('invalid frees: none where threads free their blocks once, though glibc han
   const described = invalidFrees(report).map((f) => `${f.kind} of ${f.address} at ${describeFrames(f.frames)}`);
   assert.deepEqual(described, [], 'no invalid free');
   assert.ok(!(report as ResourceReport).invalidFreesOmitted, 'none omitted either');
+});
+
+test('invalid frees: attached, a double free is reported, and frees of blocks older than the attach are not invalid', { timeout: 60_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const target = spawn(DOUBLE_FREE, ['--wait'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => {
+    if (target.exitCode === null && target.signalCode === null) target.kill('SIGKILL');
+  });
+  await lineMatching(target.stdout!, /^ready \d+$/, 5_000);
+  const tracer = await attachTo(t, target.pid!);
+  // Both lines may come after the exit is seen: waited for as lines.
+  const block = lineMatching(target.stdout!, /^block 0x[0-9a-f]+$/, 5_000);
+  const glibc = lineMatching(target.stderr!, /free\(\): double free detected/, 5_000);
+  target.kill('SIGUSR1');
+  assert.deepEqual(await exited(target, 5_000), { code: null, signal: 'SIGABRT' });
+  const [printed] = await block;
+  await glibc;
+  assert.deepEqual(await exited(tracer.cli, 15_000), { code: 0, signal: null }, `the trace ends with the target; stderr: ${tracer.stderr()}`);
+
+  const frees = invalidFrees(readReport(tracer.json));
+  assert.deepEqual(frees.map((f) => [f.kind, BigInt(f.address)]), [['double-free', pointerOf(printed)]], JSON.stringify(frees));
+  assert.equal(callerOf(frees[0]!.frames), 'second_free', describeFrames(frees[0]!.frames));
+  assert.equal(callerOf(frees[0]!.previousFree?.frames ?? []), 'first_free');
 });
