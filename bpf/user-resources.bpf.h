@@ -2,8 +2,9 @@
 /* Descriptors and mappings of the traced processes, by the stack of the
  * system call that made them, at its exit: the user registers still hold
  * the call's number and arguments, so a call under way when the trace began
- * (a server blocked in accept) counts too. Only brk needs its entry, for
- * the break it moves from. Included by user-alloc.bpf.c, whose stack walk,
+ * (a server blocked in accept) counts too. Releases are recorded at their
+ * entry (resource_enter says why), and brk's entry keeps the break it
+ * moves from. Included by user-alloc.bpf.c, whose stack walk,
  * process filter and ring buffer these share. The walk copies the stack
  * (any kernel since 5.17): system calls that make descriptors are rare
  * beside allocations.
@@ -149,12 +150,48 @@ static __always_inline struct pending_call *pending_call(void)
 	return pending;
 }
 
+static __always_inline void emit_range(__u32 kind, __u32 flags, __u64 addr, __u64 size, __u64 stack_id, __u64 ticks)
+{
+	struct alloc_info info = { .size = size, .stack_id = stack_id, .ticks = ticks };
+
+	emit(kind, flags, addr, &info);
+}
+
+#define PAGE_ROUND(n) (((n) + 4095) & ~4095ULL)
+
+/* Releases are recorded at the call's entry: once the kernel has released
+ * a descriptor number or a range, another thread may be given it, and its
+ * record must come after this one. A release that then fails (a bad
+ * number, a misaligned range) released nothing that was traced. */
 SEC("raw_tp/sys_enter")
 int BPF_PROG(resource_enter, struct pt_regs *regs, long id)
 {
 	struct pending_call *pending;
+	__u32 call;
 
-	if (id != SYS_BRK || !trace_mappings || !resource_process() || !(pending = pending_call()))
+	switch (id) {
+	case SYS_CLOSE: case SYS_CLOSE_RANGE: case SYS_MUNMAP: case SYS_BRK:
+		break;
+	default:
+		return 0;
+	}
+	call = resource_call(id);
+	if (call == CALL_NONE || !resource_process())
+		return 0;
+	switch (call) {
+	case CALL_CLOSE:
+		emit_range(LH_EVENT_FD_CLOSE, 0, PT_REGS_PARM1_CORE_SYSCALL(regs), PT_REGS_PARM1_CORE_SYSCALL(regs), 0, 0);
+		return 0;
+	case CALL_CLOSE_RANGE:
+		if (!(PT_REGS_PARM3_CORE_SYSCALL(regs) & CLOSE_RANGE_CLOEXEC))
+			emit_range(LH_EVENT_FD_CLOSE, 0, (__u32)PT_REGS_PARM1_CORE_SYSCALL(regs),
+				   (__u32)PT_REGS_PARM2_CORE_SYSCALL(regs), 0, 0);
+		return 0;
+	case CALL_MUNMAP:
+		emit_range(LH_EVENT_UNMAP, 0, PT_REGS_PARM1_CORE_SYSCALL(regs), PAGE_ROUND(PT_REGS_PARM2_CORE_SYSCALL(regs)), 0, 0);
+		return 0;
+	}
+	if (!(pending = pending_call()))
 		return 0;
 	pending->live = 1;
 	pending->brk = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm, brk);
@@ -304,13 +341,6 @@ static __noinline void emit_fd(__u32 kind, __u64 fd, __u64 stack_id, __u32 flags
 	bpf_ringbuf_submit(event, BPF_RB_NO_WAKEUP);
 }
 
-static __always_inline void emit_range(__u32 kind, __u32 flags, __u64 addr, __u64 size, __u64 stack_id, __u64 ticks)
-{
-	struct alloc_info info = { .size = size, .stack_id = stack_id, .ticks = ticks };
-
-	emit(kind, flags, addr, &info);
-}
-
 /* The calls that only sometimes make a descriptor. */
 static __always_inline bool makes_fd(__u32 id, const struct pending_call *pending)
 {
@@ -383,7 +413,6 @@ static __always_inline __u32 mapping_kind(const struct pending_call *pending)
 	return map_flags & MAP_ANONYMOUS ? LH_MAP_ANONYMOUS : LH_MAP_FILE;
 }
 
-#define PAGE_ROUND(n) (((n) + 4095) & ~4095ULL)
 
 /* x86-64's system call arguments, which the exit still finds in the user
  * registers. Apart from the exit program, whose stack the walk fills. */
@@ -402,8 +431,12 @@ static __noinline void read_arguments(struct pending_call *pending, struct pt_re
 __noinline __u64 exit_call(__u64 regs)
 {
 	long id = BPF_CORE_READ((struct pt_regs *)regs, orig_ax);
+	__u32 call = resource_call(id);
 
-	return (__u64)id << 8 | resource_call(id);
+	/* Releases were recorded at the entry. */
+	if (call == CALL_CLOSE || call == CALL_CLOSE_RANGE || call == CALL_MUNMAP)
+		call = CALL_NONE;
+	return (__u64)id << 8 | call;
 }
 
 SEC("raw_tp/sys_exit")
@@ -423,22 +456,9 @@ int BPF_PROG(resource_exit, struct pt_regs *regs, long ret)
 	call = call_state(false);
 	pending->in_allocator = call && call->depth;
 	switch (pending->call) {
-	case CALL_CLOSE:
-		/* Closed even when interrupted; only a bad number is no close. */
-		if (ret == 0 || ret == -4 /* EINTR */)
-			emit_range(LH_EVENT_FD_CLOSE, 0, pending->args[0], pending->args[0], 0, 0);
-		return 0;
-	case CALL_CLOSE_RANGE:
-		if (ret == 0 && !(pending->args[2] & CLOSE_RANGE_CLOEXEC))
-			emit_range(LH_EVENT_FD_CLOSE, 0, (__u32)pending->args[0], (__u32)pending->args[1], 0, 0);
-		return 0;
 	case CALL_DESCRIBE:
 		if (ret == 0 || ret == -115 /* EINPROGRESS: connecting */)
 			emit_fd(LH_EVENT_FD_DETAILS, pending->args[0], 0, 0, pending->id);
-		return 0;
-	case CALL_MUNMAP:
-		if (ret == 0)
-			emit_range(LH_EVENT_UNMAP, 0, pending->args[0], PAGE_ROUND(pending->args[1]), 0, 0);
 		return 0;
 	case CALL_MREMAP:
 		if ((__u64)ret < -MAX_ERRNO)
