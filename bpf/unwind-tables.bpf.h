@@ -169,7 +169,7 @@ static __always_inline struct lh_unwind_object *object_of(struct found_vma *foun
 }
 
 /* Looks at the mappings while their lock is taken, before giving up. */
-#define FIND_VMA_TRIES 16
+#define FIND_VMA_TRIES 128
 
 /* mapping_at could not look: the mappings' lock was taken. */
 #define MAPPING_BUSY (-2)
