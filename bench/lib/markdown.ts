@@ -1,4 +1,5 @@
 // The pieces RESULTS.md is written from: tables and verbatim command blocks.
+import { failureLines } from './proc.js';
 
 export function table(headers: string[], rows: string[][]): string[] {
   const escape = (cell: string) => cell.replaceAll('|', '\\|');
@@ -17,4 +18,19 @@ export function codeBlock(lines: string[]): string[] {
 export interface Section {
   title: string;
   lines: string[];
+}
+
+/** How a loop section ends: its verdicts, the runs that failed (left out of the medians), and the commands. */
+export function verdictsAndCommands(verdicts: string[], failures: string[], commands: string[]): string[] {
+  return [
+    '**Verdicts**',
+    '',
+    ...verdicts.map((v) => `- ${v}`),
+    '',
+    ...failureLines(failures),
+    'Commands (`$OUT` a scratch prefix):',
+    '',
+    ...codeBlock(commands),
+    '',
+  ];
 }

@@ -6,9 +6,9 @@
 import type { Bench } from '../lib/bench.js';
 import { fixed, raw, times } from '../lib/format.js';
 import { threadLines } from '../lib/loop.js';
-import { codeBlock, table, type Section } from '../lib/markdown.js';
+import { table, verdictsAndCommands, type Section } from '../lib/markdown.js';
 import { cetAllocator, mallocLoop, newLoop } from '../lib/paths.js';
-import { failureLines, run } from '../lib/proc.js';
+import { run } from '../lib/proc.js';
 import { Cells, median, pairedRatio, ratio } from '../lib/stats.js';
 import { shownArgv, shownCommand, TOOLS, type ToolId } from '../lib/tools.js';
 
@@ -76,17 +76,11 @@ export async function cetLoopsSection(bench: Bench): Promise<Section> {
     lines.push(`### ${c.name}`, '', ...table(['tool', 'wall ns/pair', 'wall vs floor', 'CPU ns/pair', 'CPU vs floor', 'raw wall', 'raw CPU'], rows), '');
   }
   lines.push(
-    '**Verdicts**',
-    '',
-    ...verdicts.map((v) => `- ${v}`),
-    '',
-    ...failureLines(failures),
-    'Commands (`$OUT` a scratch prefix):',
-    '',
-    ...codeBlock(
+    ...verdictsAndCommands(
+      verdicts,
+      failures,
       CASES.flatMap((c) => TOOL_IDS.map((id) => `${c.preload ? `LD_PRELOAD=${shownArgv([c.preload])} ` : ''}${shownCommand(TOOLS[id], c.command(loopMs))}`)),
     ),
-    '',
   );
   return { title: 'Loops on CET-built allocators (issue 18)', lines };
 }

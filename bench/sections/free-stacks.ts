@@ -7,9 +7,8 @@ import path from 'node:path';
 import type { Bench } from '../lib/bench.js';
 import { fixed, raw, times } from '../lib/format.js';
 import { loopCommand, runLoop } from '../lib/loop.js';
-import { codeBlock, table, type Section } from '../lib/markdown.js';
+import { table, verdictsAndCommands, type Section } from '../lib/markdown.js';
 import { mallocLoop, mallocLoopNoFp } from '../lib/paths.js';
-import { failureLines } from '../lib/proc.js';
 import { Cells, median, ratio } from '../lib/stats.js';
 import { shownCommand, TOOLS, type ToolId } from '../lib/tools.js';
 
@@ -89,16 +88,6 @@ export async function freeStacksSection(bench: Bench): Promise<Section> {
       '',
     );
   }
-  lines.push(
-    '**Verdicts**',
-    '',
-    ...verdicts.map((v) => `- ${v}`),
-    '',
-    ...failureLines(failures),
-    'Commands (`$OUT` a scratch prefix):',
-    '',
-    ...codeBlock(VARIANTS.flatMap((v) => TOOL_IDS.map((id) => shownCommand(TOOLS[id], loopCommand(args(v), v.program))))),
-    '',
-  );
+  lines.push(...verdictsAndCommands(verdicts, failures, VARIANTS.flatMap((v) => TOOL_IDS.map((id) => shownCommand(TOOLS[id], loopCommand(args(v), v.program))))));
   return { title: 'Free stacks', lines };
 }

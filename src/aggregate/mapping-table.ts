@@ -2,6 +2,8 @@
 // interval map whose ranges never overlap, each with the stack and kind of
 // the call that mapped it. Ranges mapped before the trace are never tracked.
 
+import { firstEndingAfter } from '../sorted-ranges.js';
+
 export interface MappedRange {
   start: number;
   /** One past the last byte. */
@@ -82,18 +84,6 @@ export class MappingTable {
     }
     return ranges;
   }
-}
-
-/** The index of the first range ending after `addr`, in ranges sorted by start and disjoint. */
-export function firstEndingAfter(ranges: readonly { end: number }[], addr: number): number {
-  let low = 0;
-  let high = ranges.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (ranges[mid].end <= addr) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }
 
 /** Takes [start, end) out of `ranges`, splitting the ranges at its edges;

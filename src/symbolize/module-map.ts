@@ -4,6 +4,8 @@
 // file is read through the mapping itself (mapped-objects.ts), so an object
 // replaced on disk since it was mapped is still read as the process runs it.
 import { resolve } from 'node:path';
+
+import { firstEndingAfter } from '../sorted-ranges.js';
 import type { FileIdentity } from './file-identity.js';
 import type { FileMapping } from './mapped-objects.js';
 import type { Mapping } from './proc-maps.js';
@@ -40,18 +42,6 @@ function hasCode(mapping: Mapping): boolean {
 function overlapsAny(range: Mapping, sorted: Mapping[]): boolean {
   const next = sorted[firstEndingAfter(sorted, range.start)];
   return next !== undefined && next.start < range.end;
-}
-
-/** Index of the first mapping whose end lies above `address`. */
-function firstEndingAfter(sorted: Mapping[], address: number): number {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (sorted[middle].end <= address) low = middle + 1;
-    else high = middle;
-  }
-  return low;
 }
 
 export class ModuleMap {
