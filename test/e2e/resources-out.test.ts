@@ -1,8 +1,9 @@
 // The resource sections' outputs (issue 20): --out DIR adds fds.folded and
 // fds.svg (descriptors), mappings.folded and mappings.svg (bytes of the
 // mappings that may leak: anonymous and file ones), through the fixtures'
-// sites and adding up to the report's figures; --no-fds and --no-mappings leave their
-// section and its files out, and the rest of the report as it was.
+// sites and adding up to the report's figures; --no-fds and --no-mappings
+// leave their section and its files out, and the rest of the report as it
+// was.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
