@@ -753,6 +753,10 @@ static __always_inline int free_enter_fn(struct pt_regs *ctx, __u64 ptr, bool di
 	if (floor_only || !ptr || !traced_process())
 		return 0;
 	if (free_stacks) {
+		/* The direct-map walk needs the address space: a program's first
+		 * allocator call may be a free. */
+		if (!follow_children)
+			note_exec();
 		call = call_state(true);
 		if (call)
 			info.stack_id = capture_stack(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx),
