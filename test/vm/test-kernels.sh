@@ -6,7 +6,7 @@
 # kernel failed.
 # Settings: KERNELS (space-separated releases, default all fetched),
 #   VM_TESTS (space-separated test files instead of tests.txt), VM_TIMEOUT
-#   (seconds per kernel, default 1200), VM_TCG_THREAD (default single: see
+#   (seconds per kernel, default 1800), VM_TCG_THREAD (default single: see
 #   test/vm/README.md, "Known problem"; VM_TCG_THREAD= for one host thread per
 #   vCPU), and run-in-vm.sh's other VM_* settings.
 set -uo pipefail
@@ -39,7 +39,7 @@ for release in "${releases[@]}"; do
   echo "== kernel $release: ${#files[@]} test files in a QEMU VM"
   echo "================================================================"
   start=$SECONDS
-  VM_TIMEOUT=${VM_TIMEOUT:-1200} VM_TCG_THREAD=${VM_TCG_THREAD-single} CI=true LEAKHOUND_REQUIRE_KMOD=1 \
+  VM_TIMEOUT=${VM_TIMEOUT:-1800} VM_TCG_THREAD=${VM_TCG_THREAD-single} CI=true LEAKHOUND_REQUIRE_KMOD=1 \
     "$here/run-in-vm.sh" "$release" -- bash "$here/guest-tests.sh" "${files[@]}"
   rc=$?
   took=$((SECONDS - start))
