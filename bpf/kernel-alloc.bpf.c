@@ -52,5 +52,6 @@ int BPF_PROG(kmem_cache_free, __u64 call_site, __u64 ptr)
 }
 
 #include "kernel-pages.bpf.h"
+#include "oom-victim.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -37,6 +37,10 @@ enum lh_event_kind {
 	LH_EVENT_REMAP = 11,	/* [addr, addr + size) moved to [stack_id, stack_id + ticks) */
 	LH_EVENT_FD_DETAILS = 12, /* struct lh_fd_event: descriptor addr now is this
 				   * (a socket connected, bound or listening) */
+	LH_EVENT_OOM_VICTIM = 14, /* struct lh_oom_event: the OOM killer chose a victim */
+	LH_EVENT_EXIT_STOP = 13, /* the launched process called _exit and is being
+				  * stopped (--reachability): addr is the caller's
+				  * stack pointer */
 };
 
 enum lh_event_flags {
@@ -103,6 +107,26 @@ struct lh_fd_event {
 struct lh_fd_exec_event {
 	struct lh_event head;
 	__u64 open[LH_FD_EXEC_WORDS];
+};
+
+/* oom:mark_victim's record, as the running kernel fills it. head.addr is
+ * the victim's pid, head.tgid the process that was running (the one whose
+ * charge failed), head.stack_id its cgroup v2 id, head.ticks jiffies. The
+ * figures are the kernel's, in KiB, and only when `detailed` (the record
+ * gained them after 6.1, which gives the pid alone; 6.12 has them). */
+struct lh_oom_event {
+	struct lh_event head;
+	__u64 total_vm_kb;
+	__u64 anon_rss_kb;
+	__u64 file_rss_kb;
+	__u64 shmem_rss_kb;
+	__u64 pgtables_kb;
+	__u32 uid;
+	__s16 oom_score_adj;
+	__u8 detailed;
+	__u8 pad;
+	char comm[16];
+	__u64 spare[2]; /* to a whole number of struct lh_event */
 };
 
 struct lh_stack {
