@@ -12,6 +12,8 @@ import {
   type Report,
   type StackReport,
 } from '../report/types.js';
+import { historyJson, processMemoryJson, suspectJson } from './growth-json.js';
+import { oomJson } from './oom-section.js';
 
 function frameJson(frame: Frame): Frame {
   const json: Frame = {
@@ -35,6 +37,7 @@ function stackJson(stack: StackReport): StackReport {
   const json: StackReport = { bytes: stack.bytes, allocations: stack.allocations, ...walkJson(stack) };
   if (stack.cache !== undefined) json.cache = stack.cache;
   if (stack.pids !== undefined) json.pids = [...stack.pids];
+  if (stack.history !== undefined) json.history = historyJson(stack.history);
   return json;
 }
 
@@ -80,6 +83,7 @@ export function renderJson(report: Report): string {
     schema: REPORT_SCHEMA,
     mode: report.mode,
     target: { pid: target.pid, command: target.command, exitCode: target.exitCode, cpuMs: target.cpuMs },
+    ...(report.oom ? { oom: oomJson(report.oom) } : {}),
     durationMs: report.durationMs,
     totals: {
       outstandingBytes: totals.outstandingBytes,
@@ -95,11 +99,14 @@ export function renderJson(report: Report): string {
     },
     ...(report.capabilities ? { capabilities: report.capabilities } : {}),
     ...(report.processes ? { processes: report.processes.map(processJson) } : {}),
+    ...(report.suspects ? { suspects: report.suspects.map(suspectJson) } : {}),
+    ...(report.process ? { process: processMemoryJson(report.process) } : {}),
     stacks: report.stacks.map(stackJson),
     ...(report.fds ? { fds: fdsJson(report.fds) } : {}),
     ...(report.mappings ? { mappings: mappingsJson(report.mappings) } : {}),
     ...(report.invalidFrees ? { invalidFrees: report.invalidFrees.map(invalidFreeJson) } : {}),
     ...(report.invalidFreesOmitted === undefined ? {} : { invalidFreesOmitted: report.invalidFreesOmitted }),
+    ...(report.suppressions ? { suppressions: report.suppressions.map((s) => ({ pattern: s.pattern, file: s.file, line: s.line, stacks: s.stacks, bytes: s.bytes, allocations: s.allocations })) } : {}),
   };
   if (totals.sampleEvery !== undefined) json.totals.sampleEvery = totals.sampleEvery;
   return `${JSON.stringify(json, null, 2)}\n`;

@@ -5,8 +5,11 @@ import type { ProcessReport, Report, StackReport } from '../report/types.js';
 import { anyLoss, describeCounters, describeOutstanding, describeRun, quoteCommand, totalsApproximate } from './describe.js';
 import { countOf, humanBytes } from './format.js';
 import { stackFrameLines } from './frame-text.js';
+import { growthTextLines } from './suspects-text.js';
+import { oomHeaderLines } from './oom-section.js';
 import { moreStacks, rankedBlocks } from './ranked.js';
 import { resourceTextLines } from './resource-text.js';
+import { suppressionTextLines } from './suppression-text.js';
 
 export interface TextOptions {
   /** How many stacks to list, largest first. */
@@ -18,14 +21,14 @@ export interface TextOptions {
  * this on a terminal: control and bidi-override characters are shown escaped
  * so they cannot move the cursor, retitle the window or reorder a line.
  */
-function printable(line: string): string {
+export function printable(line: string): string {
   return line.replace(/[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g, (c) => {
     const code = c.charCodeAt(0);
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
   });
 }
 
-function stackLines(stack: StackReport, rank: number, mode: Report['mode']): string[] {
+export function stackLines(stack: StackReport, rank: number, mode: Report['mode']): string[] {
   const cache = stack.cache === undefined ? '' : `, cache ${stack.cache}`;
   const pids = stack.pids === undefined ? '' : ` [${stack.pids.length === 1 ? 'pid' : 'pids'} ${stack.pids.join(', ')}]`;
   return [
@@ -50,11 +53,14 @@ export function renderText(report: Report, options: TextOptions): string {
   const counters = describeCounters(totals);
   const lines = [
     `leakhound: ${describeRun(report)}`,
+    ...(report.oom ? oomHeaderLines(report.oom) : []),
     `${describeOutstanding(totals)}; ${countOf(totals.allocations, 'allocation')} and ${countOf(totals.frees, 'free')} seen`,
     !anyLoss(totals)
       ? counters
       : `WARNING: ${counters}${totalsApproximate(totals) ? ' (totals are approximate)' : ''}`,
   ];
+  lines.push(...growthTextLines(report, options.top));
+  if (report.suppressions) lines.push(...suppressionTextLines(report.suppressions));
   if (report.processes) lines.push('processes:', ...report.processes.map(processLine));
 
   // Array sort is stable: equal stacks keep the report's order, so output is deterministic.

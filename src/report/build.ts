@@ -4,12 +4,13 @@ import type { ResourceLedger } from '../aggregate/resource-ledger.js';
 import { type KernelClock, type NativeTracer, readCounters } from '../native/binding.js';
 import { lostEvents } from '../native/layout.js';
 import type { Capabilities } from '../trace/capabilities.js';
+import { type GrowthInput, withGrowth } from './growth.js';
 import { invalidFreeSection } from './invalid-frees.js';
 import { reachesStart } from './partial.js';
 import { resourceSections } from './resources.js';
 import { resolveStackRequests, type StackSource } from './stacks.js';
 import { bornBeforeTick } from './ticks.js';
-import { type ProcessReport, type Report, REPORT_SCHEMA } from './types.js';
+import { type ProcessReport, type ReachabilityClasses, type ReachabilityReport, type Report, REPORT_SCHEMA } from './types.js';
 
 export interface ReportInput extends StackSource {
   target: Report['target'];
@@ -34,6 +35,10 @@ export interface ReportInput extends StackSource {
   };
   /** Descriptors and mappings, when they were traced. */
   resources?: ResourceLedger;
+  /** --reachability: the scan, and each stack's classes by BPF stack id. */
+  reachability?: { report: ReachabilityReport; classesOf: (stackId: number) => ReachabilityClasses | undefined };
+  /** Per-stack bytes (and the process's memory) at each interval, with --interval. */
+  growth?: GrowthInput;
 }
 
 function processReports(input: ReportInput, bornBefore: number, scale: number): ProcessReport[] | undefined {
@@ -58,7 +63,7 @@ export function buildReport(input: ReportInput): Report {
   const counters = readCounters(input.tracer);
   const scale = input.sampleEvery ?? 1;
   const processes = processReports(input, bornBefore, scale);
-  return {
+  const report: Report = {
     schema: REPORT_SCHEMA,
     mode: input.mode,
     target: input.target,
@@ -88,9 +93,17 @@ export function buildReport(input: ReportInput): Report {
         partial: resolved[i].partial,
         ...(cache === undefined ? {} : { cache }),
         ...(processes ? { pids: total.pids } : {}),
+        ...reachabilityOf(input, total.stackId),
       };
     }),
     ...resourceSections(input, bornBefore),
     ...invalidFreeSection(input),
+    ...(input.reachability ? { reachability: input.reachability.report } : {}),
   };
+  return withGrowth(report, totals.map((total) => total.stackId), input.growth);
+}
+
+function reachabilityOf(input: ReportInput, stackId: number): { reachability?: ReachabilityClasses } {
+  const classes = input.reachability?.classesOf(stackId);
+  return classes ? { reachability: classes } : {};
 }

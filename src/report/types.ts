@@ -37,6 +37,53 @@ export interface StackReport {
   cache?: string;
   /** The processes holding these blocks, ascending (when several may be traced). */
   pids?: number[];
+  /** Its blocks by leak class, when --reachability scanned them. */
+  reachability?: ReachabilityClasses;
+  /** Its outstanding bytes at each interval (with --interval), for stacks
+   * that grew while traced: at most 256 stacks and 256 points. */
+  history?: StackHistoryReport;
+}
+
+/** One stack's outstanding bytes over the trace: `bytes[i]` at `atMs[i]`
+ * (ms since tracing began), from the interval when it was first seen to grow. */
+export interface StackHistoryReport {
+  atMs: number[];
+  bytes: number[];
+}
+
+/** A stack whose outstanding bytes grew steadily over the trace: a likely leak. */
+export interface SuspectReport {
+  /** Index into `stacks`. */
+  stack: number;
+  /** Why it was flagged, in plain words. */
+  reason: string;
+  /** The least-squares slope of its history. */
+  growthBytesPerSecond: number;
+  /** How well a straight line fits its history (0-1). */
+  rSquared: number;
+  /** The share of intervals over which it grew (0-1). */
+  grewShare: number;
+}
+
+/** The traced process's own memory at each interval (--interval, a single
+ * target), beside the traced outstanding bytes; arrays indexed as `atMs`. */
+export interface ProcessMemoryReport {
+  pid: number;
+  atMs: number[];
+  /** Resident (smaps_rollup Rss). */
+  rssBytes: number[];
+  /** Anonymous resident memory (smaps_rollup Anonymous). */
+  anonBytes: number[];
+  /** The brk heap's size (the [heap] mapping; 0 when there is none). */
+  heapBytes: number[];
+  /** All traced outstanding bytes. */
+  tracedBytes: number[];
+  /** The process's cgroup v2 (null when not on cgroup v2). */
+  cgroup: { path: string; currentBytes: number[]; maxBytes: number | null } | null;
+  /** tracedBytes' growth over anonBytes' growth, first sample to last: how
+   * much of the process's growth the trace explains. null when anonymous
+   * memory did not grow. */
+  explainedShare: number | null;
 }
 
 /** Descriptors still open that one stack made. */
@@ -106,6 +153,38 @@ export interface ProcessReport {
   outstandingAllocations: number;
 }
 
+export interface ReachabilityCount {
+  bytes: number;
+  allocations: number;
+}
+
+/** valgrind's and LeakSanitizer's leak classes. */
+export interface ReachabilityClasses {
+  /** Nothing points to them. */
+  definitelyLost: ReachabilityCount;
+  /** Only lost blocks point to them. */
+  indirectlyLost: ReachabilityCount;
+  /** Only pointers into their middle reach them. */
+  possiblyLost: ReachabilityCount;
+  stillReachable: ReachabilityCount;
+}
+
+/** The scan of --reachability: the classes of all the process's blocks, and what it took. */
+export interface ReachabilityReport extends ReachabilityClasses {
+  pid: number;
+  /** exit: a launched command, stopped as it called _exit; end: an attached process, at the trace's end. */
+  when: 'exit' | 'end';
+  /** Bytes of the process's memory read, in this many mappings. */
+  bytesScanned: number;
+  regions: number;
+  /** Threads, and those of them whose stack was scanned whole (no stack pointer known: running). */
+  threads: number;
+  threadsRunning: number;
+  scanMs: number;
+  /** How long the process was held stopped for the scan; null when it ran on (attached without --pause). */
+  pausedMs: number | null;
+}
+
 export interface Totals {
   outstandingBytes: number;
   outstandingAllocations: number;
@@ -126,6 +205,17 @@ export interface Totals {
   /** Set when only one allocation in this many was kept: every figure above
    * and per stack is then scaled up by it, an estimate. */
   sampleEvery?: number;
+}
+
+/** What one suppression rule (--suppressions) hid from `stacks` and the outstanding totals. */
+export interface SuppressionReport {
+  /** The rule as written, `KIND:PATTERN`. */
+  pattern: string;
+  file: string;
+  line: number;
+  stacks: number;
+  bytes: number;
+  allocations: number;
 }
 
 export interface Report {
@@ -153,4 +243,46 @@ export interface Report {
   invalidFrees?: InvalidFreeReport[];
   /** Invalid frees beyond those listed (the list is bounded). */
   invalidFreesOmitted?: number;
+  /** --reachability: the scan of the target's memory. */
+  reachability?: ReachabilityReport;
+  /** Stacks that grew steadily over the intervals, fastest first (with --interval). */
+  suspects?: SuspectReport[];
+  /** The target's memory over the intervals (with --interval, a single target). */
+  process?: ProcessMemoryReport;
+  /** Every suppression rule given, in order, with what it hid (absent without --suppressions). */
+  suppressions?: SuppressionReport[];
+  /** The OOM kill this report was written at (the flight recorder); absent otherwise. */
+  oom?: OomReport;
+}
+
+/** The kernel's OOM killer chose a traced process (or, in kernel mode, any
+ * process): the report holds what was outstanding at that moment. */
+export interface OomReport {
+  /** The pid oom:mark_victim named. */
+  victimPid: number;
+  /** Its command name (the kernel's comm), when it could be had. */
+  command: string | null;
+  /** The victim's cgroup as /proc/PID/cgroup names it, in the hierarchy of
+   * the memory controller (cgroup v2, or v1's memory hierarchy); null when
+   * the victim was gone before it could be read. */
+  cgroup: string | null;
+  /** When leakhound read the event (ISO 8601; within one drain, 50 ms, of the kill). */
+  at: string;
+  /** The cgroup's limit (v2 memory.max, v1 memory.limit_in_bytes); null when unlimited or unread. */
+  memoryMaxBytes: number | null;
+  /** Its usage when read (memory.current, v1 memory.usage_in_bytes): the victim may be freeing already. */
+  memoryCurrentBytes: number | null;
+  /** Its counters when read (v2 memory.events: max, oom, oom_kill...; v1 memory.oom_control). */
+  memoryEvents: Record<string, number> | null;
+  /** The victim's memory as the kernel's record gives it (kernels after 6.1; null on 6.1). */
+  victim: OomVictimMemory | null;
+}
+
+export interface OomVictimMemory {
+  totalVmBytes: number;
+  anonRssBytes: number;
+  fileRssBytes: number;
+  shmemRssBytes: number;
+  pageTablesBytes: number;
+  oomScoreAdj: number;
 }

@@ -4,12 +4,16 @@
 import { release } from 'node:os';
 
 import { Ledger } from '../aggregate/ledger.js';
+import { StackHistory } from '../aggregate/stack-history.js';
 import { addon, type NativeTracer } from '../native/binding.js';
+import { serveTrace } from '../metrics/serve-trace.js';
+import type { MetricsEndpoint } from '../metrics/server.js';
 import { buildReport } from '../report/build.js';
 import type { Report } from '../report/types.js';
 import { Kallsyms, low48 } from '../symbolize/kallsyms.js';
 import { type Capabilities, requireFeatures } from './capabilities.js';
 import { type AttachChoice, type AttachMethod, type CgroupTarget, chooseAttach, kprobesAvailable, missingTracepoints } from './kernel-preflight.js';
+import { attachOomVictims, OomRecorder, withOomKill } from './oom-recorder.js';
 import { loadWithOptional, type OptionalGroup } from './optional-programs.js';
 import { KPROBE_OBJECT_TRACEPOINTS, planRunningKernel } from './kernel-kprobes.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
@@ -30,6 +34,8 @@ export interface KernelTraceOptions {
   maxStacks: number;
   ringBytes: number;
   verbose: boolean;
+  /** Serves the live figures while tracing (--metrics-port). */
+  metrics?: MetricsEndpoint;
   /** One line for the user while tracing (stderr). */
   say: (line: string) => void;
   /** Signals that stop the trace (the caller's, alive until it exits). */
@@ -127,6 +133,22 @@ function attachReason(choice: AttachChoice, method: AttachMethod, slabMissing: s
 
 async function traceWith(tracer: NativeTracer, stop: StopSignal, options: KernelTraceOptions, capabilities: Capabilities): Promise<KernelTraceResult> {
   const ledger = new Ledger({ perProcess: false });
+  // Any process's kill ends the trace: the report is the kernel's memory at that moment.
+  const oom = attachOomVictims(tracer, options.say) ? new OomRecorder(() => true, options.say) : null;
+  const history = options.intervalMs === null ? null : new StackHistory<null>();
+  // Scrapes read the ledger as it stands; labels are named from kallsyms as read at the first scrape.
+  const served = serveTrace(options.metrics, {
+    mode: 'kernel',
+    ledger,
+    resources: null,
+    tracer,
+    sampleEvery: 1,
+    readStack: (id) => Array.from(tracer.stack(id), low48),
+    openSymbols: () => {
+      const kallsyms = Kallsyms.load();
+      return { resolveStacks: (stacks) => kallsyms.resolveStacks(stacks), close: () => {} };
+    },
+  });
   const result = await pump({
     tracer,
     ledger,
@@ -134,7 +156,10 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: Kernel
     durationMs: options.durationMs,
     intervalMs: options.intervalMs,
     say: options.say,
+    ...(oom ? { oom } : {}),
+    onInterval: (snapshot) => history?.record(snapshot.elapsedMs, snapshot.ledger.byStack(), null),
   });
+  await served?.end();
   // Read after tracing, so that code loaded meanwhile has its symbols too.
   const kallsyms = Kallsyms.load();
   const report = buildReport({
@@ -150,8 +175,9 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: Kernel
     resolveStacks: (stacks) => kallsyms.resolveStacks(stacks),
     cacheOf: (id) => cacheName(tracer.lookup('stack_caches', id)),
     capabilities,
+    ...(history ? { growth: { history, pid: null } } : {}),
   });
-  return { report, reason: result.reason };
+  return { report: withOomKill(report, oom), reason: result.reason };
 }
 
 /** The kernel objects' .rodata knobs (test/unit/contract.test.ts checks the names against the BPF objects). */

@@ -1,13 +1,14 @@
 // The trace loop: drain the ring buffer on a timer, feed the sink, stop on
 // the first of duration, signal or the target's end.
 import type { Ledger } from '../aggregate/ledger.js';
-import { decodeBatch, type EventSink, type OtherSinks, type TableRequests } from '../ingest/decode.js';
+import { decodeBatch, type EventSink, type ExitStops, type OomSink, type OtherSinks, type TableRequests } from '../ingest/decode.js';
 import type { ResourceSink } from '../ingest/resource-sink.js';
-import type { KernelClock, NativeTracer } from '../native/binding.js';
+import { type KernelClock, type NativeTracer, readCounters } from '../native/binding.js';
+import { lostEvents } from '../native/layout.js';
 import type { StopSignal } from './stop-signal.js';
 import { type ResourcesHeld, summaryLine } from './summary-line.js';
 
-export type StopReason = 'duration' | 'signal' | 'target-exit';
+export type StopReason = 'duration' | 'signal' | 'target-exit' | 'oom';
 
 /** How often the ring buffer is drained: the live view's lag. */
 export const POLL_MS = 50;
@@ -29,6 +30,34 @@ export interface PumpOptions {
   requests?: TableRequests;
   /** Where descriptors and mappings go; the interval line says what they hold. */
   resources?: ResourceSink & ResourcesHeld;
+  /** Where the exit probe's records go (--reachability). */
+  exits?: ExitStops;
+  /** Called once the trace is over, before the probes come off; `drain`
+   * takes in what is waiting (--reachability scans an attached process here). */
+  beforeDetach?: (drain: () => void) => void;
+  /** Where OOM victims go; once it has struck, the trace ends (reason 'oom'). */
+  oom?: OomSink & { readonly struck: unknown };
+  /** Called at each interval (with intervalMs), after the summary line. */
+  onInterval?: (snapshot: IntervalSnapshot) => void;
+}
+
+/** The trace as it stands at one interval. */
+export interface IntervalSnapshot {
+  /** Since the pump began. */
+  elapsedMs: number;
+  outstandingBytes: number;
+  outstandingAllocations: number;
+  /** Seen so far. */
+  allocations: number;
+  frees: number;
+  lostEvents: number;
+  /** To be read (per stack, per process), never fed: the pump feeds it. */
+  ledger: Pick<Ledger, 'byStack' | 'processes'>;
+}
+
+function snapshotOf(elapsedMs: number, ledger: Ledger, tracer: NativeTracer): IntervalSnapshot {
+  const { bytes, count } = ledger.live;
+  return { elapsedMs, outstandingBytes: bytes, outstandingAllocations: count, allocations: ledger.allocations, frees: ledger.frees, lostEvents: lostEvents(readCounters(tracer)), ledger };
 }
 
 export interface PumpResult {
@@ -66,6 +95,9 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
       stopListening();
       const durationMs = performance.now() - started;
       try {
+        options.beforeDetach?.(() => {
+          events += drainAll(options.tracer, options.ledger, Infinity, options);
+        });
         const endClock = options.tracer.clock();
         // Probes off first (removing uprobes takes a while: not traced
         // time), then whatever they had already submitted.
@@ -84,9 +116,11 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
         const elapsed = performance.now() - started;
         if (elapsed >= nextInterval) {
           options.say(summaryLine(elapsed, options.ledger, options.tracer, options.resources));
+          options.onInterval?.(snapshotOf(elapsed, options.ledger, options.tracer));
           nextInterval += options.intervalMs ?? Infinity;
         }
-        if (options.targetEnded?.()) finish('target-exit');
+        if (options.oom?.struck) finish('oom');
+        else if (options.targetEnded?.()) finish('target-exit');
         else if (options.durationMs !== null && elapsed >= options.durationMs) finish('duration');
       } catch (error) {
         stopListening();

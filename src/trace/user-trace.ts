@@ -4,6 +4,7 @@ import { release } from 'node:os';
 
 import { Ledger, type LedgerOptions } from '../aggregate/ledger.js';
 import { ResourceLedger } from '../aggregate/resource-ledger.js';
+import { StackHistory } from '../aggregate/stack-history.js';
 import { LeakhoundError } from '../errors.js';
 
 import { addon, type ExitStatus, type KernelFeatures, type NativeTracer, readCounters } from '../native/binding.js';
@@ -11,16 +12,22 @@ import { structs } from '../native/contract.generated.js';
 import { MAX_STACK_DEPTH } from '../native/layout.js';
 import { refusedProgram } from '../native/libbpf-log.js';
 import { buildReport } from '../report/build.js';
+import { ReachabilityRun } from '../reachability/reachability-run.js';
+import { serveTrace } from '../metrics/serve-trace.js';
+import type { MetricsEndpoint } from '../metrics/server.js';
 import { isPartialStack } from '../report/partial.js';
+import type { ProcessMemorySample } from '../report/process-growth.js';
 import type { Report } from '../report/types.js';
 import { MappedObjects } from '../symbolize/mapped-objects.js';
 import type { LaunchedCommand } from '../target/launch.js';
+import { readProcessMemory } from '../target/process-memory.js';
 import { requireTraceable } from '../target/target-process.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
 import { ProcessSymbolizers } from './process-symbolizers.js';
 import { POLL_MS, pump, type StopReason } from './pump.js';
 import { type Capabilities, type Choice, chooseStackWalk, directMapFailure, kallsymsHasPageOffsetBase, readCpuinfo, requireFeatures, type StackWalk } from './capabilities.js';
 import { type MemoryLayout, readMemoryLayout } from './memory-layout.js';
+import { attachOomVictims, OomRecorder, withOomKill } from './oom-recorder.js';
 import type { StopSignal } from './stop-signal.js';
 import type { UnwindCapacity, UnwindStats } from './unwind-tables.js';
 import { RESOURCE_TRACEPOINTS, UserTarget } from './user-target.js';
@@ -53,8 +60,14 @@ export interface UserTraceOptions {
   mappings: boolean;
   /** Each free's stack, to name both frees of a block freed twice. */
   freeStacks: boolean;
+  /** Sort the blocks into leak classes by what points to them (src/reachability/). */
+  reachability?: boolean;
+  /** With reachability, an attached process is stopped around the scan. */
+  pause?: boolean;
   /** Benchmarks only: attach the same probes with programs that do nothing. */
   floorOnly?: boolean;
+  /** Serves the live figures while tracing (--metrics-port). */
+  metrics?: MetricsEndpoint;
   /** One line for the user while tracing (stderr). */
   say: (line: string) => void;
   /** Signals that stop the trace. The caller's, from its first moment to
@@ -113,7 +126,12 @@ function freeChecks(options: UserTraceOptions): LedgerOptions {
 /** Programs this trace does without. */
 function skippedPrograms(options: UserTraceOptions, walk: StackWalk): string[] {
   const walkOnly = walk === 'copy' ? DIRECT_MAP_PROGRAMS : Object.values(WALK_PROGRAMS.copy);
-  return [...walkOnly, ...(resources(options) ? [] : RESOURCE_TRACEPOINTS.map(([program]) => program))];
+  return [...walkOnly, ...(resources(options) ? [] : RESOURCE_TRACEPOINTS.map(([program]) => program)), ...(stopsAtExit(options) ? [] : ['exit_stop'])];
+}
+
+/** A launched command is scanned as it calls _exit (bpf/exit-stop.bpf.h). */
+function stopsAtExit(options: UserTraceOptions): boolean {
+  return Boolean(options.reachability) && options.command !== null && !options.floorOnly;
 }
 
 /** Loads the programs of the best stack walk this kernel can run: the
@@ -165,7 +183,9 @@ function loadTracer(options: UserTraceOptions, features: KernelFeatures, memory:
 
 async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: MappedObjects, options: UserTraceOptions & { walkPrograms: WalkPrograms }, capabilities: Capabilities): Promise<UserTraceResult> {
   const unwind = unwindCapacity(options);
-  const target = new UserTarget(tracer, objects, { ...options, followChildren: options.followChildren ?? false, cgroup: options.cgroup ?? null, unwind, resources: resources(options) });
+  // Before the command is launched: a failure leaves nothing behind.
+  const recordsOom = !options.floorOnly && attachOomVictims(tracer, options.say);
+  const target = new UserTarget(tracer, objects, { ...options, followChildren: options.followChildren ?? false, cgroup: options.cgroup ?? null, unwind, resources: resources(options), stopAtExit: stopsAtExit(options) });
   const { pid, launched } = target;
   // A second signal means the command would not stop: it is leakhound's
   // child, so kill it rather than leave it behind.
@@ -181,8 +201,16 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
   }
 
   const ledger = new Ledger(freeChecks(options));
+  const oom = recordsOom ? new OomRecorder((tgid) => tgid === pid || target.processes.knows(tgid) || ledger.pids().includes(tgid), options.say) : null;
   const held = resources(options) ? new ResourceLedger({ fds: options.fds, mappings: options.mappings }) : null;
+  const reachability = options.reachability && pid !== null ? reachabilityRun(pid, ledger, launched, options.say) : null;
   let stacksSeen = 0;
+  const history = options.intervalMs === null ? null : new StackHistory<ProcessMemorySample | null>();
+  // The process's own memory only for a single target: beside many, one
+  // process's figures would not match the traced bytes.
+  const sampled = options.followChildren || options.cgroup ? null : pid;
+  // Scrapes read the ledgers as they stand; the labels' names come from symbolizers of their own.
+  const served = serveTrace(options.metrics, { mode: 'user', ledger, resources: held, tracer, sampleEvery: options.sampleEvery ?? 1, readStack: (id) => Array.from(tracer.stack(id), Number), openSymbols: () => new ProcessSymbolizers(target.processes) });
   const result = await pump({
     tracer,
     ledger,
@@ -195,14 +223,22 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
     afterDrain: () => {
       // Every section's stacks: the heap's, descriptors' and mappings', and invalid frees'.
       const seen = ledger.stackCount + (held?.stacks.size ?? 0) + (ledger.freeCheck?.invalid.length ?? 0);
-      if (seen === stacksSeen) return;
-      stacksSeen = seen;
-      target.processes.snapshotAll();
+      if (seen !== stacksSeen) {
+        stacksSeen = seen;
+        target.processes.snapshotAll();
+      }
+      // After the snapshot: a command stopped at its exit goes on once scanned.
+      reachability?.scanIfExiting();
     },
     say: options.say,
+    onInterval: (snapshot) => history?.record(snapshot.elapsedMs, snapshot.ledger.byStack(), sampled === null ? null : readProcessMemory(sampled)),
     ...(target.tables ? { requests: target.tables } : {}),
     ...(held ? { resources: held } : {}),
+    ...(oom ? { oom } : {}),
+    ...(reachability && launched ? { exits: reachability } : {}),
+    ...(reachability && !launched ? { beforeDetach: (drain: () => void) => reachability.scanAtEnd(options.pause ?? false, drain) } : {}),
   });
+  await served?.end();
   target.letGo();
   const counters = readCounters(tracer);
   if (target.tables && options.verbose) options.say(describeTables(target.tables.stats, unwind as UnwindCapacity));
@@ -235,14 +271,20 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
       capabilities,
       sampleEvery: options.sampleEvery,
       ...(held ? { resources: held } : {}),
+      ...(history ? { growth: { history, pid: sampled } } : {}),
+      ...(reachability?.report ? { reachability: { report: reachability.report, classesOf: reachability.classesOf } } : {}),
       ...(options.followChildren || options.cgroup
         ? { perProcess: { command: (p: number) => (p === pid && options.command ? options.command : target.processes.command(p)), exitCode: (p: number) => (p === pid ? (exited?.code ?? null) : null) } }
         : {}),
     });
-    return { report, reason: result.reason, commandExit: launched ? launched.exit(POLL_MS) : null };
+    return { report: withOomKill(report, oom), reason: result.reason, commandExit: launched ? launched.exit(POLL_MS) : null };
   } finally {
     symbolizers.close();
   }
+}
+
+function reachabilityRun(pid: number, ledger: Ledger, launched: LaunchedCommand | null, say: (line: string) => void): ReachabilityRun {
+  return new ReachabilityRun({ pid, blocks: () => ledger.blocksOf(pid), resume: () => (launched ? launched.signal('SIGCONT') : process.kill(pid, 'SIGCONT')), say });
 }
 
 /**
