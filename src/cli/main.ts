@@ -7,6 +7,8 @@ import { hideBin } from 'yargs/helpers';
 
 import { LeakhoundError } from '../errors.js';
 import { describeNativeFailure } from '../native/libbpf-log.js';
+import * as convert from './commands/convert.js';
+import * as diff from './commands/diff.js';
 import * as kernel from './commands/kernel.js';
 import * as trace from './commands/trace.js';
 import { say } from './say.js';
@@ -50,7 +52,13 @@ async function main(): Promise<void> {
     .command(kernel.command, kernel.describe, kernel.builder, async (argv) => {
       exitCode = await kernel.handler(argv);
     })
-    .demandCommand(1, 'give a command: trace or kernel')
+    .command(diff.command, diff.describe, diff.builder, async (argv) => {
+      exitCode = await diff.handler(argv);
+    })
+    .command(convert.command, convert.describe, convert.builder, async (argv) => {
+      exitCode = await convert.handler(argv);
+    })
+    .demandCommand(1, 'give a command: trace, kernel, diff or convert')
     .strict()
     .fail((message, error) => {
       if (error) throw error;

@@ -81,7 +81,7 @@ function openInPlace(path: string, refuse: (what: string, hint: string) => Leakh
 }
 
 /** Writes the whole report to its destination; throws a LeakhoundError naming it and what failed. */
-export async function writeDestination(destination: Destination, data: string): Promise<void> {
+export async function writeDestination(destination: Destination, data: string | Uint8Array): Promise<void> {
   if (destination.kind === 'file') return writeFileSafely(destination.path, data);
   try {
     writeAllSync(destination.fd, data);

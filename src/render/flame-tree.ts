@@ -10,6 +10,8 @@ export interface FlameNode {
   weight: number;
   /** Things held below: allocations, mappings, descriptors. */
   count: number;
+  /** The stacks' `change` summed (0 where they have none). */
+  change: number;
   /** Sorted by name, like flamegraph.pl, so the same data always draws the same picture. */
   children: FlameNode[];
 }
@@ -19,11 +21,12 @@ interface GrowingNode {
   kind: FlameNode['kind'];
   weight: number;
   count: number;
+  change: number;
   children: Map<string, GrowingNode>;
 }
 
 function grow(name: string, kind: FlameNode['kind']): GrowingNode {
-  return { name, kind, weight: 0, count: 0, children: new Map() };
+  return { name, kind, weight: 0, count: 0, change: 0, children: new Map() };
 }
 
 function byName(a: FlameNode, b: FlameNode): number {
@@ -34,15 +37,16 @@ function byName(a: FlameNode, b: FlameNode): number {
 
 function freeze(node: GrowingNode): FlameNode {
   const children = [...node.children.values()].map(freeze).sort(byName);
-  return { name: node.name, kind: node.kind, weight: node.weight, count: node.count, children };
+  return { name: node.name, kind: node.kind, weight: node.weight, count: node.count, change: node.change, children };
 }
 
 export function buildFlameTree(stacks: WeightedStack[], mode: Report['mode']): FlameNode {
   const root = grow('all', 'root');
-  for (const { stack, weight, count } of stacks) {
+  for (const { stack, weight, count, change = 0 } of stacks) {
     let node = root;
     node.weight += weight;
     node.count += count;
+    node.change += change;
     for (const frame of stackPath(stack, mode)) {
       // Keyed by kind too: a made-up `[unknown]` must not merge with a symbol of that name.
       const key = `${frame.kind}:${frame.name}`;
@@ -53,6 +57,7 @@ export function buildFlameTree(stacks: WeightedStack[], mode: Report['mode']): F
       }
       child.weight += weight;
       child.count += count;
+      child.change += change;
       node = child;
     }
   }

@@ -12,6 +12,10 @@ export interface FlamegraphOptions {
   title: string;
   /** Defaults to what was traced, for how long, and what the graph holds. */
   subtitle?: string;
+  /** A frame's colour, in place of the palette by name (a diff's graph colours by change). */
+  fill?: (node: FlameNode) => string;
+  /** Said after a frame's figures in its tooltip. */
+  note?: (node: FlameNode) => string;
 }
 
 const WIDTH = 1200;
@@ -107,17 +111,18 @@ function place(root: FlameNode): PlacedFrame[] {
   return placed;
 }
 
-function frameSvg(frame: PlacedFrame, y: number, total: number, units: Graph['units']): string {
+function frameSvg(frame: PlacedFrame, y: number, total: number, units: Graph['units'], options: FlamegraphOptions): string {
   const { node, x, width } = frame;
   const percent = ((node.weight / total) * 100).toFixed(2);
   // Anything after the name follows the dash: the zoom script reads the name up to it.
   const count = units.count === null ? '' : `, ${countOf(node.count, units.count)}`;
   const inlined = node.kind === 'inlined' ? ', inlined' : '';
-  const tooltip = `${node.name} — ${countOf(node.weight, units.weight)} (${percent}%)${count}${inlined}`;
+  const note = options.note === undefined ? '' : `, ${options.note(node)}`;
+  const tooltip = `${node.name} — ${countOf(node.weight, units.weight)} (${percent}%)${count}${inlined}${note}`;
   const text = label(node.name, width);
   return (
     `<g class="frame"><title>${xml(tooltip)}</title>` +
-    `<rect x="${px(x)}" y="${px(y)}" width="${px(width)}" height="${FRAME_HEIGHT - 1}" rx="2" fill="${fill(node)}"/>` +
+    `<rect x="${px(x)}" y="${px(y)}" width="${px(width)}" height="${FRAME_HEIGHT - 1}" rx="2" fill="${(options.fill ?? fill)(node)}"/>` +
     (text === '' ? '' : `<text x="${px(x + 3)}" y="${px(y + BASELINE)}">${xml(text)}</text>`) +
     '</g>'
   );
@@ -142,7 +147,7 @@ export function renderFlamegraph(report: Report, options: FlamegraphOptions, gra
   if (root.weight > 0) {
     const placed = place(root);
     const maxDepth = placed.reduce((max, frame) => Math.max(max, frame.depth), 0);
-    for (const frame of placed) body.push(frameSvg(frame, top + (maxDepth - frame.depth) * FRAME_HEIGHT, root.weight, graph.units));
+    for (const frame of placed) body.push(frameSvg(frame, top + (maxDepth - frame.depth) * FRAME_HEIGHT, root.weight, graph.units, options));
     height = top + (maxDepth + 1) * FRAME_HEIGHT + PAD;
   } else {
     body.push(`<text class="subtitle" x="${WIDTH / 2}" y="${top + FRAME_HEIGHT}">${xml(graph.empty)}</text>`);

@@ -7,7 +7,7 @@ import { heapStacks } from './graphs.js';
 import { stackPath, type PathFrame, type WeightedStack } from './stack-path.js';
 
 /** `;` separates frames and a newline ends the record; other control characters would corrupt terminals and diffs. */
-function foldedName(frame: PathFrame): string {
+export function foldedName(frame: PathFrame): string {
   const name = frame.name.replace(/[;\x00-\x1f\x7f]/g, '_');
   // FlameGraph's annotations for kernel and inlined frames (its palettes pick them up).
   if (frame.kind === 'kernel') return `${name}_[k]`;

@@ -13,6 +13,8 @@ export interface WeightedStack {
   stack: PathStack;
   weight: number;
   count: number;
+  /** What the weight changed by since an earlier report (a diff's graph only). */
+  change?: number;
 }
 
 export interface PathFrame {

@@ -1,0 +1,86 @@
+// The pprof profile, decoded back with pprof-format: the totals, inlined
+// frames as one location's lines, files and lines on functions, modules as
+// mappings, kernel stacks too.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { Profile } from 'pprof-format';
+
+import { renderPprof } from '../../src/render/pprof.js';
+import type { Report } from '../../src/report/types.js';
+import { kernelReport, userFrame, userReport } from '../fixtures/render-reports.js';
+
+function decode(report: Report): { profile: Profile; text: (i: number | bigint) => string } {
+  const profile = Profile.decode(gunzipSync(renderPprof(report)));
+  return { profile, text: (i) => profile.stringTable.strings[Number(i)]! };
+}
+
+/** Each sample's frames, leaf first, as `function file:line`; an inlined run joined by ` < `. */
+function stacksOf(report: Report): string[][] {
+  const { profile, text } = decode(report);
+  const functions = new Map(profile.function.map((fn) => [Number(fn.id), fn]));
+  const locations = new Map(profile.location.map((location) => [Number(location.id), location]));
+  return profile.sample.map((sample) =>
+    sample.locationId.map((id) =>
+      locations
+        .get(Number(id))!
+        .line.map((line) => {
+          const fn = functions.get(Number(line.functionId))!;
+          return `${text(fn.name)} ${text(fn.filename)}:${line.line}`;
+        })
+        .join(' < '),
+    ),
+  );
+}
+
+test('pprof: inuse_objects and inuse_space per stack add up to the report totals', () => {
+  for (const report of [userReport, kernelReport]) {
+    const { profile, text } = decode(report);
+    assert.deepEqual(profile.sampleType.map((type) => `${text(type.type)}/${text(type.unit)}`), ['inuse_objects/count', 'inuse_space/bytes']);
+    assert.equal(text(profile.defaultSampleType), 'inuse_space');
+    const sum = (i: number) => profile.sample.reduce((total, sample) => total + Number(sample.value[i]), 0);
+    assert.equal(sum(0), report.totals.outstandingAllocations);
+    assert.equal(sum(1), report.totals.outstandingBytes);
+  }
+});
+
+test('pprof: functions carry file and line; truncated, partial and frameless stacks get the flame graph markers at the root', () => {
+  const stacks = stacksOf(userReport);
+  assert.deepEqual(stacks[0], ['leak_small leaky.c:12', 'do_work leaky.c:30', 'main leaky.c:55', '__libc_start_call_main :0']);
+  assert.deepEqual(stacks[2], ['libfoo.so.1+0x1a2b :0', 'main :0', '[partial] :0']);
+  assert.deepEqual(stacks[3]!.at(-1), '[truncated] :0');
+  assert.deepEqual(stacks[5], ['[unknown] :0']);
+});
+
+test('pprof: functions inlined at an address are lines of one location, innermost first, and its mapping is the module', () => {
+  const report: Report = {
+    ...userReport,
+    stacks: [
+      {
+        bytes: 64,
+        allocations: 1,
+        frames: [
+          { ...userFrame('make_node', 'tree.h', 7, 0x10, '0x5555000011f0'), inlined: true },
+          userFrame('insert', 'tree.c', 40, 0x10, '0x5555000011f0'),
+          userFrame('main', 'main.c', 9, 0x20, '0x555500001300'),
+        ],
+        truncated: false,
+        partial: false,
+        pids: [4242],
+      },
+    ],
+  };
+  assert.deepEqual(stacksOf(report), [['make_node tree.h:7 < insert tree.c:40', 'main main.c:9']]);
+  const { profile, text } = decode(report);
+  assert.deepEqual(profile.mapping.map((mapping) => text(mapping.filename)), ['/opt/leaky/leaky']);
+  assert.equal(BigInt(profile.location[0]!.address), 0x5555000011f0n);
+  assert.deepEqual(profile.sample[0]!.label.map((label) => [text(label.key), Number(label.num)]), [['pid', 4242]]);
+});
+
+test('pprof: kernel addresses above 2^53 survive, modules are mappings, slab caches are labels', () => {
+  const { profile, text } = decode(kernelReport);
+  assert.equal(BigInt(profile.location[0]!.address), 0xffffffff8132b0aan);
+  assert.deepEqual(profile.mapping.map((mapping) => text(mapping.filename)), ['[kernel]', 'nf_conntrack']);
+  assert.deepEqual(profile.sample[0]!.label.map((label) => [text(label.key), text(label.str)]), [['cache', 'kmalloc-64']]);
+  assert.deepEqual(stacksOf(kernelReport)[1], ['[kernel]+0x234567 :0', '__alloc_pages :0']);
+});
