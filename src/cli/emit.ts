@@ -12,6 +12,7 @@ import { systemMessage } from '../output/errno.js';
 import { saveFallback } from '../output/fallback.js';
 import { prepareOutDir, probeWritable, removeEmptyDirs, writeFileSafely } from '../output/safe-write.js';
 import { renderFlamegraph } from '../render/flamegraph.js';
+import { renderFlamegraphHtml } from '../render/flamegraph-html.js';
 import { renderFolded } from '../render/folded.js';
 import { resourceGraphs } from '../render/graphs.js';
 import { renderJson } from '../render/json.js';
@@ -92,9 +93,11 @@ async function writeOutDir(out: string, report: Report, json: string): Promise<v
   await writeFileSafely(join(out, 'report.json'), json);
   await writeFileSafely(join(out, 'leaks.folded'), renderFolded(report));
   await writeFileSafely(join(out, 'flamegraph.svg'), renderFlamegraph(report, { title: flameTitle(report) }));
+  await writeFileSafely(join(out, 'flamegraph.html'), renderFlamegraphHtml(report, { title: flameTitle(report) }));
   for (const { name, title, graph } of resourceGraphs(report)) {
     await writeFileSafely(join(out, `${name}.folded`), renderFolded(report, graph.stacks));
     await writeFileSafely(join(out, `${name}.svg`), renderFlamegraph(report, { title }, graph));
+    await writeFileSafely(join(out, `${name}.html`), renderFlamegraphHtml(report, { title }, graph));
   }
 }
 
