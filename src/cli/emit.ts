@@ -16,6 +16,7 @@ import { renderFlamegraphHtml } from '../render/flamegraph-html.js';
 import { renderFolded } from '../render/folded.js';
 import { resourceGraphs } from '../render/graphs.js';
 import { renderJson } from '../render/json.js';
+import { renderPprof } from '../render/pprof.js';
 import { renderText } from '../render/text.js';
 import type { Report } from '../report/types.js';
 import type { CommonOptions } from './options.js';
@@ -93,6 +94,7 @@ async function writeOutDir(out: string, report: Report, json: string): Promise<v
   await writeFileSafely(join(out, 'report.json'), json);
   await writeFileSafely(join(out, 'leaks.folded'), renderFolded(report));
   await writeFileSafely(join(out, 'flamegraph.svg'), renderFlamegraph(report, { title: flameTitle(report) }));
+  await writeFileSafely(join(out, 'profile.pb.gz'), renderPprof(report));
   await writeFileSafely(join(out, 'flamegraph.html'), renderFlamegraphHtml(report, { title: flameTitle(report) }));
   for (const { name, title, graph } of resourceGraphs(report)) {
     await writeFileSafely(join(out, `${name}.folded`), renderFolded(report, graph.stacks));

@@ -1,0 +1,72 @@
+// pprof from real traces: go tool pprof (Debian's golang-go) reads the
+// profile.pb.gz that --out writes, with the JSON report's totals, for a
+// launched fixture and for a kernel-mode run; `leakhound convert` makes the
+// same file from the report. Bad input is one line and exit 2.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { requireBpf } from '../helpers/bpf.js';
+import { runCli } from '../helpers/cli.js';
+import { fixtureBinary, loadExpectation } from '../helpers/expectations.js';
+import { scratchDir } from '../helpers/tmp.js';
+
+interface Totals {
+  outstandingBytes: number;
+  outstandingAllocations: number;
+}
+
+/** `Total samples = N` of `go tool pprof -top`, for one sample type, in plain units. */
+function pprofTotal(profile: string, sampleIndex: 'inuse_space' | 'inuse_objects'): number {
+  const top = execFileSync('go', ['tool', 'pprof', '-top', '-symbolize=none', `-sample_index=${sampleIndex}`, '-unit=B', profile], { encoding: 'utf8', env: { ...process.env, HOME: path.dirname(profile) } });
+  const total = /Total samples = (\d+)B?\s/.exec(top);
+  assert.ok(total, `go tool pprof -top said:\n${top}`);
+  return Number(total[1]);
+}
+
+async function checkOutDir(out: string): Promise<void> {
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { totals: Totals };
+  const profile = path.join(out, 'profile.pb.gz');
+  assert.ok(report.totals.outstandingBytes > 0, 'something was outstanding');
+  assert.equal(pprofTotal(profile, 'inuse_space'), report.totals.outstandingBytes);
+  assert.equal(pprofTotal(profile, 'inuse_objects'), report.totals.outstandingAllocations);
+  const converted = path.join(out, 'converted.pb.gz');
+  const run = await runCli(['convert', path.join(out, 'report.json'), '--to', 'pprof', '--output', converted]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(readFileSync(converted), readFileSync(profile), 'convert writes what --out wrote');
+}
+
+test('convert: go tool pprof reads a launched fixture\'s profile.pb.gz with the report\'s totals', { timeout: 60_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const out = path.join(scratchDir(t), 'out');
+  const run = await runCli(['trace', '--out', out, '--', fixtureBinary(loadExpectation('allocators'))]);
+  assert.equal(run.code, 0, `stderr: ${run.stderr}`);
+  await checkOutDir(out);
+});
+
+test('convert: go tool pprof reads a kernel-mode profile.pb.gz with the report\'s totals', { timeout: 60_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const out = path.join(scratchDir(t), 'kout');
+  const run = await runCli(['kernel', '--duration', '1', '--out', out], '', 40_000);
+  assert.equal(run.code, 0, `stderr: ${run.stderr}`);
+  await checkOutDir(out);
+});
+
+test('convert: a file that is no report, or an unknown format, is one line, exit 2, and no output file', async (t) => {
+  const dir = scratchDir(t);
+  const output = path.join(dir, 'out.pb.gz');
+  writeFileSync(path.join(dir, 'notes.txt'), 'not json');
+  const cases: Array<[string[], RegExp]> = [
+    [[path.join(dir, 'notes.txt'), '--to', 'pprof'], /^leakhound: .*notes\.txt is not a leakhound report: not JSON \(.*\): give a report\.json/],
+    [[path.join(dir, 'missing.json'), '--to', 'pprof'], /^leakhound: cannot read .*missing\.json: ENOENT: no such file or directory: give a report\.json/],
+    [[path.join(dir, 'notes.txt'), '--to', 'xml'], /^leakhound: --to "xml" is not a format leakhound writes: use one of pprof, speedscope, folded\n$/],
+  ];
+  for (const [args, line] of cases) {
+    const run = await runCli(['convert', ...args, '--output', output]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, line);
+    assert.equal(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
+    assert.equal(existsSync(output), false, 'nothing written');
+  }
+});

@@ -1,0 +1,80 @@
+// leakhound diff on two real reports of the growth fixture, attached for 1 s
+// and then for 3 s: the steady leak's stack is matched across the two (its
+// addresses are the same process's here, but matching goes by names) and
+// leads the diff as grown, by exactly the difference of the two reports.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { attachTo } from '../helpers/attach.js';
+import { requireBpf } from '../helpers/bpf.js';
+import { runCli } from '../helpers/cli.js';
+import { fixtureBinaries } from '../helpers/paths.js';
+import { exited, lineMatching } from '../helpers/process.js';
+import { readReport, siteFigures } from '../helpers/report.js';
+import { scratchDir } from '../helpers/tmp.js';
+
+interface DiffStackJson {
+  status: string;
+  before: { bytes: number; allocations: number };
+  after: { bytes: number; allocations: number };
+  deltaBytes: number;
+  frames: { symbol: string | null }[];
+}
+
+async function attachedReport(t: Parameters<typeof attachTo>[0], pid: number, seconds: string): Promise<string> {
+  const tracer = await attachTo(t, pid, ['--duration', seconds]);
+  assert.deepEqual(await exited(tracer.cli, 20_000), { code: 0, signal: null }, `stderr: ${tracer.stderr()}`);
+  return tracer.json;
+}
+
+test('diff: the growth fixture traced for 1 s and for 3 s; the leak leads as grown', { timeout: 60_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const target = spawn(path.join(fixtureBinaries, 'growth'), { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => target.kill('SIGKILL'));
+  await lineMatching(target.stdout!, /^ready \d+$/, 5_000);
+  const a = await attachedReport(t, target.pid!, '1');
+  const b = await attachedReport(t, target.pid!, '3');
+  const leakBefore = siteFigures(readReport(a), 'leak_request_context');
+  const leakAfter = siteFigures(readReport(b), 'leak_request_context');
+  assert.ok(leakAfter.bytes > leakBefore.bytes && leakBefore.bytes > 0, `${leakBefore.bytes} then ${leakAfter.bytes}`);
+
+  const out = path.join(scratchDir(t), 'diff');
+  const json = await runCli(['diff', a, b, '--json', '-', '--out', out]);
+  assert.equal(json.code, 0, json.stderr);
+  const diff = JSON.parse(json.stdout) as { schema: string; stacks: DiffStackJson[] };
+  assert.equal(diff.schema, 'leakhound.diff/v1');
+  const [first] = diff.stacks;
+  assert.equal(first?.frames[0]?.symbol, 'leak_request_context', JSON.stringify(first));
+  assert.deepEqual(
+    [first.status, first.before, first.after, first.deltaBytes],
+    ['grown', leakBefore, leakAfter, leakAfter.bytes - leakBefore.bytes],
+  );
+
+  const folded = readFileSync(path.join(out, 'diff.folded'), 'utf8').split('\n').filter((line) => line.includes('leak_request_context'));
+  assert.deepEqual(folded.map((line) => line.split(' ').slice(-2).map(Number)), [[leakBefore.bytes, leakAfter.bytes]]);
+  assert.match(readFileSync(path.join(out, 'diff.svg'), 'utf8'), /<title>leak_request_context — [\d,]+ bytes \([\d.]+%\), [\d,]+ allocations, \+[\d,]+ bytes since the first report<\/title><rect [^>]*fill="rgb\(240,(\d+),\1\)"/);
+
+  const text = await runCli(['diff', a, b, '--top', '1']);
+  assert.equal(text.code, 0, text.stderr);
+  const lines = text.stdout.split('\n');
+  assert.match(lines[4]!, /^#1  grown: \+[\d,]+ bytes/);
+  assert.match(lines[5]!, /^ {4}leak_request_context \(.*growth\.c:\d+\)$/);
+});
+
+test('diff: reports of different modes, or not reports, are one line and exit 2', async (t) => {
+  const dir = scratchDir(t);
+  const user = path.join(dir, 'u.json');
+  const kernel = path.join(dir, 'k.json');
+  const base = { schema: 'leakhound.report/v1', target: { pid: null, command: null, exitCode: null, cpuMs: null }, durationMs: 1, totals: { outstandingBytes: 0, outstandingAllocations: 0 }, stacks: [] };
+  writeFileSync(user, JSON.stringify({ ...base, mode: 'user' }));
+  writeFileSync(kernel, JSON.stringify({ ...base, mode: 'kernel' }));
+  const mixed = await runCli(['diff', user, kernel, '--out', path.join(dir, 'out')]);
+  assert.equal(mixed.code, 2);
+  assert.match(mixed.stderr, /^leakhound: .*u\.json is a user-mode report and .*k\.json a kernel-mode one: diff two reports of the same mode\n$/);
+  const wrong = await runCli(['diff', user, path.join(dir, 'nope.json')]);
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /^leakhound: cannot read .*nope\.json: ENOENT/);
+  assert.equal(existsSync(path.join(dir, 'out')), false, 'no --out directory left behind');
+});
