@@ -111,7 +111,7 @@ struct lh_fd_exec_event {
 
 /* oom:mark_victim's record, as the running kernel fills it. head.addr is
  * the victim's pid, head.tgid the process that was running (the one whose
- * charge failed), head.stack_id its cgroup v2 id, head.ticks jiffies. The
+ * charge failed), head.stack_id its memory cgroup's id, head.ticks jiffies. The
  * figures are the kernel's, in KiB, and only when `detailed` (the record
  * gained them after 6.1, which gives the pid alone; 6.12 has them). */
 struct lh_oom_event {

@@ -19,6 +19,24 @@ static __always_inline bool oom_victim_detailed(void)
 	return bpf_core_field_exists(struct trace_event_raw_mark_victim, anon_rss);
 }
 
+/* The id (kernfs inode) of the running task's memory cgroup, in whichever
+ * hierarchy the controller is bound to (v2, or v1's memory hierarchy). A
+ * process that hits its cgroup's limit kills itself: then it is the
+ * victim's, known here while /proc may already have lost it (v1 shows an
+ * exiting task in the root). 0 without the memory controller. */
+static __always_inline __u64 current_memcg_id(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	int memory;
+
+	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
+		return 0;
+	memory = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	if (memory < 0 || memory >= CGROUP_SUBSYS_COUNT)
+		return 0;
+	return BPF_CORE_READ(task, cgroups, subsys[memory], cgroup, kn, id);
+}
+
 SEC("tp/oom/mark_victim")
 int oom_victim(struct trace_event_raw_mark_victim *ctx)
 {
@@ -33,9 +51,7 @@ int oom_victim(struct trace_event_raw_mark_victim *ctx)
 	event->head.kind = LH_EVENT_OOM_VICTIM;
 	event->head.tgid = bpf_get_current_pid_tgid() >> 32;
 	event->head.addr = BPF_CORE_READ(ctx, pid);
-	/* Where a process kills itself by its own charge (a cgroup's limit),
-	 * this is the victim's cgroup, even once the victim is reaped. */
-	event->head.stack_id = bpf_get_current_cgroup_id();
+	event->head.stack_id = current_memcg_id();
 	event->head.ticks = bpf_jiffies64();
 	if (oom_victim_detailed()) {
 		event->detailed = 1;

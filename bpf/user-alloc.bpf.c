@@ -923,5 +923,6 @@ int hold_at_exec(void *ctx)
 }
 
 #include "user-resources.bpf.h"
+#include "oom-victim.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

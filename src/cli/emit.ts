@@ -16,8 +16,10 @@ import { renderFlamegraphHtml } from '../render/flamegraph-html.js';
 import { renderFolded } from '../render/folded.js';
 import { resourceGraphs } from '../render/graphs.js';
 import { renderJson } from '../render/json.js';
+import { leakGateLine, renderLeakGateStacks } from '../render/leak-gate-text.js';
 import { renderPprof } from '../render/pprof.js';
 import { renderText } from '../render/text.js';
+import { LEAK_GATE_EXIT_CODE, type LeakGateVerdict } from '../report/leak-gate.js';
 import type { Report } from '../report/types.js';
 import type { CommonOptions } from './options.js';
 import { say, stderrWorks } from './say.js';
@@ -132,6 +134,25 @@ async function keepElsewhere(data: string, form: 'json' | 'txt', failures: Failu
 export function exitCodeAfterTrace(emitted: Emitted, commandCode: number | null): number {
   if (commandCode !== null) return commandCode;
   return emitted.failed > 0 ? 1 : 0;
+}
+
+/**
+ * --fail-on-leak's verdict on stderr: one line, then the stacks over the
+ * gate; when `code` (the exit code before the gate) is not 0 it stands, and
+ * a line says so.
+ */
+export function tellLeakGate(verdict: LeakGateVerdict, mode: Report['mode'], top: number, code: number): void {
+  say(leakGateLine(verdict));
+  if (!verdict.failed) return;
+  const stacks = renderLeakGateStacks(verdict, mode, top);
+  if (stacks !== '' && stderrWorks()) {
+    try {
+      writeAllSync(2, stacks);
+    } catch {
+      // say() notices a broken stderr on its own.
+    }
+  }
+  if (code !== 0) say(`the exit code stays ${code}: the gate's ${LEAK_GATE_EXIT_CODE} replaces only a 0 (the command failed, or a report destination did)`);
 }
 
 function flameTitle(report: Report): string {

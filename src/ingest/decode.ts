@@ -16,6 +16,34 @@ export interface EventSink {
   fork(parent: number, child: number): void;
 }
 
+/** A process the OOM killer chose (struct lh_oom_event). */
+export interface OomVictim {
+  pid: number;
+  /** The process that was running: the one whose charge failed, when it killed itself. */
+  invokerTgid: number;
+  /** The id of the running process's memory cgroup (its directory's inode); 0 when unknown. */
+  invokerMemcgId: number;
+  /** Jiffies, as allocations are stamped. */
+  ticks: number;
+  /** What the kernel's record gives beside the pid (null on kernels whose record holds the pid alone). */
+  details: OomVictimDetails | null;
+}
+
+export interface OomVictimDetails {
+  command: string;
+  totalVmBytes: number;
+  anonRssBytes: number;
+  fileRssBytes: number;
+  shmemRssBytes: number;
+  pageTablesBytes: number;
+  uid: number;
+  oomScoreAdj: number;
+}
+
+export interface OomSink {
+  oomVictim(victim: OomVictim): void;
+}
+
 /** Where the BPF walk asks for the unwind table of an object it met. */
 export interface TableRequests {
   /** `addr` is in process `tgid`, in the file with `inode` on `device` (the kernel's encoding). */
@@ -43,6 +71,7 @@ const FREE = EventKind.free;
 const EXEC = EventKind.exec;
 const FORK = EventKind.fork;
 const NEED_TABLE = EventKind.needTable;
+const EXIT_STOP = EventKind.exitStop;
 const FD_OPEN = EventKind.fdOpen;
 const FD_DETAILS = EventKind.fdDetails;
 const FD_CLOSE = EventKind.fdClose;
@@ -50,12 +79,14 @@ const FD_EXEC = EventKind.fdExec;
 const MAP = EventKind.map;
 const UNMAP = EventKind.unmap;
 const REMAP = EventKind.remap;
+const OOM_VICTIM = EventKind.oomVictim;
 const HI = 2 ** 32;
 
 // Records longer than one event: their length in events.
 const FD_EVENT_WORDS = structs.lh_fd_event.size / 4;
 const FD_EXEC_WORDS = structs.lh_fd_exec_event.size / 4;
-for (const [name, words] of [['lh_fd_event', FD_EVENT_WORDS], ['lh_fd_exec_event', FD_EXEC_WORDS]] as const) {
+const OOM_EVENT_WORDS = structs.lh_oom_event.size / 4;
+for (const [name, words] of [['lh_fd_event', FD_EVENT_WORDS], ['lh_fd_exec_event', FD_EXEC_WORDS], ['lh_oom_event', OOM_EVENT_WORDS]] as const) {
   if (words % WORDS !== 0) throw new Error(`${name} is ${words * 4} bytes, not a whole number of ${EVENT.recordSize}-byte events`);
 }
 const details = structs.lh_fd_details.fields;
@@ -64,10 +95,17 @@ const OPEN_BITMAP = structs.lh_fd_exec_event.fields.open.offset / 4;
 const NAME_BYTES = details.name.size;
 const utf8 = new TextDecoder();
 
+/** Where --reachability hears that the launched command is stopping at its _exit. */
+export interface ExitStops {
+  exitStop(tgid: number, stackPointer: number): void;
+}
+
 /** Where the decoder sends the records that are not the heap's. */
 export interface OtherSinks {
   requests?: TableRequests;
   resources?: ResourceSink;
+  exits?: ExitStops;
+  oom?: OomSink;
 }
 
 function fdDetails(batch: Uint8Array, base: number): FdDetails {
@@ -83,6 +121,34 @@ function fdDetails(batch: Uint8Array, base: number): FdDetails {
     localPort: view.getUint16(details.local_port.offset, true),
     peer: new Uint8Array(batch.buffer.slice(at + details.peer.offset, at + details.peer.offset + details.peer.size)),
     name: fdName(name, view.getUint8(details.components.offset), view.getUint8(details.whole_path.offset) !== 0),
+  };
+}
+
+function oomVictim(batch: Uint8Array, base: number): OomVictim {
+  const fields = structs.lh_oom_event.fields;
+  const view = new DataView(batch.buffer, batch.byteOffset + base * 4, structs.lh_oom_event.size);
+  const u64 = (at: number) => Number(view.getBigUint64(at, true));
+  const kib = (field: { offset: number }) => u64(field.offset) * 1024;
+  const comm = new Uint8Array(batch.buffer, batch.byteOffset + base * 4 + fields.comm.offset, fields.comm.size);
+  const end = comm.indexOf(0);
+  return {
+    pid: u64(EVENT.addr),
+    invokerTgid: view.getUint32(EVENT.tgid, true),
+    invokerMemcgId: u64(EVENT.stackId),
+    ticks: u64(EVENT.ticks),
+    details:
+      view.getUint8(fields.detailed.offset) === 0
+        ? null
+        : {
+            command: utf8.decode(comm.subarray(0, end < 0 ? comm.length : end)),
+            totalVmBytes: kib(fields.total_vm_kb),
+            anonRssBytes: kib(fields.anon_rss_kb),
+            fileRssBytes: kib(fields.file_rss_kb),
+            shmemRssBytes: kib(fields.shmem_rss_kb),
+            pageTablesBytes: kib(fields.pgtables_kb),
+            uid: view.getUint32(fields.uid.offset, true),
+            oomScoreAdj: view.getInt16(fields.oom_score_adj.offset, true),
+          },
   };
 }
 
@@ -102,7 +168,7 @@ function fdName(bytes: Uint8Array, components: number, whole: boolean): string {
 }
 
 /** Decodes every whole record of `batch`; returns how many there were. */
-export function decodeBatch(batch: Uint8Array, sink: EventSink, { requests, resources }: OtherSinks = {}): number {
+export function decodeBatch(batch: Uint8Array, sink: EventSink, { requests, resources, oom, exits }: OtherSinks = {}): number {
   if (batch.byteLength % EVENT.recordSize !== 0 || batch.byteOffset % 4 !== 0) {
     throw new RangeError(`batch of ${batch.byteLength} bytes at offset ${batch.byteOffset} is not whole aligned records`);
   }
@@ -131,6 +197,11 @@ export function decodeBatch(batch: Uint8Array, sink: EventSink, { requests, reso
       sink.fork(words[base + SIZE], addr);
     } else if (kind === NEED_TABLE) {
       requests?.needTable(tgid, addr, words[base + STACK] + words[base + STACK + 1] * HI, words[base + SIZE] + words[base + SIZE + 1] * HI);
+    } else if (kind === OOM_VICTIM) {
+      oom?.oomVictim(oomVictim(batch, base));
+      base += OOM_EVENT_WORDS - WORDS;
+    } else if (kind === EXIT_STOP) {
+      exits?.exitStop(tgid, addr);
     } else {
       base = decodeResource(batch, words, base, kind, resources) - WORDS;
     }

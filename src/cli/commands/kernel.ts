@@ -2,18 +2,20 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 
 import { LeakhoundError } from '../../errors.js';
+import { applySuppressions } from '../../report/suppressions.js';
 import { ATTACH_CHOICES, type AttachChoice, checkPid, resolveCgroup } from '../../trace/kernel-preflight.js';
 import { COMM_BYTES, traceKernel } from '../../trace/kernel-trace.js';
 import { checkOutputs, emitReport, exitCodeAfterTrace } from '../emit.js';
 import { MAX_BPF_TABLE_ENTRIES, MAX_PID, parseNumber, readCommonOptions, withCommonOptions } from '../options.js';
 import { say } from '../say.js';
 import { catchStopSignals } from '../stop.js';
+import { readSuppressionFiles, withSuppressionsOption } from '../suppression-files.js';
 
 export const command = 'kernel [options]';
 export const describe = 'trace kernel allocations (kmalloc, slab caches, pages, per-CPU) and report those never freed, as root';
 
 export function builder(yargs: Argv) {
-  return withCommonOptions(yargs, 1 << 15)
+  return withSuppressionsOption(withCommonOptions(yargs, 1 << 15))
     .option('pid', { type: 'string', describe: 'only allocations made in the context of this process' })
     .option('comm', { type: 'string', describe: `only allocations made by tasks of this command name (its first ${COMM_BYTES} bytes)` })
     .option('cgroup', { type: 'string', describe: 'only allocations made by tasks in this cgroup v2 directory or below it' })
@@ -38,6 +40,7 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
   if (comm === '') throw new LeakhoundError('USAGE', '--comm needs a command name', 'e.g. --comm nginx');
   const cgroupPath = text('cgroup');
   const cgroup = cgroupPath === undefined ? null : resolveCgroup(cgroupPath);
+  const suppressions = readSuppressionFiles(argv);
   const stop = catchStopSignals();
   const outputs = await checkOutputs(common, { launch: false });
   const result = await traceKernel({
@@ -57,5 +60,5 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     say,
     stop,
   });
-  return exitCodeAfterTrace(await emitReport(result.report, outputs), null);
+  return exitCodeAfterTrace(await emitReport(applySuppressions(result.report, suppressions), outputs), null);
 }

@@ -6,11 +6,14 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { LeakhoundError } from '../../errors.js';
 import { runsInside } from '../../target/cgroup-processes.js';
 import { resolveCgroup } from '../../trace/kernel-preflight.js';
+import { LEAK_GATE_EXIT_CODE, exitCodeWithGate, judgeLeakGate } from '../../report/leak-gate.js';
+import { applySuppressions } from '../../report/suppressions.js';
 import { DEFAULT_STACK_DEPTH, DEFAULT_UNWIND_ROWS, traceUser } from '../../trace/user-trace.js';
-import { checkOutputs, emitReport, exitCodeAfterTrace } from '../emit.js';
+import { checkOutputs, emitReport, exitCodeAfterTrace, tellLeakGate } from '../emit.js';
 import { MAX_BPF_TABLE_ENTRIES, MAX_PID, parseNumber, readCommonOptions, withCommonOptions } from '../options.js';
 import { say } from '../say.js';
 import { catchStopSignals } from '../stop.js';
+import { readSuppressionFiles, withSuppressionsOption } from '../suppression-files.js';
 
 export const command = 'trace';
 export const describe = 'trace the malloc family of a running process (--pid), of the processes of a cgroup (--cgroup), or of a command it starts';
@@ -19,7 +22,8 @@ export function builder(yargs: Argv) {
   // Whole stacks of a large program differ in many ways: cc1plus compiling
   // one heavy file makes between 65,536 and 262,144. The table takes memory
   // only as stacks come (~600 bytes each).
-  return withCommonOptions(yargs.usage('$0 trace [options] (--pid PID | --cgroup DIR | -- COMMAND [ARGS...])'), 1 << 18)
+  return withSuppressionsOption(withCommonOptions(yargs.usage('$0 trace [options] (--pid PID | --cgroup DIR | -- COMMAND [ARGS...])'), 1 << 18))
+    .option('fail-on-leak', { type: 'string', describe: `exit ${LEAK_GATE_EXIT_CODE} when more than BYTES are still held at the end (after --suppressions), and list their stacks on stderr` })
     .option('pid', { type: 'string', describe: 'attach to this running process' })
     .option('cgroup', { type: 'string', describe: 'trace every process in this cgroup v2 directory or below it, now and later (a container, a service)' })
     .option('allocator', { type: 'string', describe: 'probe this object instead of the allocator found in the target' })
@@ -45,6 +49,8 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
   // The BPF side draws a 32-bit random number against it.
   const sampleEvery = parseNumber('sample-every', String(argv.sampleEvery), { integer: true, positive: true, max: 2 ** 32 - 1 }) as number;
   const unwindRows = parseNumber('unwind-rows', String(argv.unwindRows), { integer: true, max: MAX_BPF_TABLE_ENTRIES }) as number;
+  const failOnLeak = parseNumber('fail-on-leak', argv.failOnLeak === undefined ? undefined : String(argv.failOnLeak), { integer: true });
+  const suppressions = readSuppressionFiles(argv);
   const stop = catchStopSignals();
   const outputs = await checkOutputs(common, { launch: command.length > 0 });
   const result = await traceUser({
@@ -70,8 +76,12 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     say,
     stop,
   });
-  const emitted = await emitReport(result.report, outputs);
-  return exitCodeAfterTrace(emitted, result.commandExit ? (await result.commandExit).code : null);
+  const report = applySuppressions(result.report, suppressions);
+  const emitted = await emitReport(report, outputs);
+  const code = exitCodeAfterTrace(emitted, result.commandExit ? (await result.commandExit).code : null);
+  const verdict = failOnLeak === null ? null : judgeLeakGate(report, failOnLeak);
+  if (verdict !== null) tellLeakGate(verdict, report.mode, common.top, code);
+  return exitCodeWithGate(verdict, code);
 }
 
 /** A cgroup v2 directory leakhound itself does not run in, as a real path. */
