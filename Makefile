@@ -13,6 +13,7 @@ ARCH        := x86
 DEBIAN_PKGS := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
                pkg-config libcapstone-dev make g++ python3 elfutils binutils valgrind \
                strace libclang-rt-14-dev libjemalloc2 libdebuginfod-dev debuginfod xz-utils \
+               prometheus \
                chromium golang-go
 
 .PHONY: all deps build test unit e2e demo bench fuzz mounts clean contract as-root

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { requireBpf } from '../helpers/bpf.js';
 import { runCli } from '../helpers/cli.js';
+import { freePort } from '../helpers/free-port.js';
 import { fixtureBinaries, fixtureSources } from '../helpers/paths.js';
 import { exited } from '../helpers/process.js';
 import type { Report } from '../helpers/report.js';
@@ -115,14 +116,6 @@ test('split debug info: .gnu_debuglink under /usr/lib/debug/<dir>', { timeout: 6
   install(t, debugFile, `/usr/lib/debug${binary}.debug`);
   assertSitesNamed(await tracedReport(t, binary), binary, true);
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Polls until the server has scanned the debug file (200), for at most 30 s. */
 async function whenServed(url: string, server: ChildProcess): Promise<void> {

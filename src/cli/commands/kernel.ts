@@ -7,6 +7,7 @@ import { ATTACH_CHOICES, type AttachChoice, checkPid, resolveCgroup } from '../.
 import { COMM_BYTES, traceKernel } from '../../trace/kernel-trace.js';
 import { checkOutputs, emitReport, exitCodeAfterTrace } from '../emit.js';
 import { MAX_BPF_TABLE_ENTRIES, MAX_PID, parseNumber, readCommonOptions, withCommonOptions } from '../options.js';
+import { openMetrics, withMetricsOptions } from '../metrics-options.js';
 import { say } from '../say.js';
 import { catchStopSignals } from '../stop.js';
 import { readSuppressionFiles, withSuppressionsOption } from '../suppression-files.js';
@@ -15,7 +16,7 @@ export const command = 'kernel [options]';
 export const describe = 'trace kernel allocations (kmalloc, slab caches, pages, per-CPU) and report those never freed, as root';
 
 export function builder(yargs: Argv) {
-  return withSuppressionsOption(withCommonOptions(yargs, 1 << 15))
+  return withSuppressionsOption(withCommonOptions(withMetricsOptions(yargs), 1 << 15))
     .option('pid', { type: 'string', describe: 'only allocations made in the context of this process' })
     .option('comm', { type: 'string', describe: `only allocations made by tasks of this command name (its first ${COMM_BYTES} bytes)` })
     .option('cgroup', { type: 'string', describe: 'only allocations made by tasks in this cgroup v2 directory or below it' })
@@ -41,6 +42,7 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
   const cgroupPath = text('cgroup');
   const cgroup = cgroupPath === undefined ? null : resolveCgroup(cgroupPath);
   const suppressions = readSuppressionFiles(argv);
+  const metrics = (await openMetrics(argv)) ?? undefined;
   const stop = catchStopSignals();
   const outputs = await checkOutputs(common, { launch: false });
   const result = await traceKernel({
@@ -57,6 +59,7 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     maxStacks: common.maxStacks,
     ringBytes: 32 << 20,
     verbose: common.verbose,
+    metrics,
     say,
     stop,
   });

@@ -1,0 +1,23 @@
+// A stack's name in a Prometheus label: short enough to read on a graph,
+// stable across restarts of the target (symbols, never addresses, which
+// ASLR moves), and distinct for stacks that share their leaf function.
+import { createHash } from 'node:crypto';
+
+import { frameName } from '../render/stack-path.js';
+import type { Frame } from '../report/types.js';
+
+/** Long C++ names are cut here: a label is read on a graph's legend. */
+const LEAF_CHARS = 60;
+/** Hex digits of the hash: 32 bits tell apart the few stacks on a graph. */
+const HASH_DIGITS = 8;
+
+export const NO_STACK_LABEL = '[no stack]';
+
+/** `leaf_function 1a2b3c4d`: the innermost frame's name and a hash of every frame's name. */
+export function stackLabel(frames: Frame[]): string {
+  if (frames.length === 0) return NO_STACK_LABEL;
+  const names = frames.map(frameName);
+  const leaf = names[0].length > LEAF_CHARS ? `${names[0].slice(0, LEAF_CHARS - 1)}…` : names[0];
+  const hash = createHash('sha1').update(names.join(';')).digest('hex').slice(0, HASH_DIGITS);
+  return `${leaf} ${hash}`;
+}
