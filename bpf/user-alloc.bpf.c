@@ -924,5 +924,6 @@ int hold_at_exec(void *ctx)
 
 #include "user-resources.bpf.h"
 #include "oom-victim.bpf.h"
+#include "exit-stop.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -103,10 +103,10 @@ export class BlockTable {
     this.count--;
   }
 
-  forEach(visit: (size: number, stack: number, ticks: number) => void): void {
+  forEach(visit: (size: number, stack: number, ticks: number, addr: number) => void): void {
     const { rows, words } = this;
     for (let i = 0; i * ROW < rows.length; i++) {
-      if (rows[i * ROW] !== EMPTY) visit(rows[i * ROW + SIZE], words[i * WORDS + STACK_WORD], this.fullTicks(words[i * WORDS + TICKS_WORD]));
+      if (rows[i * ROW] !== EMPTY) visit(rows[i * ROW + SIZE], words[i * WORDS + STACK_WORD], this.fullTicks(words[i * WORDS + TICKS_WORD]), rows[i * ROW] - 1);
     }
   }
 

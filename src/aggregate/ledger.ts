@@ -121,6 +121,13 @@ export class Ledger implements EventSink {
     this.freeCheck?.fork(child);
   }
 
+  /** One process's outstanding blocks, each with its stack's BPF id (for the reachability scan). */
+  blocksOf(tgid: number): { addr: number; size: number; stackId: number }[] {
+    const blocks: { addr: number; size: number; stackId: number }[] = [];
+    this.accounts.get(this.keyOf(tgid))?.forEach((size, stack, _ticks, addr) => blocks.push({ addr, size, stackId: this.stacks.ids[stack] }));
+    return blocks;
+  }
+
   /** Every fork, in the order seen. */
   /** Every process an event came from. */
   pids(): number[] {

@@ -51,7 +51,7 @@ export class LiveAllocations {
     return true;
   }
 
-  forEach(visit: (size: number, stack: number, ticks: number) => void): void {
+  forEach(visit: (size: number, stack: number, ticks: number, addr: number) => void): void {
     this.blocks.forEach(visit);
   }
 }

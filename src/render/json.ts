@@ -14,6 +14,7 @@ import {
 } from '../report/types.js';
 import { historyJson, processMemoryJson, suspectJson } from './growth-json.js';
 import { oomJson } from './oom-section.js';
+import { classesJson, reachabilityJson } from './reachability-json.js';
 
 function frameJson(frame: Frame): Frame {
   const json: Frame = {
@@ -25,6 +26,7 @@ function frameJson(frame: Frame): Frame {
     offset: frame.offset,
   };
   if (frame.inlined) json.inlined = true;
+  if (frame.buildId !== undefined) json.buildId = frame.buildId;
   return json;
 }
 
@@ -37,6 +39,7 @@ function stackJson(stack: StackReport): StackReport {
   const json: StackReport = { bytes: stack.bytes, allocations: stack.allocations, ...walkJson(stack) };
   if (stack.cache !== undefined) json.cache = stack.cache;
   if (stack.pids !== undefined) json.pids = [...stack.pids];
+  if (stack.reachability !== undefined) json.reachability = classesJson(stack.reachability);
   if (stack.history !== undefined) json.history = historyJson(stack.history);
   return json;
 }
@@ -106,6 +109,7 @@ export function renderJson(report: Report): string {
     ...(report.mappings ? { mappings: mappingsJson(report.mappings) } : {}),
     ...(report.invalidFrees ? { invalidFrees: report.invalidFrees.map(invalidFreeJson) } : {}),
     ...(report.invalidFreesOmitted === undefined ? {} : { invalidFreesOmitted: report.invalidFreesOmitted }),
+    ...(report.reachability ? { reachability: reachabilityJson(report.reachability) } : {}),
     ...(report.suppressions ? { suppressions: report.suppressions.map((s) => ({ pattern: s.pattern, file: s.file, line: s.line, stacks: s.stacks, bytes: s.bytes, allocations: s.allocations })) } : {}),
   };
   if (totals.sampleEvery !== undefined) json.totals.sampleEvery = totals.sampleEvery;

@@ -8,6 +8,7 @@ import { stackFrameLines } from './frame-text.js';
 import { growthTextLines } from './suspects-text.js';
 import { oomHeaderLines } from './oom-section.js';
 import { moreStacks, rankedBlocks } from './ranked.js';
+import { reachabilityTextLines } from './reachability-text.js';
 import { resourceTextLines } from './resource-text.js';
 import { suppressionTextLines } from './suppression-text.js';
 
@@ -75,5 +76,6 @@ export function renderText(report: Report, options: TextOptions): string {
   );
   if (ranked.length === 0) lines.push('', 'no outstanding allocations with a stack');
   lines.push(...resourceTextLines(report, options.top));
+  lines.push(...reachabilityTextLines(report, options.top));
   return `${lines.map(printable).join('\n')}\n`;
 }

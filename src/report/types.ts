@@ -20,6 +20,9 @@ export interface Frame {
   /** A function inlined at this address: it shares the address with the frames after it, down to
    * the first that is not inlined (the function the code lies in). Absent when not inlined. */
   inlined?: true;
+  /** The GNU build-id of the module's file, lowercase hex (user mode, where the file has one):
+   * what profile stores such as Pyroscope and Parca match debug files by. */
+  buildId?: string;
 }
 
 export interface StackReport {

@@ -132,8 +132,10 @@ function mappedOrRefused(forced: string, env: ProbeEnvironment): string {
   return mapped;
 }
 
+/** glibc's C library, by its file name. */
+export const isGlibc = (path: string): boolean => /(^|\/)libc(-[\d.]+)?\.so(\.\d+)*$/.test(path);
+
 function rankInterposersFirst(libraries: string[]): string[] {
-  const isGlibc = (path: string) => /(^|\/)libc(-[\d.]+)?\.so(\.\d+)*$/.test(path);
   return [...libraries.filter((path) => !isGlibc(path)), ...libraries.filter(isGlibc)];
 }
 

@@ -8,7 +8,7 @@ import { identitiesOf } from '../symbolize/file-identity.js';
 import type { FileMapping } from '../symbolize/mapped-objects.js';
 import { ModuleMap } from '../symbolize/module-map.js';
 import { type Mapping, readMaps } from '../symbolize/proc-maps.js';
-import { type AllocatorChoice, chooseAllocator, type ProbeEnvironment, type ProbePoint } from '../target/allocator.js';
+import { type AllocatorChoice, chooseAllocator, isGlibc, type ProbeEnvironment, type ProbePoint } from '../target/allocator.js';
 import { chooseProbeSite } from '../target/probe-site.js';
 import { requireTraceable } from '../target/target-process.js';
 
@@ -57,6 +57,22 @@ export class TargetProbes {
     attachAll(this.#tracer, fresh, attachTo, this.#options.walkPrograms);
     for (const probe of fresh) this.#attached.add(probeKey(probe, attachTo));
     return choice;
+  }
+
+  /** --reachability for a launched command: a probe on the C library's
+   * _exit that stops `pid` there, its memory whole (bpf/exit-stop.bpf.h).
+   * The executable first: a static program has its own _exit. */
+  probeExit(pid: number, modules: ModuleMap): void {
+    const executable = modules.executable();
+    const libraries = [...modules.libraries().filter(isGlibc), ...modules.libraries().filter((name) => !isGlibc(name))];
+    for (const name of executable ? [executable, ...libraries] : libraries) {
+      const file = modules.openPath(name);
+      const exit = file === null ? undefined : addon().elfSymbols(file, ['_exit'])[0];
+      if (file === null || exit === undefined) continue;
+      this.#tracer.attachUprobes('exit_stop', file, [exit.fileOffset], [pid], pid, false);
+      return;
+    }
+    throw new LeakhoundError('NO_EXIT', 'no object the command maps defines _exit, where --reachability stops it to scan its memory', 'scan a running process instead: start it alone and use leakhound trace --pid PID --reachability');
   }
 
   #environment(pid: number, modules: ModuleMap): ProbeEnvironment {

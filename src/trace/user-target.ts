@@ -28,6 +28,8 @@ export interface UserTargetOptions {
   resources: boolean;
   /** Room for unwind tables; null: frame pointers alone. */
   unwind: UnwindCapacity | null;
+  /** --reachability: stop the launched command at its _exit, for the scan. */
+  stopAtExit?: boolean;
   verbose: boolean;
   say: (line: string) => void;
 }
@@ -113,6 +115,7 @@ export class UserTarget {
       this.#attachResources();
       this.processes.note(pid);
       const choice = this.#probes.probe(pid, this.processes.modules(pid));
+      if (this.#options.stopAtExit && this.launched) this.#probes.probeExit(pid, this.processes.modules(pid));
       if (verbose) say(`code without frame pointers: ${this.#withoutFramePointers(pid)}`);
       this.#follower?.arm(this.#following ? null : pid);
       say(`attached to PID ${pid} (${describeChoice(choice)})${this.#following ? ', following its children' : ''}`);

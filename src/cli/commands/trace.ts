@@ -12,6 +12,7 @@ import { DEFAULT_STACK_DEPTH, DEFAULT_UNWIND_ROWS, traceUser } from '../../trace
 import { checkOutputs, emitReport, exitCodeAfterTrace, tellLeakGate } from '../emit.js';
 import { MAX_BPF_TABLE_ENTRIES, MAX_PID, parseNumber, readCommonOptions, withCommonOptions } from '../options.js';
 import { openMetrics, withMetricsOptions } from '../metrics-options.js';
+import { readReachabilityOptions, withReachabilityOptions } from '../reachability-options.js';
 import { say } from '../say.js';
 import { catchStopSignals } from '../stop.js';
 import { readSuppressionFiles, withSuppressionsOption } from '../suppression-files.js';
@@ -23,7 +24,7 @@ export function builder(yargs: Argv) {
   // Whole stacks of a large program differ in many ways: cc1plus compiling
   // one heavy file makes between 65,536 and 262,144. The table takes memory
   // only as stacks come (~600 bytes each).
-  return withSuppressionsOption(withCommonOptions(withMetricsOptions(yargs).usage('$0 trace [options] (--pid PID | --cgroup DIR | -- COMMAND [ARGS...])'), 1 << 18))
+  return withSuppressionsOption(withCommonOptions(withMetricsOptions(withReachabilityOptions(yargs)).usage('$0 trace [options] (--pid PID | --cgroup DIR | -- COMMAND [ARGS...])'), 1 << 18))
     .option('fail-on-leak', { type: 'string', describe: `exit ${LEAK_GATE_EXIT_CODE} when more than BYTES are still held at the end (after --suppressions), and list their stacks on stderr` })
     .option('pid', { type: 'string', describe: 'attach to this running process' })
     .option('cgroup', { type: 'string', describe: 'trace every process in this cgroup v2 directory or below it, now and later (a container, a service)' })
@@ -50,6 +51,7 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
   // The BPF side draws a 32-bit random number against it.
   const sampleEvery = parseNumber('sample-every', String(argv.sampleEvery), { integer: true, positive: true, max: 2 ** 32 - 1 }) as number;
   const unwindRows = parseNumber('unwind-rows', String(argv.unwindRows), { integer: true, max: MAX_BPF_TABLE_ENTRIES }) as number;
+  const { reachability, pause } = readReachabilityOptions(argv, { launched: command.length > 0, cgroup: cgroup !== null, sampleEvery });
   const failOnLeak = parseNumber('fail-on-leak', argv.failOnLeak === undefined ? undefined : String(argv.failOnLeak), { integer: true });
   const suppressions = readSuppressionFiles(argv);
   const metrics = (await openMetrics(argv)) ?? undefined;
@@ -75,6 +77,8 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     fds: Boolean(argv.fds),
     mappings: Boolean(argv.mappings),
     freeStacks: Boolean(argv.freeStacks),
+    reachability,
+    pause,
     metrics,
     say,
     stop,
