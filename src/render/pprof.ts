@@ -17,14 +17,25 @@ class Tables {
   readonly functions = new Map<string, ProfileFunction>();
   readonly locations = new Map<string, Location>();
 
-  mapping(module: string | null): number {
+  mapping(frame: Frame): number {
+    const { module, buildId = '' } = frame;
     if (module === null) return 0;
-    let mapping = this.mappings.get(module);
+    // By build-id too: one path may name two builds (a file replaced while traced, another pid's).
+    const key = `${module}\0${buildId}`;
+    let mapping = this.mappings.get(key);
     if (mapping === undefined) {
       // The report keeps no load addresses, so the range is left empty; the
       // frames come symbolized, so pprof is told not to look for the file.
-      mapping = new Mapping({ id: this.mappings.size + 1, filename: this.strings.dedup(module), hasFunctions: true, hasFilenames: true, hasLineNumbers: true, hasInlineFrames: true });
-      this.mappings.set(module, mapping);
+      mapping = new Mapping({
+        id: this.mappings.size + 1,
+        filename: this.strings.dedup(module),
+        buildId: this.strings.dedup(buildId),
+        hasFunctions: true,
+        hasFilenames: true,
+        hasLineNumbers: true,
+        hasInlineFrames: true,
+      });
+      this.mappings.set(key, mapping);
     }
     return Number(mapping.id);
   }
@@ -43,12 +54,12 @@ class Tables {
   /** One address, with the functions inlined there first and the one it lies in last, as profile.proto orders a Location's lines. */
   location(frames: Frame[]): number {
     const last = frames[frames.length - 1]!;
-    const key = [last.module, last.address, ...frames.map((frame) => `${frameName(frame)}@${frame.file}:${frame.line}`)].join('\0');
+    const key = [last.module, last.buildId, last.address, ...frames.map((frame) => `${frameName(frame)}@${frame.file}:${frame.line}`)].join('\0');
     let location = this.locations.get(key);
     if (location === undefined) {
       location = new Location({
         id: this.locations.size + 1,
-        mappingId: this.mapping(last.module),
+        mappingId: this.mapping(last),
         address: BigInt(last.address),
         line: frames.map((frame) => new Line({ functionId: this.function(frameName(frame), frame.file), line: frame.line ?? 0 })),
       });

@@ -42,7 +42,8 @@ function contractBreach(doc: Record<string, unknown>): string | null {
         nullableString(frame.module) &&
         nullableString(frame.file) &&
         (frame.line === null || isCount(frame.line)) &&
-        isCount(frame.offset);
+        isCount(frame.offset) &&
+        (frame.buildId === undefined || (typeof frame.buildId === 'string' && /^[0-9a-f]+$/.test(frame.buildId)));
       if (!ok) return `${where}.frames[${j}] is not a frame`;
     }
   }

@@ -27,22 +27,27 @@ function unplaced(address: number): Frame[] {
  * itself, so that symbol + offset is the address as traced; an inlined
  * frame has the offset into the function it was inlined into.
  */
-function framesOf(placed: Placed, module: string, where: SourceLocation): Frame[] {
+function framesOf(placed: Placed, module: string, where: SourceLocation, buildId: string | null = null): Frame[] {
   const address = hex(placed.address);
   const offset = (where.symbol === null ? placed.fileOffset : where.symbolOffset) + 1;
-  return [
+  const frames = [
     ...where.inlined.map((call): Frame => ({ address, symbol: call.symbol, module, file: call.file, line: call.line, offset, inlined: true })),
     { address, symbol: where.symbol, module, file: where.file, line: where.line, offset },
   ];
+  return buildId === null ? frames : frames.map((frame) => ({ ...frame, buildId }));
 }
 
 export class UserSymbolizer {
   readonly #modules: ModuleMap;
   readonly #native: NativeSymbolizer;
+  readonly #buildIdOf: (file: string) => string | null;
+  readonly #buildIds = new Map<string, string | null>();
 
-  constructor(modules: ModuleMap, native: NativeSymbolizer = new (addon().Symbolizer)()) {
+  /** `buildIdOf`: a file's build-id, for the frames (none unless given). */
+  constructor(modules: ModuleMap, native: NativeSymbolizer = new (addon().Symbolizer)(), buildIdOf: (file: string) => string | null = () => null) {
     this.#modules = modules;
     this.#native = native;
+    this.#buildIdOf = buildIdOf;
   }
 
   /** Frames for many stacks at once, so that each file is read once. */
@@ -76,7 +81,9 @@ export class UserSymbolizer {
     }
     for (const [file, { module, placed }] of byFile) {
       const found = this.#native.symbolize(file, placed.map((entry) => entry.fileOffset));
-      placed.forEach((entry, i) => frames.set(entry.address, framesOf(entry, module, found[i] ?? NOTHING)));
+      if (!this.#buildIds.has(file)) this.#buildIds.set(file, this.#buildIdOf(file));
+      const buildId = this.#buildIds.get(file) ?? null;
+      placed.forEach((entry, i) => frames.set(entry.address, framesOf(entry, module, found[i] ?? NOTHING, buildId)));
     }
     return frames;
   }

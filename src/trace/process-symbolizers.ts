@@ -2,6 +2,7 @@
 // of the process that first made it (after an exec, or in a child that
 // became another program, the same addresses hold other code).
 import type { Frame } from '../report/types.js';
+import { readBuildId } from '../symbolize/build-id.js';
 import { UserSymbolizer } from '../symbolize/user-symbolizer.js';
 import type { FollowedProcesses } from './followed-processes.js';
 
@@ -31,7 +32,7 @@ export class ProcessSymbolizers {
 
   #symbolizer(pid: number): UserSymbolizer {
     let symbolizer = this.#symbolizers.get(pid);
-    if (!symbolizer) this.#symbolizers.set(pid, (symbolizer = new UserSymbolizer(this.#processes.placing(pid))));
+    if (!symbolizer) this.#symbolizers.set(pid, (symbolizer = new UserSymbolizer(this.#processes.placing(pid), undefined, readBuildId)));
     return symbolizer;
   }
 }

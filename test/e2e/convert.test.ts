@@ -12,6 +12,11 @@ import { runCli } from '../helpers/cli.js';
 import { fixtureBinary, loadExpectation } from '../helpers/expectations.js';
 import { scratchDir } from '../helpers/tmp.js';
 
+interface ReportFrame {
+  module: string | null;
+  buildId?: string;
+}
+
 interface Totals {
   outstandingBytes: number;
   outstandingAllocations: number;
@@ -37,12 +42,21 @@ async function checkOutDir(out: string): Promise<void> {
   assert.deepEqual(readFileSync(converted), readFileSync(profile), 'convert writes what --out wrote');
 }
 
-test('convert: go tool pprof reads a launched fixture\'s profile.pb.gz with the report\'s totals', { timeout: 60_000 }, async (t) => {
+test('convert: go tool pprof reads a launched fixture\'s profile.pb.gz with the report\'s totals and the fixture\'s build-id', { timeout: 60_000 }, async (t) => {
   if (!requireBpf(t)) return;
   const out = path.join(scratchDir(t), 'out');
-  const run = await runCli(['trace', '--out', out, '--', fixtureBinary(loadExpectation('allocators'))]);
+  const fixture = fixtureBinary(loadExpectation('allocators'));
+  const run = await runCli(['trace', '--out', out, '--', fixture]);
   assert.equal(run.code, 0, `stderr: ${run.stderr}`);
   await checkOutDir(out);
+
+  const buildId = /Build ID: ([0-9a-f]+)/.exec(execFileSync('readelf', ['-n', fixture], { encoding: 'utf8' }))?.[1];
+  assert.ok(buildId, 'the fixture has a build-id');
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { stacks: { frames: ReportFrame[] }[] };
+  const ids = new Set(report.stacks.flatMap((stack) => stack.frames).filter((frame) => frame.module === fixture).map((frame) => frame.buildId));
+  assert.deepEqual([...ids], [buildId], 'every frame in the fixture carries its build-id');
+  const raw = execFileSync('go', ['tool', 'pprof', '-raw', path.join(out, 'profile.pb.gz')], { encoding: 'utf8', env: { ...process.env, HOME: out } });
+  assert.match(raw, new RegExp(`^\\d+: 0x0/0x0/0x0 ${fixture} ${buildId} `, 'm'), raw);
 });
 
 test('convert: go tool pprof reads a kernel-mode profile.pb.gz with the report\'s totals', { timeout: 60_000 }, async (t) => {

@@ -52,7 +52,7 @@ test('pprof: functions carry file and line; truncated, partial and frameless sta
   assert.deepEqual(stacks[5], ['[unknown] :0']);
 });
 
-test('pprof: functions inlined at an address are lines of one location, innermost first, and its mapping is the module', () => {
+test('pprof: functions inlined at an address are lines of one location, innermost first, and its mapping is the module with its build-id', () => {
   const report: Report = {
     ...userReport,
     stacks: [
@@ -60,9 +60,9 @@ test('pprof: functions inlined at an address are lines of one location, innermos
         bytes: 64,
         allocations: 1,
         frames: [
-          { ...userFrame('make_node', 'tree.h', 7, 0x10, '0x5555000011f0'), inlined: true },
-          userFrame('insert', 'tree.c', 40, 0x10, '0x5555000011f0'),
-          userFrame('main', 'main.c', 9, 0x20, '0x555500001300'),
+          { ...userFrame('make_node', 'tree.h', 7, 0x10, '0x5555000011f0'), inlined: true, buildId: 'b5f1d3c2a4e6' },
+          { ...userFrame('insert', 'tree.c', 40, 0x10, '0x5555000011f0'), buildId: 'b5f1d3c2a4e6' },
+          { ...userFrame('main', 'main.c', 9, 0x20, '0x555500001300'), buildId: 'b5f1d3c2a4e6' },
         ],
         truncated: false,
         partial: false,
@@ -72,7 +72,7 @@ test('pprof: functions inlined at an address are lines of one location, innermos
   };
   assert.deepEqual(stacksOf(report), [['make_node tree.h:7 < insert tree.c:40', 'main main.c:9']]);
   const { profile, text } = decode(report);
-  assert.deepEqual(profile.mapping.map((mapping) => text(mapping.filename)), ['/opt/leaky/leaky']);
+  assert.deepEqual(profile.mapping.map((mapping) => [text(mapping.filename), text(mapping.buildId)]), [['/opt/leaky/leaky', 'b5f1d3c2a4e6']]);
   assert.equal(BigInt(profile.location[0]!.address), 0x5555000011f0n);
   assert.deepEqual(profile.sample[0]!.label.map((label) => [text(label.key), Number(label.num)]), [['pid', 4242]]);
 });

@@ -149,3 +149,13 @@ test('with the addon and this process: an address inside malloc is malloc', () =
     objects.close();
   }
 });
+
+test('each frame carries its file\'s build-id, read once per file', () => {
+  const asked: string[] = [];
+  const buildIdOf = (path: string) => (asked.push(path), path === '/bin/app' ? 'abc123' : null);
+  const symbolizer = new UserSymbolizer(modules(), new Recorder(() => NAMED('f')), buildIdOf);
+  const [stack] = symbolizer.resolveStacks([[0x10100, 0x50200]]);
+  symbolizer.resolveStacks([[0x10300, 0x50300]]);
+  assert.deepEqual(stack!.map((frame) => frame.buildId), ['abc123', undefined]);
+  assert.deepEqual(asked, ['/bin/app', '/lib/libc.so.6']);
+});
