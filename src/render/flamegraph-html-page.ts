@@ -5,23 +5,25 @@
 
 /** What the page script reads from the `flame-data` element. */
 export interface PageData {
-  /** What the width counts, singular (`byte`, `descriptor`): the search line says it. */
-  unit: string;
+  /** Nouns for the figures, as in Graph: what the width counts, and what `count` counts (null: the same). */
+  units: { weight: string; count: string | null };
   root: PageNode;
 }
 
-/** One frame of the graph, in d3-flame-graph's input shape (name, value, children) plus our texts. */
+/** One frame of the graph, in d3-flame-graph's input shape (name, value, children) plus what the tooltip says. */
 export interface PageNode {
   name: string;
   /** The width, with the frames above it. */
   value: number;
+  /** Things held at and above it: allocations, mappings, descriptors. */
+  count: number;
   /** d3-flame-graph's palette key: kernel and inlined frames get their own hues. */
   libtype?: 'kernel' | 'inlined';
-  /** The status line on hover: name, weight, share, count. */
-  label: string;
-  /** The tooltip: the label's figures on lines of their own, then where the code is. */
-  tip: string;
-  children: PageNode[];
+  /** `file:line (module)` of the frames merged here, the first few. */
+  places?: string[];
+  /** How many more places there are. */
+  morePlaces?: number;
+  children?: PageNode[];
 }
 
 export const PAGE_SCRIPT = String.raw`(function () {
@@ -32,17 +34,42 @@ export const PAGE_SCRIPT = String.raw`(function () {
   var term = document.getElementById('term');
   var searchLine = '';
 
+  var units = data.units;
+  var total = data.root.value;
+
+  // The wording of leakhound's text report (src/render/format.ts), here made on hover.
   function grouped(n) { return String(n).replace(/\B(?=(\d{3})+$)/g, ','); }
   function countOf(n, noun) { return grouped(n) + ' ' + noun + (n === 1 ? '' : 's'); }
+  function humanBytes(n) {
+    if (n < 1024) return n + ' B';
+    var names = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+    var value = n;
+    var unit = -1;
+    while (value >= 1024 && unit < names.length - 1) { value /= 1024; unit++; }
+    return value.toFixed(1) + ' ' + names[unit];
+  }
+  /** Weight and share, the count, and whether inlined. */
+  function figures(node) {
+    var weight = countOf(node.value, units.weight) + (units.weight === 'byte' ? ' (' + humanBytes(node.value) + ')' : '');
+    var parts = [weight + ', ' + ((100 * node.value) / total).toFixed(2) + '%'];
+    if (units.count !== null) parts.push(countOf(node.count, units.count));
+    if (node.libtype === 'inlined') parts.push('inlined');
+    return parts;
+  }
+  function tip(d) {
+    var places = (d.data.places || []).slice();
+    if (d.data.morePlaces) places.push('and ' + countOf(d.data.morePlaces, 'other place'));
+    return [d.data.name].concat(figures(d.data), places).join('\n');
+  }
 
-  var tooltip = flamegraph.tooltip.defaultFlamegraphTooltip().text(function (d) { return d.data.tip; });
+  var tooltip = flamegraph.tooltip.defaultFlamegraphTooltip().text(tip);
   var chart = flamegraph.default()
     .width(Math.max(600, document.getElementById('chart').clientWidth))
     .cellHeight(18)
     .minFrameSize(1)
     .transitionDuration(300)
     .tooltip(tooltip)
-    .label(function (d) { return d.data.label; })
+    .label(function (d) { return d.data.name + ' — ' + figures(d.data).join(', '); })
     .setDetailsElement(details)
     // Plain text, not the library's default regular expression: names are full of ( ) * < >.
     .setSearchMatch(function (d, text) {
@@ -52,7 +79,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
       var share = total > 0 ? ((100 * sum) / total).toFixed(2) : '0.00';
       searchLine = results.length === 0
         ? 'no frame matches'
-        : 'matched ' + countOf(results.length, 'frame') + ': ' + countOf(sum, data.unit) + ' of ' + grouped(total) + ' (' + share + '%)';
+        : 'matched ' + countOf(results.length, 'frame') + ': ' + countOf(sum, units.weight) + ' of ' + grouped(total) + ' (' + share + '%)';
       details.textContent = searchLine;
     })
     // Hovering shows the frame; leaving it brings the search's line back.

@@ -2,13 +2,12 @@
 // in one file that works offline. d3-flame-graph draws it; the page carries
 // that library, the tree of the report's stacks as JSON, and a short script.
 
-import type { Report } from '../report/types.js';
+import type { Frame, Report } from '../report/types.js';
 import { anyLoss, describeCounters, describeRun } from './describe.js';
 import { buildFlameTree, type FlameNode } from './flame-tree.js';
 import type { FlamegraphOptions } from './flamegraph.js';
 import { PAGE_SCRIPT, type PageData, type PageNode } from './flamegraph-html-page.js';
 import { flamegraphLibrary } from './flamegraph-library.js';
-import { countOf, humanBytes } from './format.js';
 import { heapGraph, type Graph } from './graphs.js';
 import { stackPath, type WeightedStack } from './stack-path.js';
 
@@ -26,56 +25,53 @@ function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** A node's key in the tree: the same path buildFlameTree merges on (kind and name of each frame from the root). */
-function stepKey(parent: string, kind: string, name: string): string {
-  return `${parent}\0${kind}:${name}`;
+/** A child's key among its siblings, as buildFlameTree merges them: a marker never merges with a symbol of its name. */
+function childKey(kind: string, name: string): string {
+  return `${kind}:${name}`;
 }
 
-/** Where the code of each node lies: `file:line (module)`, distinct, for every frame merged into it. */
-function placesByPath(stacks: WeightedStack[], mode: Report['mode']): Map<string, Set<string>> {
-  const places = new Map<string, Set<string>>();
+/** `file:line (module)`, or the offset where no line is known. */
+function placeOf(frame: Frame): string {
+  const where = frame.file === null ? `+0x${frame.offset.toString(16)}` : `${frame.file}:${frame.line ?? '?'}`;
+  return frame.module === null ? where : `${where} (${frame.module})`;
+}
+
+/** Where the code of each node lies, for every frame merged into it: each stack walked down the tree again. */
+function placesByNode(root: FlameNode, stacks: WeightedStack[], mode: Report['mode']): Map<FlameNode, Set<string>> {
+  const childrenOf = new Map<FlameNode, Map<string, FlameNode>>();
+  const places = new Map<FlameNode, Set<string>>();
   for (const { stack } of stacks) {
     const path = stackPath(stack, mode);
     // The path is the frames reversed, after any markers it put first.
     const firstFrame = path.length - stack.frames.length;
-    let key = '';
+    let node = root;
     path.forEach((step, i) => {
-      key = stepKey(key, step.kind, step.name);
+      let children = childrenOf.get(node);
+      if (children === undefined) {
+        children = new Map(node.children.map((child) => [childKey(child.kind, child.name), child]));
+        childrenOf.set(node, children);
+      }
+      node = children.get(childKey(step.kind, step.name))!;
       if (i < firstFrame) return;
-      const frame = stack.frames[path.length - 1 - i]!;
-      const where = frame.file === null ? `+0x${frame.offset.toString(16)}` : `${frame.file}:${frame.line ?? '?'}`;
-      const place = frame.module === null ? where : `${where} (${frame.module})`;
-      const set = places.get(key) ?? new Set<string>();
-      set.add(place);
-      places.set(key, set);
+      const set = places.get(node) ?? new Set<string>();
+      set.add(placeOf(stack.frames[path.length - 1 - i]!));
+      places.set(node, set);
     });
   }
   return places;
 }
 
-interface NodeTexts {
-  total: number;
-  units: Graph['units'];
-  places: Map<string, Set<string>>;
-}
-
-function pageNode(node: FlameNode, key: string, texts: NodeTexts): PageNode {
-  const percent = ((node.weight / texts.total) * 100).toFixed(2);
-  const weight = countOf(node.weight, texts.units.weight) + (texts.units.weight === 'byte' ? ` (${humanBytes(node.weight)})` : '');
-  const count = texts.units.count === null ? null : countOf(node.count, texts.units.count);
-  const inlined = node.kind === 'inlined' ? 'inlined' : null;
-  const places = [...(texts.places.get(key) ?? [])];
-  const shown = places.slice(0, MAX_PLACES);
-  if (places.length > MAX_PLACES) shown.push(`and ${countOf(places.length - MAX_PLACES, 'other place')}`);
-  const figures = [`${weight}, ${percent}%`, count, inlined].filter((part): part is string => part !== null);
-  const libtype = node.kind === 'kernel' || node.kind === 'inlined' ? node.kind : undefined;
+/** The tree as the page reads it: figures only, the words are the page's (made on hover, so a large tree stays small). */
+function pageNode(node: FlameNode, places: Map<FlameNode, Set<string>>): PageNode {
+  const here = [...(places.get(node) ?? [])];
   return {
     name: node.name,
     value: node.weight,
-    ...(libtype === undefined ? {} : { libtype }),
-    label: `${node.name} — ${figures.join(', ')}`,
-    tip: [node.name, ...figures, ...shown].join('\n'),
-    children: node.children.map((child) => pageNode(child, stepKey(key, child.kind, child.name), texts)),
+    count: node.count,
+    ...(node.kind === 'kernel' || node.kind === 'inlined' ? { libtype: node.kind } : {}),
+    ...(here.length === 0 ? {} : { places: here.slice(0, MAX_PLACES) }),
+    ...(here.length > MAX_PLACES ? { morePlaces: here.length - MAX_PLACES } : {}),
+    ...(node.children.length === 0 ? {} : { children: node.children.map((child) => pageNode(child, places)) }),
   };
 }
 
@@ -83,9 +79,7 @@ function pageNode(node: FlameNode, key: string, texts: NodeTexts): PageNode {
 export function flamegraphPageData(report: Report, graph: Graph): PageData | null {
   const root = buildFlameTree(graph.stacks, report.mode);
   if (root.weight <= 0) return null;
-  const texts: NodeTexts = { total: root.weight, units: graph.units, places: placesByPath(graph.stacks, report.mode) };
-  // The root has no key: paths start below it.
-  return { unit: graph.units.weight, root: pageNode(root, '', texts) };
+  return { units: graph.units, root: pageNode(root, placesByNode(root, graph.stacks, report.mode)) };
 }
 
 const STYLE = `body { font-family: "DejaVu Sans", Verdana, sans-serif; margin: 16px; background: #f8f8f4; }
