@@ -53,7 +53,7 @@ export function liveSource(trace: LiveTrace): LiveSource & { close(): void } {
       // the maps) is named again at the next scrape.
       missing.forEach((stack, i) => {
         const { frames } = resolved[i];
-        (frames.every(placed) ? labels : unsettled).set(stack.stackId, stackLabel(frames));
+        (frames.every(placed) ? labels : unsettled).set(stack.stackId, stackLabel(frames, trace.mode));
       });
     }
     return stacks.map((stack) => (labels.get(stack.stackId) ?? unsettled.get(stack.stackId)) as string);

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 
 import { frameName } from '../render/stack-path.js';
-import type { Frame } from '../report/types.js';
+import type { Frame, Report } from '../report/types.js';
 
 /** Long C++ names are cut here: a label is read on a graph's legend. */
 const LEAF_CHARS = 60;
@@ -13,11 +13,19 @@ const HASH_DIGITS = 8;
 
 export const NO_STACK_LABEL = '[no stack]';
 
-/** `leaf_function 1a2b3c4d`: the innermost frame's name and a hash of every frame's name. */
-export function stackLabel(frames: Frame[]): string {
+/** A kernel stack starts inside the allocator, where its tracepoint fires
+ * (`__alloc_frozen_pages_noprof`, `kmem_cache_alloc_noprof`...): the label
+ * names the first frame past such names, the code that asked for memory. */
+const KERNEL_ALLOCATOR = /alloc|folio|kmalloc|kmem_cache|slab|pages|percpu/;
+
+/** `leaf_function 1a2b3c4d`: the innermost frame's name (in the kernel, the
+ * first past the allocator's) and a hash of every frame's name. */
+export function stackLabel(frames: Frame[], mode: Report['mode'] = 'user'): string {
   if (frames.length === 0) return NO_STACK_LABEL;
   const names = frames.map(frameName);
-  const leaf = names[0].length > LEAF_CHARS ? `${names[0].slice(0, LEAF_CHARS - 1)}…` : names[0];
+  const caller = mode === 'kernel' ? names.find((name) => !KERNEL_ALLOCATOR.test(name)) : undefined;
+  const name = caller ?? names[0];
+  const leaf = name.length > LEAF_CHARS ? `${name.slice(0, LEAF_CHARS - 1)}…` : name;
   const hash = createHash('sha1').update(names.join(';')).digest('hex').slice(0, HASH_DIGITS);
   return `${leaf} ${hash}`;
 }

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stackLabel } from '../../src/metrics/stack-label.js';
 import type { Frame } from '../../src/report/types.js';
 import { attachTo } from '../helpers/attach.js';
+import { runCli } from '../helpers/cli.js';
 import { requireBpf } from '../helpers/bpf.js';
 import { freePort } from '../helpers/free-port.js';
 import { fixtureBinaries } from '../helpers/paths.js';
@@ -102,4 +104,19 @@ test('Prometheus scrapes the growing outstanding bytes and the leaking stack', {
   const [reported] = stacksAt(readReport(tracer.json), 'leak_request_context');
   assert.equal(stackLabel(reported.frames as Frame[]), leak[0].metric.stack);
   assert.ok(reported.bytes > leakSamples.at(-1)!);
+});
+
+test('a metrics port in use: one line, exit 2, before anything is loaded or attached', { timeout: 30_000 }, async (t) => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.after(() => taken.close());
+  const port = (taken.address() as { port: number }).port;
+  const target = spawn(path.join(fixtureBinaries, 'growth'), [], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => target.kill('SIGKILL'));
+  await lineMatching(target.stdout!, /^ready \d+$/, 5_000);
+  const run = await runCli(['trace', '--pid', String(target.pid), '--metrics-port', String(port)]);
+  assert.equal(run.code, 2);
+  assert.equal(run.stderr, `leakhound: --metrics-port ${port}: 127.0.0.1:${port} is already in use: choose another port, or stop what listens there\n`);
+  assert.equal(run.stdout, '');
+  assert.equal(target.exitCode, null);
 });

@@ -154,6 +154,14 @@ test('a stack label is its leaf function and a hash of every frame, stable acros
   assert.equal(stackLabel([]), NO_STACK_LABEL);
 });
 
+test('a kernel stack is labelled by the first frame past the allocator', () => {
+  const stack = ['__alloc_frozen_pages_noprof', 'alloc_pages_mpol', 'vma_alloc_folio_noprof', 'do_anonymous_page', '__handle_mm_fault'].map((name) => frame(name, '[kernel]'));
+  assert.match(stackLabel(stack, 'kernel'), /^do_anonymous_page [0-9a-f]{8}$/);
+  assert.equal(stackLabel(stack, 'kernel').split(' ')[1], stackLabel(stack).split(' ')[1]);
+  // Nothing but allocator frames: the innermost.
+  assert.match(stackLabel(stack.slice(0, 3), 'kernel'), /^__alloc_frozen_pages_noprof /);
+});
+
 test('a long C++ leaf is cut, so a label stays readable on a legend', () => {
   const leaf = `std::vector<std::pair<std::string, ${'std::map<int, std::string>, '.repeat(4)}int>>::_M_realloc_insert`;
   const label = stackLabel([frame(leaf)]);
