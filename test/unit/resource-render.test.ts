@@ -180,7 +180,7 @@ test('--out holds the descriptors\' and mappings\' graphs only when they were tr
     const out = join(scratch, name);
     assert.deepEqual(await emitReport(traced, await checkOutputs(options(out), { launch: false })), { failed: 0 });
     const files = readdirSync(out).sort();
-    const expected = ['flamegraph.html', 'flamegraph.svg', 'leaks.folded', 'report.json'];
+    const expected = ['flamegraph.html', 'flamegraph.svg', 'leaks.folded', 'profile.pb.gz', 'report.json'];
     assert.deepEqual(files, traced === report ? [...expected, 'fds.folded', 'fds.html', 'fds.svg', 'mappings.folded', 'mappings.html', 'mappings.svg'].sort() : expected);
   }
   assert.equal(readFileSync(join(scratch, 'with', 'fds.folded'), 'utf8'), '[partial];main;spawn 2\nmain;connect_all 3\n');
