@@ -24,6 +24,7 @@ const FIGURES: [string, string, 'gauge' | 'counter', Figure][] = [
 export class MetricsRegistry {
   readonly registry = new Registry();
   #snapshot: MetricsSnapshot | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
   readonly #source: LiveSource;
   readonly #top: number;
 
@@ -58,7 +59,14 @@ export class MetricsRegistry {
     return this.registry.contentType;
   }
 
-  async render(): Promise<string> {
+  /** Scrapes one after another: each reads its own snapshot to the end. */
+  render(): Promise<string> {
+    const text = this.#queue.then(() => this.#renderNow());
+    this.#queue = text.catch(() => {});
+    return text;
+  }
+
+  async #renderNow(): Promise<string> {
     this.#snapshot = takeSnapshot(this.#source, this.#top);
     try {
       return await this.registry.metrics();
