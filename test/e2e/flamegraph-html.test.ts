@@ -1,5 +1,6 @@
 // --out DIR writes flamegraph.html: opened offline in headless Chromium (Debian's
-// package, driven by puppeteer-core over a pipe), a search for the leak's
+// package, driven over a pipe by puppeteer-core, a maintained DevTools client
+// that downloads no browser, rather than hand-written protocol code), a search for the leak's
 // function highlights its frame with the report's exact bytes, the tooltip
 // gives bytes, allocations and file:line, and a click zooms in. No request
 // may leave the page.
@@ -50,7 +51,7 @@ async function openOffline(browser: Browser, url: string, strays: string[], erro
   return page;
 }
 
-test('flamegraph.html: search, tooltip and zoom show the leak with its bytes, offline', { timeout: 60_000 }, async (t) => {
+test('flamegraph.html: search, tooltip and zoom show the leak with its bytes, offline', { timeout: 90_000 }, async (t) => {
   if (!requireBpf(t) || !requireChromium(t)) return;
   const e = loadExpectation('allocators');
   const scratch = scratchDir(t);
@@ -67,6 +68,7 @@ test('flamegraph.html: search, tooltip and zoom show the leak with its bytes, of
   assert.ok(leak !== undefined && others.length === 0, `one stack through ${LEAK}`);
   assert.equal(leak.bytes, siteBytes(e.sites.find((site) => site.symbol === LEAK)!));
 
+  // Chromium refuses to run its sandbox as root, which the BPF side needs.
   const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, pipe: true, args: ['--no-sandbox'] });
   t.after(() => browser.close());
   const url = pathToFileURL(path.join(out, 'flamegraph.html')).href;
