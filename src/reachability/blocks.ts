@@ -23,7 +23,10 @@ export class BlockSet {
     this.ends = Float64Array.from(sorted, (block) => block.addr + block.size);
     this.stackIds = Float64Array.from(sorted, (block) => block.stackId);
     this.low = sorted.length > 0 ? this.starts[0] : 0;
-    this.high = sorted.length > 0 ? Math.max(...this.ends) : 0;
+    // A pointer to a zero-size block's start counts: the bound is past it.
+    let high = 0;
+    for (let i = 0; i < sorted.length; i++) high = Math.max(high, this.ends[i], this.starts[i] + 1);
+    this.high = high;
   }
 
   get count(): number {

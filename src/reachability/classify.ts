@@ -10,12 +10,13 @@
 // lost.
 import { ROOT } from './scan.js';
 
-export const enum LeakClass {
-  DefinitelyLost = 0,
-  IndirectlyLost = 1,
-  PossiblyLost = 2,
-  StillReachable = 3,
-}
+export const LeakClass = {
+  DefinitelyLost: 0,
+  IndirectlyLost: 1,
+  PossiblyLost: 2,
+  StillReachable: 3,
+} as const;
+export type LeakClass = (typeof LeakClass)[keyof typeof LeakClass];
 
 /** The references of a scan, grouped by the block they lie in. */
 export class ReferenceGraph {
