@@ -76,7 +76,7 @@ function pageNode(node: FlameNode, places: Map<FlameNode, Set<string>>): PageNod
 }
 
 /** The tree as the page script reads it; null when nothing is held. */
-export function flamegraphPageData(report: Report, graph: Graph): PageData | null {
+function flamegraphPageData(report: Report, graph: Graph): PageData | null {
   const root = buildFlameTree(graph.stacks, report.mode);
   if (root.weight <= 0) return null;
   return { units: graph.units, root: pageNode(root, placesByNode(root, graph.stacks, report.mode)) };
