@@ -274,5 +274,6 @@ int free_entry(struct pt_regs *ctx)
 }
 
 #include "kernel-pages.bpf.h"
+#include "oom-victim.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
