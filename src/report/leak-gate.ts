@@ -11,9 +11,6 @@ import type { Report, StackReport } from './types.js';
  */
 export const LEAK_GATE_EXIT_CODE = 23;
 
-/** The part of a stack's reachability (--reachability) the gate reads, when the report has it. */
-type JudgedStack = StackReport & { reachability?: { definitelyLost: { bytes: number } } };
-
 export interface GateStack {
   stack: StackReport;
   /** What the gate counts of it: its outstanding or its definitely-lost bytes. */
@@ -37,7 +34,7 @@ export interface LeakGateVerdict {
  * counts whole, as nothing shows its blocks reachable.
  */
 export function judgeLeakGate(report: Report, limit: number): LeakGateVerdict {
-  const stacks = report.stacks as JudgedStack[];
+  const { stacks } = report;
   const reachability = stacks.some((stack) => stack.reachability !== undefined);
   const counted = stacks
     .map((stack) => ({ stack, bytes: reachability ? (stack.reachability?.definitelyLost.bytes ?? stack.bytes) : stack.bytes }))

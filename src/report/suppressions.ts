@@ -5,7 +5,7 @@
 // the CLI's.
 
 import { LeakhoundError } from '../errors.js';
-import type { Frame, Report, StackReport, SuppressionReport } from './types.js';
+import type { Frame, ReachabilityClasses, ReachabilityReport, Report, StackReport, SuppressionReport } from './types.js';
 
 /** What a pattern is matched against in each frame. */
 export type SuppressionKind = 'leak' | 'fun' | 'obj' | 'src';
@@ -83,8 +83,9 @@ export function matchSuppression(rules: readonly Suppression[], stack: Pick<Stac
  * and partial-stack count lowered by theirs, and what each rule hid (every
  * rule listed, in order, those that hid nothing with zeros: a stale rule
  * shows). A stack is counted once, by the first rule that matches it.
- * Suspects keep pointing at their stacks; a hidden stack's suspect goes too.
- * Per-process figures, descriptors and mappings are left as traced.
+ * Suspects keep pointing at their stacks; a hidden stack's suspect goes too,
+ * and the reachability scan's class totals lose its blocks. Per-process
+ * figures, descriptors and mappings are left as traced.
  */
 export function applySuppressions(report: Report, rules: readonly Suppression[]): Report {
   if (rules.length === 0) return report;
@@ -92,6 +93,7 @@ export function applySuppressions(report: Report, rules: readonly Suppression[])
     rules.map((rule) => [rule, { pattern: `${rule.kind}:${rule.pattern}`, file: rule.file, line: rule.line, stacks: 0, bytes: 0, allocations: 0 }]),
   );
   const kept: StackReport[] = [];
+  const dropped: StackReport[] = [];
   /** Old stack index -> new, for what refers to stacks by index. */
   const moved = new Map<number, number>();
   let partial = 0;
@@ -102,6 +104,7 @@ export function applySuppressions(report: Report, rules: readonly Suppression[])
       kept.push(stack);
       continue;
     }
+    dropped.push(stack);
     const tally = hidden.get(rule)!;
     tally.stacks += 1;
     tally.bytes += stack.bytes;
@@ -120,7 +123,20 @@ export function applySuppressions(report: Report, rules: readonly Suppression[])
       partialStacks: report.totals.partialStacks - partial,
     },
     stacks: kept,
+    ...(report.reachability ? { reachability: reachabilityWithout(report.reachability, dropped) } : {}),
     ...(report.suspects ? { suspects: report.suspects.filter((s) => moved.has(s.stack)).map((s) => ({ ...s, stack: moved.get(s.stack)! })) } : {}),
     suppressions,
   };
+}
+
+const CLASSES: readonly (keyof ReachabilityClasses)[] = ['definitelyLost', 'indirectlyLost', 'possiblyLost', 'stillReachable'];
+
+/** The scan's class totals without the blocks of the stacks given. */
+function reachabilityWithout(scan: ReachabilityReport, stacks: StackReport[]): ReachabilityReport {
+  const without = { ...scan };
+  for (const name of CLASSES) {
+    const hidden = (key: 'bytes' | 'allocations') => stacks.reduce((sum, stack) => sum + (stack.reachability?.[name][key] ?? 0), 0);
+    without[name] = { bytes: scan[name].bytes - hidden('bytes'), allocations: scan[name].allocations - hidden('allocations') };
+  }
+  return without;
 }

@@ -1,6 +1,7 @@
 // The CI gate on real traces of the allocators fixture (314,000 bytes in 27
 // blocks held at exit, test/fixtures/allocators.expect.json): --fail-on-leak
-// exits 23 one byte under that and 0 at it, with --pid too, a clean command passes, a
+// exits 23 one byte under that and 0 at it, with --pid too, counts only
+// definitely-lost bytes with --reachability; a clean command passes, a
 // suppression hides exactly the site it names, and suppressing every leak
 // makes the gate pass. A bad suppression file stops leakhound before it traces.
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { attachTo, release, startTarget } from '../helpers/attach.js';
 import { requireBpf } from '../helpers/bpf.js';
 import { runCli } from '../helpers/cli.js';
 import { fixtureBinary, loadExpectation, siteBytes } from '../helpers/expectations.js';
+import { fixtureBinaries } from '../helpers/paths.js';
 import { exited } from '../helpers/process.js';
 import { siteFigures, stacksMentioning, type Report } from '../helpers/report.js';
 import { scratchDir } from '../helpers/tmp.js';
@@ -60,6 +62,25 @@ test("ci gate: with --pid the gate judges what the target still holds at the tra
   assert.deepEqual(end, { code: LEAK_EXIT, signal: null }, `stderr: ${tracer.stderr()}`);
   assert.match(tracer.stderr(), /^leakhound: leak gate failed: 5,800 bytes \(5\.7 KiB\) outstanding, over --fail-on-leak 5,799 bytes$/m);
   assert.match(tracer.stderr(), /^#1 {2}3,000 bytes \(2\.9 KiB\) in 3 allocations\n {4}site_after_malloc /m);
+});
+
+test('ci gate: with --reachability only definitely-lost bytes count, suppressions applied', { timeout: 60_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  // reachability.c holds 704 bytes at exit; 48 (site_unreferenced) and 64
+  // (site_lost_parent) of them are definitely lost.
+  const fixture = path.join(fixtureBinaries, 'reachability');
+  const over = await traceCommand(t, [fixture], ['--reachability', '--fail-on-leak', '111']);
+  assert.equal(over.run.code, LEAK_EXIT, `stderr: ${over.run.stderr}`);
+  assert.equal(over.report.totals.outstandingBytes, 704);
+  assert.match(over.run.stderr, /^leakhound: leak gate failed: 112 bytes \(112 B\) definitely lost, over --fail-on-leak 111 bytes$/m);
+  assert.match(over.run.stderr, /^#1 {2}64 bytes \(64 B\) in 1 allocation\n {4}site_lost_parent .*\n[^]*^#2 {2}48 bytes \(48 B\) in 1 allocation\n {4}site_unreferenced /m);
+  assert.doesNotMatch(over.run.stderr, /site_referenced|site_lost_child|site_interior/);
+
+  const supp = suppressionFile(t, 'fun:site_unreferenced\n');
+  const hidden = await traceCommand(t, [fixture], ['--reachability', '--suppressions', supp, '--fail-on-leak', '64']);
+  assert.equal(hidden.run.code, 0, `stderr: ${hidden.run.stderr}`);
+  assert.match(hidden.run.stderr, /^leakhound: leak gate passed: 64 bytes \(64 B\) definitely lost, within --fail-on-leak 64 bytes$/m);
+  assert.equal(hidden.report.totals.outstandingBytes, 704 - 48);
 });
 
 test('ci gate: a command that frees everything passes --fail-on-leak 0', { timeout: 30_000 }, async (t) => {

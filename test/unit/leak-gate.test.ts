@@ -32,9 +32,10 @@ test('suppressed stacks do not count', () => {
 });
 
 test('with reachability, definitely-lost bytes count; a stack without it counts whole', () => {
-  const lost = (bytes: number) => ({ reachability: { definitelyLost: { bytes } } });
+  const none = { bytes: 0, allocations: 0 };
+  const lost = (bytes: number) => ({ reachability: { definitelyLost: { bytes, allocations: bytes > 0 ? 1 : 0 }, indirectlyLost: none, possiblyLost: none, stillReachable: none } });
   const [a, b, c, ...rest] = userReport.stacks;
-  const report = { ...userReport, stacks: [{ ...a!, ...lost(0) }, { ...b!, ...lost(512) }, { ...c!, ...lost(4_096) }, ...rest] } as Report;
+  const report: Report = { ...userReport, stacks: [{ ...a!, ...lost(0) }, { ...b!, ...lost(512) }, { ...c!, ...lost(4_096) }, ...rest] };
   const verdict = judgeLeakGate(report, 6_000);
   assert.equal(verdict.measure, 'definitely lost');
   assert.equal(verdict.bytes, 512 + 4_096 + 512 + 1_000 + 100);
