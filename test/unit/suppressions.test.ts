@@ -3,7 +3,11 @@
 // out of the report and into the counts of the rule that matched first.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
+import { readSuppressionFiles } from '../../src/cli/suppression-files.js';
 import { LeakhoundError } from '../../src/errors.js';
 import { renderJson } from '../../src/render/json.js';
 import { renderText } from '../../src/render/text.js';
@@ -142,4 +146,17 @@ test("a hidden stack's blocks leave the reachability scan's class totals too", (
   const hidden = applySuppressions(report, parseSuppressions('fun:Cache::grow*\n', 'a.supp'));
   assert.deepEqual(hidden.reachability, { ...scan, stillReachable: count(0, 0) });
   assert.equal(report.reachability, scan, 'the input report is left alone');
+});
+
+test('--suppressions given twice reads both files, rules in the order given; a missing one is a usage error', (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'leakhound-supp-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const [first, second] = ['first.supp', 'second.supp'].map((name) => path.join(dir, name));
+  writeFileSync(first!, 'fun:a\n');
+  writeFileSync(second!, '# b\nobj:b.so\n');
+  assert.deepEqual(readSuppressionFiles({ suppressions: [second, first] }).map((rule) => [rule.file, rule.line, rule.pattern]), [[second, 2, 'b.so'], [first, 1, 'a']]);
+  assert.deepEqual(readSuppressionFiles({ suppressions: first }).length, 1);
+  assert.deepEqual(readSuppressionFiles({}), []);
+  assert.throws(() => readSuppressionFiles({ suppressions: path.join(dir, 'none.supp') }), usageError(`--suppressions ${path.join(dir, 'none.supp')}: ENOENT: no such file or directory`));
+  assert.throws(() => readSuppressionFiles({ suppressions: dir }), usageError(`--suppressions ${dir}: EISDIR: illegal operation on a directory`));
 });
