@@ -11,6 +11,7 @@ import type { MetricsEndpoint } from '../metrics/server.js';
 import { buildReport } from '../report/build.js';
 import type { Report } from '../report/types.js';
 import { Kallsyms, low48 } from '../symbolize/kallsyms.js';
+import { withKernelBuildIds } from '../symbolize/kernel-build-ids.js';
 import { type Capabilities, requireFeatures } from './capabilities.js';
 import { type AttachChoice, type AttachMethod, type CgroupTarget, chooseAttach, kprobesAvailable, missingTracepoints } from './kernel-preflight.js';
 import { attachOomVictims, OomRecorder, withOomKill } from './oom-recorder.js';
@@ -172,7 +173,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: Kernel
     endClock: result.endClock,
     // Stack frames are full 64-bit addresses; kallsyms works on the low 48 bits.
     readStack: (id) => Array.from(tracer.stack(id), low48),
-    resolveStacks: (stacks) => kallsyms.resolveStacks(stacks),
+    resolveStacks: (stacks) => withKernelBuildIds(kallsyms.resolveStacks(stacks)),
     cacheOf: (id) => cacheName(tracer.lookup('stack_caches', id)),
     capabilities,
     ...(history ? { growth: { history, pid: null } } : {}),

@@ -59,12 +59,20 @@ test('convert: go tool pprof reads a launched fixture\'s profile.pb.gz with the 
   assert.match(raw, new RegExp(`^\\d+: 0x0/0x0/0x0 ${fixture} ${buildId} `, 'm'), raw);
 });
 
-test('convert: go tool pprof reads a kernel-mode profile.pb.gz with the report\'s totals', { timeout: 60_000 }, async (t) => {
+test('convert: go tool pprof reads a kernel-mode profile.pb.gz with the report\'s totals and the kernel\'s build-id', { timeout: 60_000 }, async (t) => {
   if (!requireBpf(t)) return;
   const out = path.join(scratchDir(t), 'kout');
   const run = await runCli(['kernel', '--duration', '1', '--out', out], '', 40_000);
   assert.equal(run.code, 0, `stderr: ${run.stderr}`);
   await checkOutDir(out);
+
+  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { stacks: { frames: ReportFrame[] }[] };
+  const ids = new Set(report.stacks.flatMap((stack) => stack.frames).filter((frame) => frame.module === '[kernel]').map((frame) => frame.buildId));
+  assert.equal(ids.size, 1, `one build-id on every [kernel] frame: ${[...ids].join(', ')}`);
+  const [buildId] = ids;
+  assert.match(buildId ?? '', /^[0-9a-f]{40}$/);
+  const raw = execFileSync('go', ['tool', 'pprof', '-raw', path.join(out, 'profile.pb.gz')], { encoding: 'utf8', env: { ...process.env, HOME: out } });
+  assert.match(raw, new RegExp(`^\\d+: 0x0/0x0/0x0 \\[kernel\\] ${buildId} `, 'm'), raw);
 });
 
 test('convert: a file that is no report, or an unknown format, is one line, exit 2, and no output file', async (t) => {
