@@ -11,6 +11,8 @@ export interface LossRecord {
   /** The block's own bytes (for "N (D direct, I indirect)" records, D). */
   bytes: number;
   blocks: number;
+  /** valgrind's class: definitely lost, indirectly lost, possibly lost or still reachable. */
+  kind: string;
   /** Function names, the allocator's caller first (valgrind's own frames dropped). */
   frames: string[];
 }
@@ -34,9 +36,9 @@ export function parseMemcheck(log: string): Omit<MemcheckResult, 'exitCode'> {
   let current: LossRecord | null = null;
   for (const line of log.split('\n')) {
     const text = line.replace(/^==\d+== ?/, '');
-    const record = text.match(/^([\d,]+)(?: \(([\d,]+) direct, [\d,]+ indirect\))? bytes in ([\d,]+) blocks are /);
+    const record = text.match(/^([\d,]+)(?: \(([\d,]+) direct, [\d,]+ indirect\))? bytes in ([\d,]+) blocks are (\w+ \w+)/);
     if (record) {
-      current = { bytes: number(record[2] ?? record[1]!), blocks: number(record[3]!), frames: [] };
+      current = { bytes: number(record[2] ?? record[1]!), blocks: number(record[3]!), kind: record[4]!, frames: [] };
       records.push(current);
       continue;
     }
