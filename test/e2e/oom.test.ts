@@ -75,18 +75,26 @@ test('a launched command killed by the OOM killer: the report written at the kil
   assert.equal(report.totals.lostEvents, 0);
 });
 
-test('leakhound kernel: any process the OOM killer chooses ends the trace with the report', async (t) => {
+// One kill, two watchers (one leakhound start each, side by side): kernel
+// mode ends with any victim; a trace of another process goes on.
+test('leakhound kernel ends at any OOM kill with the report; a trace of a process that is not the victim goes on', async (t) => {
   if (!requireBpf(t)) return;
   const dir = scratchDir(t);
   const cgroup = memoryCgroup(t, LIMIT);
   const json = path.join(dir, 'kernel.json');
-  const cli = startCli(['kernel', '--json', json]);
-  const stderr = collect(cli.stderr);
-  await lineMatching(cli.stderr!, /^leakhound: attached /, 60_000);
+  const kernel = startCli(['kernel', '--json', json]);
+  const kernelErr = collect(kernel.stderr);
+  const sleeper = spawn('sleep', ['120'], { stdio: 'ignore' });
+  t.after(() => sleeper.kill('SIGKILL'));
+  const user = startCli(['trace', '--pid', String(sleeper.pid)]);
+  const userErr = collect(user.stderr);
+  const userOut = collect(user.stdout);
+  await Promise.all([lineMatching(kernel.stderr!, /^leakhound: attached /, 60_000), lineMatching(user.stderr!, /^leakhound: attached to PID /, 60_000)]);
   const fixture = spawn(FIXTURE, [cgroup.dir], { stdio: 'ignore' });
+  const told = lineMatching(user.stderr!, new RegExp(`^leakhound: the OOM killer chose PID ${fixture.pid}, which is not traced: tracing on$`), 30_000);
   assert.deepEqual(await exited(fixture, 30_000), { code: null, signal: 'SIGKILL' });
-  // The trace ends by itself, with leakhound's own success.
-  assert.deepEqual(await exited(cli, 30_000), { code: 0, signal: null }, `stderr: ${stderr()}`);
+  // Kernel mode ends by itself, with leakhound's own success.
+  assert.deepEqual(await exited(kernel, 30_000), { code: 0, signal: null }, `stderr: ${kernelErr()}`);
   const oom = oomOf(json);
   assert.equal(oom.victimPid, fixture.pid);
   assert.equal(oom.cgroup, cgroup.path);
@@ -94,24 +102,10 @@ test('leakhound kernel: any process the OOM killer chooses ends the trace with t
   const report = JSON.parse(readFileSync(json, 'utf8')) as { mode: string; stacks: unknown[] };
   assert.equal(report.mode, 'kernel');
   assert.ok(report.stacks.length > 0);
-});
-
-test('a traced process that is not the victim: the trace goes on', async (t) => {
-  if (!requireBpf(t)) return;
-  const cgroup = memoryCgroup(t, LIMIT);
-  // Traced: a sleeper, by --pid; killed: the fixture, untraced.
-  const sleeper = spawn('sleep', ['120'], { stdio: 'ignore' });
-  t.after(() => sleeper.kill('SIGKILL'));
-  const cli = startCli(['trace', '--pid', String(sleeper.pid)]);
-  const stderr = collect(cli.stderr);
-  const stdout = collect(cli.stdout);
-  await lineMatching(cli.stderr!, /^leakhound: attached to PID /, 60_000);
-  const fixture = spawn(FIXTURE, [cgroup.dir], { stdio: 'ignore' });
-  const told = lineMatching(cli.stderr!, new RegExp(`^leakhound: the OOM killer chose PID ${fixture.pid}, which is not traced: tracing on$`), 30_000);
-  assert.deepEqual(await exited(fixture, 30_000), { code: null, signal: 'SIGKILL' });
+  // The trace of the sleeper said so, and runs until stopped.
   await told;
-  cli.kill('SIGINT');
-  assert.deepEqual(await exited(cli, 30_000), { code: 0, signal: null }, stderr());
-  assert.match(stdout(), /^leakhound: user mode, pid \d+/);
-  assert.doesNotMatch(stdout(), /OOM kill/);
+  user.kill('SIGINT');
+  assert.deepEqual(await exited(user, 30_000), { code: 0, signal: null }, userErr());
+  assert.match(userOut(), /^leakhound: user mode, pid \d+/);
+  assert.doesNotMatch(userOut(), /OOM kill/);
 });
