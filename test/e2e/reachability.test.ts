@@ -3,14 +3,13 @@
 // attached one at the trace's end with --pause, and valgrind's classes for
 // the same sites.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { attachTo, release } from '../helpers/attach.js';
+import { attachTo, release, startTarget } from '../helpers/attach.js';
 import { requireBpf } from '../helpers/bpf.js';
 import { fixtureBinaries } from '../helpers/paths.js';
-import { exited, lineMatching } from '../helpers/process.js';
+import { exited } from '../helpers/process.js';
 import { readReport, type Report, stacksAt } from '../helpers/report.js';
 import { scratchDir } from '../helpers/tmp.js';
 import { traceCommand } from '../helpers/trace.js';
@@ -82,11 +81,7 @@ test('reachability: a launched command, scanned as it calls _exit, then let go',
 
 test('reachability: an attached process with --pause, scanned at the trace\'s end and running on', { timeout: 60_000 }, async (t) => {
   if (!requireBpf(t)) return;
-  const target = spawn(FIXTURE, ['--wait'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.after(() => {
-    if (target.exitCode === null && target.signalCode === null) target.kill('SIGKILL');
-  });
-  await lineMatching(target.stdout!, /^ready \d+$/, 5_000);
+  const target = await startTarget(t, { binary: 'reachability' }, ['--wait']);
   const tracer = await attachTo(t, target.pid!, ['--reachability', '--pause']);
   await release(target);
   tracer.cli.kill('SIGINT');

@@ -15,7 +15,7 @@ function killOnEnd(t: TestContext, child: ChildProcess): void {
 }
 
 /** Starts the attach fixture and waits until it has made its pre-attach blocks. */
-export async function startTarget(t: TestContext, e: Expectation, args: string[] = []): Promise<ChildProcess> {
+export async function startTarget(t: TestContext, e: Pick<Expectation, 'binary'>, args: string[] = []): Promise<ChildProcess> {
   const target = spawn(fixtureBinary(e), args, { stdio: ['ignore', 'pipe', 'inherit'] });
   killOnEnd(t, target);
   const [, pid] = await lineMatching(target.stdout!, /^ready (\d+)$/, 5_000);

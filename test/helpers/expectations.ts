@@ -33,7 +33,7 @@ export function loadExpectation(name: string, dir = fixtureSources): Expectation
   return JSON.parse(readFileSync(path.join(dir, `${name}.expect.json`), 'utf8')) as Expectation;
 }
 
-export function fixtureBinary(e: Expectation): string {
+export function fixtureBinary(e: Pick<Expectation, 'binary'>): string {
   return path.join(fixtureBinaries, e.binary);
 }
 
