@@ -4,8 +4,8 @@ import type { Ledger, StackTotal } from '../aggregate/ledger.js';
 import type { ResourceLedger } from '../aggregate/resource-ledger.js';
 import { type NativeTracer, readCounters } from '../native/binding.js';
 import { lostEvents } from '../native/layout.js';
-import { resolveStackRequests, type StackSource } from '../report/stacks.js';
-import type { Frame } from '../report/types.js';
+import { LiveStackNames, type StackSymbols } from '../report/live-stack-names.js';
+import type { StackSource } from '../report/stacks.js';
 import { stackLabel } from './stack-label.js';
 
 /** The figures a registry reads at each scrape (a hand-built one in the unit tests). */
@@ -23,10 +23,7 @@ export interface LiveSource {
 }
 
 /** Names stacks for their labels; opened at the first scrape, closed with the trace. */
-export interface LabelSymbols {
-  resolveStacks: StackSource['resolveStacks'];
-  close(): void;
-}
+export type LabelSymbols = StackSymbols;
 
 export interface LiveTrace {
   mode: StackSource['mode'];
@@ -40,24 +37,8 @@ export interface LiveTrace {
 
 /** A running trace as a LiveSource; `close` frees its symbols. */
 export function liveSource(trace: LiveTrace): LiveSource & { close(): void } {
-  const labels = new Map<number, string>();
-  let symbols: LabelSymbols | null = null;
-  const label = (stacks: StackTotal[]) => {
-    const missing = stacks.filter((stack) => !labels.has(stack.stackId));
-    const unsettled = new Map<number, string>();
-    if (missing.length > 0) {
-      const open = (symbols ??= trace.openSymbols());
-      const source: StackSource = { mode: trace.mode, readStack: trace.readStack, resolveStacks: (stacks, pids) => open.resolveStacks(stacks, pids) };
-      const resolved = resolveStackRequests(source, missing.map((stack) => ({ stackId: stack.stackId, pid: stack.firstPid, cut: stack.cut })));
-      // A frame not placed yet (in a library mapped since the last look at
-      // the maps) is named again at the next scrape.
-      missing.forEach((stack, i) => {
-        const { frames } = resolved[i];
-        (frames.every(placed) ? labels : unsettled).set(stack.stackId, stackLabel(frames, trace.mode));
-      });
-    }
-    return stacks.map((stack) => (labels.get(stack.stackId) ?? unsettled.get(stack.stackId)) as string);
-  };
+  const names = new LiveStackNames(trace);
+  const label = (stacks: StackTotal[]) => names.frames(stacks).map((frames) => stackLabel(frames, trace.mode));
   return {
     byStack: () => trace.ledger.byStack(),
     events: () => ({ allocations: trace.ledger.allocations, frees: trace.ledger.frees }),
@@ -71,10 +52,6 @@ export function liveSource(trace: LiveTrace): LiveSource & { close(): void } {
     }),
     scale: trace.sampleEvery,
     labels: label,
-    close: () => symbols?.close(),
+    close: () => names.close(),
   };
-}
-
-function placed(frame: Frame): boolean {
-  return frame.symbol !== null || frame.module !== null;
 }

@@ -23,9 +23,13 @@ const KERNEL_ALLOCATOR = /alloc|folio|kmalloc|kmem_cache|slab|pages|percpu/;
 export function stackLabel(frames: Frame[], mode: Report['mode'] = 'user'): string {
   if (frames.length === 0) return NO_STACK_LABEL;
   const names = frames.map(frameName);
-  const caller = mode === 'kernel' ? names.find((name) => !KERNEL_ALLOCATOR.test(name)) : undefined;
-  const name = caller ?? names[0];
+  const name = frameName(callerFrame(frames, mode) as Frame);
   const leaf = name.length > LEAF_CHARS ? `${name.slice(0, LEAF_CHARS - 1)}…` : name;
   const hash = createHash('sha1').update(names.join(';')).digest('hex').slice(0, HASH_DIGITS);
   return `${leaf} ${hash}`;
+}
+
+/** The frame that names a stack: the innermost, or in the kernel the first past the allocator's. */
+export function callerFrame(frames: Frame[], mode: Report['mode']): Frame | undefined {
+  return mode === 'kernel' ? (frames.find((frame) => !KERNEL_ALLOCATOR.test(frameName(frame))) ?? frames[0]) : frames[0];
 }

@@ -19,7 +19,9 @@ import { loadWithOptional, type OptionalGroup } from './optional-programs.js';
 import { KPROBE_OBJECT_TRACEPOINTS, planRunningKernel } from './kernel-kprobes.js';
 import { checkBtf, checkPrivileges } from './preflight.js';
 import { pump, type StopReason } from './pump.js';
-import type { StopSignal } from './stop-signal.js';
+import type { TraceStop } from './stop-signal.js';
+import { type LiveSnapshot, liveSnapshot } from './live-snapshot.js';
+import { LiveStackNames, type StackSymbols } from '../report/live-stack-names.js';
 
 export interface KernelTraceOptions {
   pid: number | null;
@@ -39,8 +41,12 @@ export interface KernelTraceOptions {
   metrics?: MetricsEndpoint;
   /** One line for the user while tracing (stderr). */
   say: (line: string) => void;
+  /** Called at each interval, with the top stacks named on request (the live view, the library). */
+  onInterval?: (snapshot: LiveSnapshot) => void;
+  /** Whether each interval says its summary line (default true). */
+  intervalLines?: boolean;
   /** Signals that stop the trace (the caller's, alive until it exits). */
-  stop: StopSignal;
+  stop: TraceStop;
 }
 
 export interface KernelTraceResult {
@@ -59,6 +65,12 @@ const OPTIONAL_GROUPS: OptionalGroup[] = [
   { programs: ['mm_page_alloc', 'mm_page_free', 'mm_page_free_batched'], lacking: 'page allocations are not traced' },
   { programs: ['percpu_alloc_percpu', 'percpu_free_percpu'], lacking: 'per-CPU allocations are not traced' },
 ];
+
+/** Distinct kernel stacks the BPF table holds by default. */
+export const DEFAULT_KERNEL_MAX_STACKS = 1 << 15;
+
+/** Outstanding kernel allocations the BPF table holds by default. */
+export const DEFAULT_MAX_ALLOCATIONS = 1 << 20;
 
 /** The kernel keeps TASK_COMM_LEN (16) bytes of a command name, NUL included. */
 export const COMM_BYTES = 15;
@@ -132,7 +144,7 @@ function attachReason(choice: AttachChoice, method: AttachMethod, slabMissing: s
   return `the kernel lacks the tracepoints ${slabMissing.join(', ')}`;
 }
 
-async function traceWith(tracer: NativeTracer, stop: StopSignal, options: KernelTraceOptions, capabilities: Capabilities): Promise<KernelTraceResult> {
+async function traceWith(tracer: NativeTracer, stop: TraceStop, options: KernelTraceOptions, capabilities: Capabilities): Promise<KernelTraceResult> {
   const ledger = new Ledger({ perProcess: false });
   // Any process's kill ends the trace: the report is the kernel's memory at that moment.
   const oom = attachOomVictims(tracer, options.say) ? new OomRecorder(() => true, options.say) : null;
@@ -145,11 +157,10 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: Kernel
     tracer,
     sampleEvery: 1,
     readStack: (id) => Array.from(tracer.stack(id), low48),
-    openSymbols: () => {
-      const kallsyms = Kallsyms.load();
-      return { resolveStacks: (stacks) => kallsyms.resolveStacks(stacks), close: () => {} };
-    },
+    openSymbols: kallsymsSymbols,
   });
+  // Names for the stacks an interval consumer asks for, from kallsyms as read at the first.
+  const liveNames = options.onInterval ? new LiveStackNames({ mode: 'kernel', readStack: (id) => Array.from(tracer.stack(id), low48), openSymbols: kallsymsSymbols }) : null;
   const result = await pump({
     tracer,
     ledger,
@@ -158,7 +169,11 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: Kernel
     intervalMs: options.intervalMs,
     say: options.say,
     ...(oom ? { oom } : {}),
-    onInterval: (snapshot) => history?.record(snapshot.elapsedMs, snapshot.ledger.byStack(), null),
+    onInterval: (snapshot) => {
+      history?.record(snapshot.elapsedMs, snapshot.ledger.byStack(), null);
+      if (liveNames) options.onInterval?.(liveSnapshot(snapshot, liveNames));
+    },
+    intervalLines: options.intervalLines ?? true,
   });
   await served?.end();
   // Read after tracing, so that code loaded meanwhile has its symbols too.
@@ -179,6 +194,12 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, options: Kernel
     ...(history ? { growth: { history, pid: null } } : {}),
   });
   return { report: withOomKill(report, oom), reason: result.reason };
+}
+
+/** Kernel stacks named mid-trace, from kallsyms as it is now. */
+function kallsymsSymbols(): StackSymbols {
+  const kallsyms = Kallsyms.load();
+  return { resolveStacks: (stacks) => kallsyms.resolveStacks(stacks), close: () => {} };
 }
 
 /** The kernel objects' .rodata knobs (test/unit/contract.test.ts checks the names against the BPF objects). */

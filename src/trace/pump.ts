@@ -13,6 +13,9 @@ export type StopReason = 'duration' | 'signal' | 'target-exit' | 'oom';
 /** How often the ring buffer is drained: the live view's lag. */
 export const POLL_MS = 50;
 
+/** The ring buffer's bytes, in either mode. */
+export const DEFAULT_RING_BYTES = 32 << 20;
+
 export interface PumpOptions {
   tracer: NativeTracer;
   ledger: Ledger;
@@ -39,6 +42,8 @@ export interface PumpOptions {
   oom?: OomSink & { readonly struck: unknown };
   /** Called at each interval (with intervalMs), after the summary line. */
   onInterval?: (snapshot: IntervalSnapshot) => void;
+  /** Whether each interval says its summary line (default true; false where a live view draws instead). */
+  intervalLines?: boolean;
 }
 
 /** The trace as it stands at one interval. */
@@ -115,7 +120,7 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
         options.afterDrain?.();
         const elapsed = performance.now() - started;
         if (elapsed >= nextInterval) {
-          options.say(summaryLine(elapsed, options.ledger, options.tracer, options.resources));
+          if (options.intervalLines !== false) options.say(summaryLine(elapsed, options.ledger, options.tracer, options.resources));
           options.onInterval?.(snapshotOf(elapsed, options.ledger, options.tracer));
           nextInterval += options.intervalMs ?? Infinity;
         }

@@ -21,6 +21,9 @@ const SI_KERNEL = 0x80;
 
 type Listener = (signal: ReceivedSignal) => void;
 
+/** What a trace needs of its stop: the process's signals (StopSignal), or a library caller's own stop. */
+export type TraceStop = Pick<StopSignal, 'whenRequested' | 'onRepeat'>;
+
 export class StopSignal {
   /** The signal that asked for the stop, once one came. */
   first: ReceivedSignal | null = null;

@@ -28,7 +28,9 @@ import { POLL_MS, pump, type StopReason } from './pump.js';
 import { type Capabilities, type Choice, chooseStackWalk, directMapFailure, kallsymsHasPageOffsetBase, readCpuinfo, requireFeatures, type StackWalk } from './capabilities.js';
 import { type MemoryLayout, readMemoryLayout } from './memory-layout.js';
 import { attachOomVictims, OomRecorder, withOomKill } from './oom-recorder.js';
-import type { StopSignal } from './stop-signal.js';
+import type { TraceStop } from './stop-signal.js';
+import { type LiveSnapshot, liveSnapshot } from './live-snapshot.js';
+import { LiveStackNames } from '../report/live-stack-names.js';
 import type { UnwindCapacity, UnwindStats } from './unwind-tables.js';
 import { RESOURCE_TRACEPOINTS, UserTarget } from './user-target.js';
 import type { WalkPrograms } from './target-probes.js';
@@ -70,9 +72,13 @@ export interface UserTraceOptions {
   metrics?: MetricsEndpoint;
   /** One line for the user while tracing (stderr). */
   say: (line: string) => void;
+  /** Called at each interval, with the top stacks named on request (the live view, the library). */
+  onInterval?: (snapshot: LiveSnapshot) => void;
+  /** Whether each interval says its summary line (default true). */
+  intervalLines?: boolean;
   /** Signals that stop the trace. The caller's, from its first moment to
    * its last: a launched command is waited for, and signalled, after it. */
-  stop: StopSignal;
+  stop: TraceStop;
 }
 
 export interface UserTraceResult {
@@ -181,7 +187,7 @@ function loadTracer(options: UserTraceOptions, features: KernelFeatures, memory:
   });
 }
 
-async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: MappedObjects, options: UserTraceOptions & { walkPrograms: WalkPrograms }, capabilities: Capabilities): Promise<UserTraceResult> {
+async function traceWith(tracer: NativeTracer, stop: TraceStop, objects: MappedObjects, options: UserTraceOptions & { walkPrograms: WalkPrograms }, capabilities: Capabilities): Promise<UserTraceResult> {
   const unwind = unwindCapacity(options);
   // Before the command is launched: a failure leaves nothing behind.
   const recordsOom = !options.floorOnly && attachOomVictims(tracer, options.say);
@@ -211,6 +217,8 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
   const sampled = options.followChildren || options.cgroup ? null : pid;
   // Scrapes read the ledgers as they stand; the labels' names come from symbolizers of their own.
   const served = serveTrace(options.metrics, { mode: 'user', ledger, resources: held, tracer, sampleEvery: options.sampleEvery ?? 1, readStack: (id) => Array.from(tracer.stack(id), Number), openSymbols: () => new ProcessSymbolizers(target.processes) });
+  // Names for the stacks an interval consumer asks for, with symbolizers of their own.
+  const liveNames = options.onInterval ? new LiveStackNames({ mode: 'user', readStack: (id) => Array.from(tracer.stack(id), Number), openSymbols: () => new ProcessSymbolizers(target.processes) }) : null;
   const result = await pump({
     tracer,
     ledger,
@@ -231,7 +239,11 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
       reachability?.scanIfExiting();
     },
     say: options.say,
-    onInterval: (snapshot) => history?.record(snapshot.elapsedMs, snapshot.ledger.byStack(), sampled === null ? null : readProcessMemory(sampled)),
+    onInterval: (snapshot) => {
+      history?.record(snapshot.elapsedMs, snapshot.ledger.byStack(), sampled === null ? null : readProcessMemory(sampled));
+      if (liveNames) options.onInterval?.(liveSnapshot(snapshot, liveNames));
+    },
+    intervalLines: options.intervalLines ?? true,
     ...(target.tables ? { requests: target.tables } : {}),
     ...(held ? { resources: held } : {}),
     ...(oom ? { oom } : {}),
@@ -239,6 +251,7 @@ async function traceWith(tracer: NativeTracer, stop: StopSignal, objects: Mapped
     ...(reachability && !launched ? { beforeDetach: (drain: () => void) => reachability.scanAtEnd(options.pause ?? false, drain) } : {}),
   });
   await served?.end();
+  liveNames?.close();
   target.letGo();
   const counters = readCounters(tracer);
   if (target.tables && options.verbose) options.say(describeTables(target.tables.stats, unwind as UnwindCapacity));
@@ -295,7 +308,7 @@ function reachabilityRun(pid: number, ledger: Ledger, launched: LaunchedCommand 
  * SIGPIPE, about leakhound's own output, ends the trace at once (the command
  * runs on, and is waited for).
  */
-function passedOn(stop: StopSignal, command: LaunchedCommand): Pick<StopSignal, 'whenRequested'> {
+function passedOn(stop: TraceStop, command: LaunchedCommand): Pick<TraceStop, 'whenRequested'> {
   return {
     whenRequested: (endTrace) =>
       stop.whenRequested((signal) => {
@@ -306,6 +319,11 @@ function passedOn(stop: StopSignal, command: LaunchedCommand): Pick<StopSignal, 
 }
 
 export const DEFAULT_STACK_DEPTH = MAX_STACK_DEPTH;
+
+/** Whole stacks of a large program differ in many ways: cc1plus compiling
+ * one heavy file makes between 65,536 and 262,144. The table takes memory
+ * only as stacks come (~600 bytes each). */
+export const DEFAULT_MAX_STACKS = 1 << 18;
 
 /** Rows of unwind tables by default: 16 MiB of BPF maps, enough for ~140 MB
  * of code without frame pointers (cc1plus, 35 MB, takes 517k rows). */

@@ -4,11 +4,12 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { LeakhoundError } from '../../errors.js';
 import { applySuppressions } from '../../report/suppressions.js';
 import { ATTACH_CHOICES, type AttachChoice, checkPid, resolveCgroup } from '../../trace/kernel-preflight.js';
-import { COMM_BYTES, traceKernel } from '../../trace/kernel-trace.js';
+import { COMM_BYTES, DEFAULT_KERNEL_MAX_STACKS, DEFAULT_MAX_ALLOCATIONS, traceKernel } from '../../trace/kernel-trace.js';
+import { DEFAULT_RING_BYTES } from '../../trace/pump.js';
 import { checkOutputs, emitReport, exitCodeAfterTrace } from '../emit.js';
 import { MAX_BPF_TABLE_ENTRIES, MAX_PID, parseNumber, readCommonOptions, withCommonOptions } from '../options.js';
 import { openMetrics, withMetricsOptions } from '../metrics-options.js';
-import { say } from '../say.js';
+import { liveTracing, withLiveOption } from '../live-terminal.js';
 import { catchStopSignals } from '../stop.js';
 import { readSuppressionFiles, withSuppressionsOption } from '../suppression-files.js';
 
@@ -16,12 +17,12 @@ export const command = 'kernel [options]';
 export const describe = 'trace kernel allocations (kmalloc, slab caches, pages, per-CPU) and report those never freed, as root';
 
 export function builder(yargs: Argv) {
-  return withSuppressionsOption(withCommonOptions(withMetricsOptions(yargs), 1 << 15))
+  return withLiveOption(withSuppressionsOption(withCommonOptions(withMetricsOptions(yargs), DEFAULT_KERNEL_MAX_STACKS)))
     .option('pid', { type: 'string', describe: 'only allocations made in the context of this process' })
     .option('comm', { type: 'string', describe: `only allocations made by tasks of this command name (its first ${COMM_BYTES} bytes)` })
     .option('cgroup', { type: 'string', describe: 'only allocations made by tasks in this cgroup v2 directory or below it' })
     .option('attach', { type: 'string', default: 'auto', describe: `how to attach: ${ATTACH_CHOICES.join(', ')}` })
-    .option('max-allocations', { type: 'string', default: String(1 << 20), describe: 'outstanding allocations the BPF table holds' });
+    .option('max-allocations', { type: 'string', default: String(DEFAULT_MAX_ALLOCATIONS), describe: 'outstanding allocations the BPF table holds' });
 }
 
 export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>): Promise<number> {
@@ -45,6 +46,7 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
   const metrics = (await openMetrics(argv)) ?? undefined;
   const stop = catchStopSignals();
   const outputs = await checkOutputs(common, { launch: false });
+  const live = liveTracing(argv, common, 'kernel');
   const result = await traceKernel({
     pid,
     comm,
@@ -57,11 +59,11 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     olderThanMs: common.olderThanMs,
     maxAllocations: parseNumber('max-allocations', text('maxAllocations'), { integer: true, positive: true, max: MAX_BPF_TABLE_ENTRIES }) as number,
     maxStacks: common.maxStacks,
-    ringBytes: 32 << 20,
+    ringBytes: DEFAULT_RING_BYTES,
     verbose: common.verbose,
     metrics,
-    say,
+    ...live.options,
     stop,
-  });
+  }).finally(live.end);
   return exitCodeAfterTrace(await emitReport(applySuppressions(result.report, suppressions), outputs), null);
 }

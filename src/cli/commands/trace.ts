@@ -8,12 +8,13 @@ import { runsInside } from '../../target/cgroup-processes.js';
 import { resolveCgroup } from '../../trace/kernel-preflight.js';
 import { LEAK_GATE_EXIT_CODE, exitCodeWithGate, judgeLeakGate } from '../../report/leak-gate.js';
 import { applySuppressions } from '../../report/suppressions.js';
-import { DEFAULT_STACK_DEPTH, DEFAULT_UNWIND_ROWS, traceUser } from '../../trace/user-trace.js';
+import { DEFAULT_RING_BYTES } from '../../trace/pump.js';
+import { DEFAULT_MAX_STACKS, DEFAULT_STACK_DEPTH, DEFAULT_UNWIND_ROWS, traceUser } from '../../trace/user-trace.js';
 import { checkOutputs, emitReport, exitCodeAfterTrace, tellLeakGate } from '../emit.js';
 import { MAX_BPF_TABLE_ENTRIES, MAX_PID, parseNumber, readCommonOptions, withCommonOptions } from '../options.js';
 import { openMetrics, withMetricsOptions } from '../metrics-options.js';
 import { readReachabilityOptions, withReachabilityOptions } from '../reachability-options.js';
-import { say } from '../say.js';
+import { liveTracing, withLiveOption } from '../live-terminal.js';
 import { catchStopSignals } from '../stop.js';
 import { readSuppressionFiles, withSuppressionsOption } from '../suppression-files.js';
 
@@ -21,10 +22,7 @@ export const command = 'trace';
 export const describe = 'trace the malloc family of a running process (--pid), of the processes of a cgroup (--cgroup), or of a command it starts';
 
 export function builder(yargs: Argv) {
-  // Whole stacks of a large program differ in many ways: cc1plus compiling
-  // one heavy file makes between 65,536 and 262,144. The table takes memory
-  // only as stacks come (~600 bytes each).
-  return withSuppressionsOption(withCommonOptions(withMetricsOptions(withReachabilityOptions(yargs)).usage('$0 trace [options] (--pid PID | --cgroup DIR | -- COMMAND [ARGS...])'), 1 << 18))
+  return withLiveOption(withSuppressionsOption(withCommonOptions(withMetricsOptions(withReachabilityOptions(yargs)).usage('$0 trace [options] (--pid PID | --cgroup DIR | -- COMMAND [ARGS...])'), DEFAULT_MAX_STACKS)))
     .option('fail-on-leak', { type: 'string', describe: `exit ${LEAK_GATE_EXIT_CODE} when more than BYTES are still held at the end (after --suppressions), and list their stacks on stderr` })
     .option('pid', { type: 'string', describe: 'attach to this running process' })
     .option('cgroup', { type: 'string', describe: 'trace every process in this cgroup v2 directory or below it, now and later (a container, a service)' })
@@ -57,6 +55,7 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
   const metrics = (await openMetrics(argv)) ?? undefined;
   const stop = catchStopSignals();
   const outputs = await checkOutputs(common, { launch: command.length > 0 });
+  const live = liveTracing(argv, common, 'user');
   const result = await traceUser({
     pid,
     command: command.length > 0 ? command : null,
@@ -70,7 +69,7 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     stackDepth,
     sampleEvery,
     maxStacks: common.maxStacks,
-    ringBytes: 32 << 20,
+    ringBytes: DEFAULT_RING_BYTES,
     unwindRows,
     verbose: common.verbose,
     followChildren: Boolean(argv.followChildren),
@@ -80,9 +79,9 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     reachability,
     pause,
     metrics,
-    say,
+    ...live.options,
     stop,
-  });
+  }).finally(live.end);
   const report = applySuppressions(result.report, suppressions);
   const emitted = await emitReport(report, outputs);
   const code = exitCodeAfterTrace(emitted, result.commandExit ? (await result.commandExit).code : null);
