@@ -79,6 +79,11 @@ export class ReachabilityRun implements ExitStops {
     }
   }
 
+  /** Once the trace is over: says so when a launched command was never scanned. */
+  finish(launched: boolean): void {
+    if (launched && this.#report === null) this.#target.say('reachability: the command ended without calling _exit (killed by a signal, or exit_group called directly): nothing was scanned');
+  }
+
   /** The scan's summary for the report; null when none ran. */
   get report(): ReachabilityReport | null {
     return this.#report;

@@ -252,6 +252,7 @@ async function traceWith(tracer: NativeTracer, stop: TraceStop, objects: MappedO
   });
   await served?.end();
   liveNames?.close();
+  reachability?.finish(launched !== null);
   target.letGo();
   const counters = readCounters(tracer);
   if (target.tables && options.verbose) options.say(describeTables(target.tables.stats, unwind as UnwindCapacity));
