@@ -13,8 +13,7 @@ ARCH        := x86
 DEBIAN_PKGS := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
                pkg-config libcapstone-dev make g++ python3 elfutils binutils valgrind \
                strace libclang-rt-14-dev libjemalloc2 libdebuginfod-dev debuginfod xz-utils \
-               prometheus \
-               chromium golang-go
+               prometheus chromium golang-go bsdutils
 
 .PHONY: all deps build test unit e2e demo bench fuzz mounts clean contract as-root
 all: build
@@ -60,7 +59,7 @@ $(CONTRACT): tools/gen-contract.mjs bpf/leakhound.h $(BPF_OBJS) $(SKELETONS) | $
 $(ADDON): $(SKELETONS) binding.gyp $(wildcard native/*.cc native/*.h) bpf/leakhound.h | $(DEPS_STAMP)
 	npx node-gyp configure --silent && npx node-gyp build --silent
 
-$(CLI): $(shell find src test bench -name '*.ts' 2>/dev/null) $(CONTRACT) tsconfig.json | $(DEPS_STAMP)
+$(CLI): $(shell find src test bench examples -name '*.ts' 2>/dev/null) $(CONTRACT) tsconfig.json | $(DEPS_STAMP)
 	npx tsc -p tsconfig.json
 	chmod +x $(CLI)
 
