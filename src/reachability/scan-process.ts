@@ -1,5 +1,6 @@
 // --reachability: reads every place in a process that may hold a pointer
 // and sorts its outstanding blocks into leak classes, per allocation stack.
+import { LeakhoundError } from '../errors.js';
 import type { ReachabilityClasses, ReachabilityCount } from '../report/types.js';
 import { readMaps } from '../symbolize/proc-maps.js';
 import { BlockSet, type OutstandingBlock } from './blocks.js';
@@ -42,7 +43,10 @@ export function scanProcess(pid: number, blocks: readonly OutstandingBlock[], ex
   const started = performance.now();
   const set = new BlockSet(blocks);
   const threads = withExiting(readThreads(pid), exitingStackPointer);
-  const regions = scanRegions(readMaps(pid), threads);
+  const maps = readMaps(pid);
+  // An ended process (a zombie) has no mappings: every block would look lost.
+  if (maps.length === 0) throw new LeakhoundError('SCAN_FAILED', `process ${pid} has ended: its memory is gone`, 'scan a process that is still running');
+  const regions = scanRegions(maps, threads);
   const graph = new ReferenceGraph(set.count);
   const memory = new ProcessMemory(pid);
   let bytesScanned = 0;
