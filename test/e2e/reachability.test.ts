@@ -82,7 +82,8 @@ test('reachability: a launched command, scanned as it calls _exit, then let go',
 test('reachability: an attached process with --pause, scanned at the trace\'s end and running on', { timeout: 60_000 }, async (t) => {
   if (!requireBpf(t)) return;
   const target = await startTarget(t, { binary: 'reachability' }, ['--wait']);
-  const tracer = await attachTo(t, target.pid!, ['--reachability', '--pause']);
+  // Loading and attaching take seconds under the kernel matrix's emulation.
+  const tracer = await attachTo(t, target.pid!, ['--reachability', '--pause'], 45_000);
   await release(target);
   tracer.cli.kill('SIGINT');
   assert.deepEqual(await exited(tracer.cli, 30_000), { code: 0, signal: null }, tracer.stderr());

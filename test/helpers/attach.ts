@@ -29,13 +29,13 @@ export interface Tracer {
   stderr: () => string;
 }
 
-/** Starts `leakhound trace --pid` and waits for its word that the probes are in place. */
-export async function attachTo(t: TestContext, pid: number, options: string[] = []): Promise<Tracer> {
+/** Starts `leakhound trace --pid` and waits (up to `waitMs`) for its word that the probes are in place. */
+export async function attachTo(t: TestContext, pid: number, options: string[] = [], waitMs = 15_000): Promise<Tracer> {
   const json = path.join(scratchDir(t), 'report.json');
   const cli = startCli(['trace', '--pid', String(pid), '--json', json, ...options]);
   killOnEnd(t, cli);
   const stderr = collect(cli.stderr);
-  await lineMatching(cli.stderr!, /^leakhound: attached to PID/, 15_000);
+  await lineMatching(cli.stderr!, /^leakhound: attached to PID/, waitMs);
   return { cli, json, stderr };
 }
 
