@@ -1,8 +1,8 @@
 // The live view (issue 22): leakhound attached with --interval to the growth
 // fixture. Under a pseudo-terminal (util-linux's script) the view is redrawn
 // in place with cursor movement and erased before the report; with NO_COLOR
-// it has no colour; piped, stderr has the plain summary lines and no escape
-// sequence at all.
+// it has no colour; piped, or with --no-live, stderr has the plain summary
+// lines and no escape sequence at all.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
@@ -86,4 +86,12 @@ test('live view: piped, the plain summary lines and no escape sequence', { timeo
   const lines = stderr().split('\n').filter((line) => /^leakhound: \d+\.\ds: \d+ bytes outstanding in \d+ allocations/.test(line));
   assert.ok(lines.length >= 3, stderr());
   assert.doesNotMatch(stderr() + stdout(), /\x1b/);
+});
+
+test('live view: --no-live on a terminal keeps the plain summary lines', { timeout: 90_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const target = await startGrowth(t);
+  const shown = await underTerminal(t, [...traceArgs(t, target.pid!).args, '--no-live'], withoutNoColor());
+  assert.ok(shown.split(/\r?\n/).filter((line) => /^leakhound: \d+\.\ds: \d+ bytes outstanding in \d+ allocations/.test(line)).length >= 3, JSON.stringify(shown));
+  assert.doesNotMatch(shown, /\x1b/);
 });
