@@ -1,7 +1,9 @@
-// The live view on a terminal: at each --interval the view is redrawn in
-// place over its last drawing (cursor up, erase), leakhound's own lines pass
-// above it, and it is erased before the report. It goes to stderr, where
-// leakhound's lines go: stdout is the report's and a launched command's.
+// The live view on a terminal: the bottom lines are kept for it (a scroll
+// region), and at each --interval it is redrawn there in place; leakhound's
+// own lines and a launched command's output scroll above it, untouched. It is
+// erased, and the whole screen given back, before the report. It goes to
+// stderr, where leakhound's lines go: stdout is the report's and a launched
+// command's.
 import type { Argv } from 'yargs';
 
 import { writeAllSync } from '../output/descriptor.js';
@@ -17,7 +19,7 @@ const STDERR = 2;
 const CHROME_LINES = 4;
 
 export interface LiveTerminal {
-  /** leakhound's lines while the view is up: written above it. */
+  /** leakhound's lines while the view is up: they scroll above it. */
   say(line: string): void;
   /** The trace's interval callback. */
   update(snapshot: LiveSnapshot): void;
@@ -55,45 +57,72 @@ export function openLiveTerminal(options: LiveTerminalOptions): LiveTerminal | n
   if (!options.live || !process.stderr.isTTY || process.env.TERM === 'dumb') return null;
   // no-color.org: any non-empty value turns colour off.
   const color = !process.env.NO_COLOR;
-  let drawn: string[] = [];
+  let region: Region | null = null;
   let before: LiveViewFrame | null = null;
   let broken = false;
   const write = (text: string) => {
     if (broken) return;
     try {
+      // One write: the terminal takes it whole, never cut by a launched command's own output.
       writeAllSync(STDERR, text);
     } catch {
       // A terminal gone (EIO after a hangup): the trace goes on to its report.
       broken = true;
     }
   };
-  const up = () => (drawn.length > 0 ? `\x1b[${drawn.length}A\r\x1b[J` : '');
-  const draw = (lines: string[]) => {
-    write(up() + lines.map((line) => `${line}\n`).join(''));
-    drawn = lines;
+  const end = () => {
+    if (region) write(released(region));
+    region = null;
   };
+  // Even if leakhound fails: a terminal left with a scroll region is unusable.
+  process.once('exit', end);
   return {
-    say: (line) => {
-      const lines = drawn;
-      write(up());
-      drawn = [];
-      say(line);
-      draw(lines);
-    },
+    // The cursor stays in the scrolling part: lines go there, above the view.
+    say,
     update: (snapshot) => {
-      // The view stays shorter than the screen: cursor-up stops at its top row.
       // A terminal that gives no size (0: a pty nobody sized) is taken as 80x24.
       const rows = process.stderr.rows || 24;
-      const shown = Math.max(0, Math.min(options.top, rows - CHROME_LINES - 1));
+      // Half the screen at most, so that what scrolls above stays readable.
+      const shown = Math.max(0, Math.min(options.top, Math.floor(rows / 2) - CHROME_LINES));
+      const wanted = { rows, height: shown + CHROME_LINES };
+      let setup = '';
+      if (region?.rows !== wanted.rows || region.height !== wanted.height) {
+        setup = (region ? released(region) : '') + reserved(wanted);
+        region = wanted;
+      }
       const now = viewFrame(snapshot, shown, options.mode);
-      draw(renderLiveView(now, before, { width: process.stderr.columns || 80, color }));
+      write(setup + drawn(region, renderLiveView(now, before, { width: process.stderr.columns || 80, color })));
       before = now;
     },
-    end: () => {
-      write(up());
-      drawn = [];
-    },
+    end,
   };
+}
+
+/** The bottom `height` of `rows` lines hold the view; the rest scrolls as before. */
+interface Region {
+  rows: number;
+  height: number;
+}
+
+/** Makes room at the bottom (scrolling what is there up, the cursor kept on its
+ * text), then limits scrolling to the lines above it (DECSTBM, which homes the
+ * cursor: saved and restored around it). */
+function reserved({ rows, height }: Region): string {
+  return `${'\n'.repeat(height)}\x1b[${height}A\x1b7\x1b[1;${rows - height}r\x1b8`;
+}
+
+/** The view's lines at their rows, each erased first; the cursor back where the text goes on. */
+function drawn(region: Region, lines: string[]): string {
+  return `\x1b7${atRows(region, lines)}\x1b8`;
+}
+
+/** Scrolling over the whole screen again (which homes the cursor), and the view's lines erased. */
+function released(region: Region): string {
+  return `\x1b7\x1b[r${atRows(region, [])}\x1b8`;
+}
+
+function atRows({ rows, height }: Region, lines: string[]): string {
+  return Array.from({ length: height }, (_, i) => `\x1b[${rows - height + 1 + i};1H\x1b[2K${lines[i] ?? ''}`).join('');
 }
 
 function viewFrame(snapshot: LiveSnapshot, shown: number, mode: Report['mode']): LiveViewFrame {
