@@ -1,8 +1,9 @@
 // The typed library API (issue 22): examples/library/watch-process.ts, which
 // imports only the package's entry ('leakhound', by package.json's exports),
 // traces the attach fixture with an interval callback, stops on SIGINT and
-// renders its report in every form. And the published types, checked by tsc
-// against a caller that uses them right and one that does not.
+// renders its report in every form; a launched fixture traced to its exit;
+// bad options refused. And the published types, checked by tsc against a
+// caller that uses them right and one that does not.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import { release, startTarget } from '../helpers/attach.js';
 import { requireBpf } from '../helpers/bpf.js';
 import { assertReportMatches } from '../helpers/check-report.js';
-import { loadExpectation } from '../helpers/expectations.js';
+import { fixtureBinary, loadExpectation } from '../helpers/expectations.js';
 import { repoRoot } from '../helpers/paths.js';
 import { collect, exited, lineMatching } from '../helpers/process.js';
 import { readReport } from '../helpers/report.js';
@@ -128,4 +129,14 @@ test('library: bad options reject the result with a LeakhoundError of code USAGE
     // The iterator ends with the trace.
     for await (const snapshot of trace) assert.fail(`a snapshot from a refused trace: ${snapshot.elapsedMs}`);
   }
+});
+
+test('library: a launched command traced to its exit, with the figures of valgrind\'s "in use at exit"', { timeout: 60_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const { startTrace } = await import('leakhound');
+  const allocators = loadExpectation('allocators');
+  const { report, reason, exitCode } = await startTrace({ command: [fixtureBinary(allocators), ...allocators.args] }).result;
+  assert.equal(reason, 'target-exit');
+  assert.equal(exitCode, allocators.exitCode);
+  assert.deepEqual([report.totals.outstandingBytes, report.totals.outstandingAllocations], [allocators.inUseAtExit.bytes, allocators.inUseAtExit.blocks]);
 });
