@@ -2,13 +2,14 @@
 // a command or the kernel, read its interval snapshots, stop it, and render,
 // convert or diff its report. The CLI runs the same traces (src/trace/) and
 // renderers; this file only gives them defaults, checks and one handle.
+import { MAX_BPF_TABLE_ENTRIES, MAX_PID } from './cli/options.js';
 import { LeakhoundError } from './errors.js';
 import { DEFAULT_RING_BYTES } from './trace/pump.js';
 import type { LiveSnapshot } from './trace/live-snapshot.js';
 import { type AttachChoice, ATTACH_CHOICES, checkPid, resolveCgroup } from './trace/kernel-preflight.js';
 import { DEFAULT_KERNEL_MAX_STACKS, DEFAULT_MAX_ALLOCATIONS, traceKernel } from './trace/kernel-trace.js';
 import { startHandle, type TraceHandle } from './trace/trace-handle.js';
-import { DEFAULT_MAX_STACKS, DEFAULT_STACK_DEPTH, DEFAULT_UNWIND_ROWS, traceUser } from './trace/user-trace.js';
+import { DEFAULT_MAX_STACKS, DEFAULT_STACK_DEPTH, DEFAULT_UNWIND_ROWS, traceUser, type UserTraceOptions } from './trace/user-trace.js';
 
 export { LeakhoundError } from './errors.js';
 export type { Frame, Report, StackReport } from './report/types.js';
@@ -84,17 +85,18 @@ export interface KernelTraceOptions extends CommonTraceOptions {
 export function startTrace(options: TraceOptions): TraceHandle {
   return startHandle(async ({ stop, onInterval }) => {
     if ((options.pid === undefined) === (options.command === undefined)) throw usage('give exactly one of pid and command', "e.g. startTrace({ command: ['./app'] })");
-    if (options.pid !== undefined) whole('pid', options.pid, 1);
+    if (options.pid !== undefined) whole('pid', options.pid, 1, MAX_PID);
     if (options.command !== undefined && options.command.length === 0) throw usage('command is empty', 'give the program and its arguments');
     const result = await traceUser({
       ...common(options),
       pid: options.pid ?? null,
       command: options.command ?? null,
       allocator: options.allocator ?? null,
-      stackDepth: whole('stackDepth', options.stackDepth ?? DEFAULT_STACK_DEPTH, 1),
-      sampleEvery: whole('sampleEvery', options.sampleEvery ?? 1, 1),
-      maxStacks: whole('maxStacks', options.maxStacks ?? DEFAULT_MAX_STACKS, 1),
-      unwindRows: whole('unwindRows', options.unwindRows ?? DEFAULT_UNWIND_ROWS, 0),
+      stackDepth: whole('stackDepth', options.stackDepth ?? DEFAULT_STACK_DEPTH, 1, DEFAULT_STACK_DEPTH),
+      // The BPF side draws a 32-bit random number against it.
+      sampleEvery: whole('sampleEvery', options.sampleEvery ?? 1, 1, 2 ** 32 - 1),
+      maxStacks: whole('maxStacks', options.maxStacks ?? DEFAULT_MAX_STACKS, 1, MAX_BPF_TABLE_ENTRIES),
+      unwindRows: whole('unwindRows', options.unwindRows ?? DEFAULT_UNWIND_ROWS, 0, MAX_BPF_TABLE_ENTRIES),
       followChildren: options.followChildren ?? false,
       fds: options.fds ?? true,
       mappings: options.mappings ?? true,
@@ -119,8 +121,8 @@ export function startKernelTrace(options: KernelTraceOptions = {}): TraceHandle 
       comm: options.comm ?? null,
       cgroup: options.cgroup === undefined ? null : resolveCgroup(options.cgroup),
       attach,
-      maxStacks: whole('maxStacks', options.maxStacks ?? DEFAULT_KERNEL_MAX_STACKS, 1),
-      maxAllocations: whole('maxAllocations', options.maxAllocations ?? DEFAULT_MAX_ALLOCATIONS, 1),
+      maxStacks: whole('maxStacks', options.maxStacks ?? DEFAULT_KERNEL_MAX_STACKS, 1, MAX_BPF_TABLE_ENTRIES),
+      maxAllocations: whole('maxAllocations', options.maxAllocations ?? DEFAULT_MAX_ALLOCATIONS, 1, MAX_BPF_TABLE_ENTRIES),
       onInterval,
       stop,
     });
@@ -128,8 +130,11 @@ export function startKernelTrace(options: KernelTraceOptions = {}): TraceHandle 
   }, options.onInterval);
 }
 
+/** What both traces are given from the options they share. */
+type CommonInput = Pick<UserTraceOptions, 'durationMs' | 'intervalMs' | 'minSize' | 'maxSize' | 'olderThanMs' | 'ringBytes' | 'verbose' | 'intervalLines' | 'say'>;
+
 /** The options both traces take, checked, with the CLI's defaults. */
-function common(options: CommonTraceOptions) {
+function common(options: CommonTraceOptions): CommonInput {
   const minSize = whole('minSize', options.minSize ?? 0, 0);
   const maxSize = whole('maxSize', options.maxSize ?? Number.MAX_SAFE_INTEGER, 0);
   if (minSize > maxSize) throw usage(`minSize ${minSize} is larger than maxSize ${maxSize}`, 'swap them');
@@ -148,7 +153,7 @@ function common(options: CommonTraceOptions) {
 }
 
 function checkedPid(pid: number): number {
-  checkPid(whole('pid', pid, 1));
+  checkPid(whole('pid', pid, 1, MAX_PID));
   return pid;
 }
 
@@ -156,8 +161,8 @@ function usage(message: string, hint: string): LeakhoundError {
   return new LeakhoundError('USAGE', message, hint);
 }
 
-function whole(name: string, value: number, min: number): number {
-  if (!Number.isSafeInteger(value) || value < min) throw usage(`${name} ${value} is not a whole number of at least ${min}`, `give ${name} as an integer >= ${min}`);
+function whole(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw usage(`${name} ${value} is not a whole number from ${min} to ${max}`, `give ${name} as an integer in that range`);
   return value;
 }
 
