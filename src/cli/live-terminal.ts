@@ -18,9 +18,8 @@ const STDERR = 2;
 /** Lines of the view that are not stacks: the two of figures, the heading, the "and N more" line. */
 const CHROME_LINES = 4;
 
+/** leakhound's own lines need nothing of it: the cursor stays in the rows that scroll, above the view. */
 export interface LiveTerminal {
-  /** leakhound's lines while the view is up: they scroll above it. */
-  say(line: string): void;
   /** The trace's interval callback. */
   update(snapshot: LiveSnapshot): void;
   /** Erases the view, before the report is written. */
@@ -49,7 +48,7 @@ export interface LiveTracing {
 export function liveTracing(argv: Record<string, unknown>, common: CommonOptions, mode: Report['mode']): LiveTracing {
   const view = common.intervalMs === null ? null : openLiveTerminal({ mode, top: common.top, live: argv.live !== false });
   if (view === null) return { options: { say, intervalLines: true }, end: () => {} };
-  return { options: { say: view.say, onInterval: view.update, intervalLines: false }, end: view.end };
+  return { options: { say, onInterval: view.update, intervalLines: false }, end: view.end };
 }
 
 /** The view, where stderr is a terminal that can move its cursor; else null (the trace says plain summary lines). */
@@ -77,8 +76,6 @@ export function openLiveTerminal(options: LiveTerminalOptions): LiveTerminal | n
   // Even if leakhound fails: a terminal left with a scroll region is unusable.
   process.once('exit', end);
   return {
-    // The cursor stays in the scrolling part: lines go there, above the view.
-    say,
     update: (snapshot) => {
       // A terminal that gives no size (0: a pty nobody sized) is taken as 80x24.
       const rows = process.stderr.rows || 24;
