@@ -12,6 +12,9 @@ import { runCli } from '../helpers/cli.js';
 import { fixtureBinary, loadExpectation } from '../helpers/expectations.js';
 import { scratchDir } from '../helpers/tmp.js';
 
+/** A leakhound run that only reads and writes files: under TCG, starting Node alone takes seconds. */
+const CLI_TIMEOUT_MS = 60_000;
+
 interface ReportFrame {
   module: string | null;
   buildId?: string;
@@ -37,16 +40,16 @@ async function checkOutDir(out: string): Promise<void> {
   assert.equal(pprofTotal(profile, 'inuse_space'), report.totals.outstandingBytes);
   assert.equal(pprofTotal(profile, 'inuse_objects'), report.totals.outstandingAllocations);
   const converted = path.join(out, 'converted.pb.gz');
-  const run = await runCli(['convert', path.join(out, 'report.json'), '--to', 'pprof', '--output', converted]);
+  const run = await runCli(['convert', path.join(out, 'report.json'), '--to', 'pprof', '--output', converted], '', CLI_TIMEOUT_MS);
   assert.equal(run.code, 0, run.stderr);
   assert.deepEqual(readFileSync(converted), readFileSync(profile), 'convert writes what --out wrote');
 }
 
-test('convert: go tool pprof reads a launched fixture\'s profile.pb.gz with the report\'s totals and the fixture\'s build-id', { timeout: 60_000 }, async (t) => {
+test('convert: go tool pprof reads a launched fixture\'s profile.pb.gz with the report\'s totals and the fixture\'s build-id', { timeout: 180_000 }, async (t) => {
   if (!requireBpf(t)) return;
   const out = path.join(scratchDir(t), 'out');
   const fixture = fixtureBinary(loadExpectation('allocators'));
-  const run = await runCli(['trace', '--out', out, '--', fixture]);
+  const run = await runCli(['trace', '--out', out, '--', fixture], '', 90_000);
   assert.equal(run.code, 0, `stderr: ${run.stderr}`);
   await checkOutDir(out);
 
@@ -59,10 +62,10 @@ test('convert: go tool pprof reads a launched fixture\'s profile.pb.gz with the 
   assert.match(raw, new RegExp(`^\\d+: 0x0/0x0/0x0 ${fixture} ${buildId} `, 'm'), raw);
 });
 
-test('convert: go tool pprof reads a kernel-mode profile.pb.gz with the report\'s totals and the kernel\'s build-id', { timeout: 60_000 }, async (t) => {
+test('convert: go tool pprof reads a kernel-mode profile.pb.gz with the report\'s totals and the kernel\'s build-id', { timeout: 180_000 }, async (t) => {
   if (!requireBpf(t)) return;
   const out = path.join(scratchDir(t), 'kout');
-  const run = await runCli(['kernel', '--duration', '1', '--out', out], '', 40_000);
+  const run = await runCli(['kernel', '--duration', '1', '--out', out], '', 90_000);
   assert.equal(run.code, 0, `stderr: ${run.stderr}`);
   await checkOutDir(out);
 
@@ -85,7 +88,7 @@ test('convert: a file that is no report, or an unknown format, is one line, exit
     [[path.join(dir, 'notes.txt'), '--to', 'xml'], /^leakhound: --to "xml" is not a format leakhound writes: use one of pprof, speedscope, folded\n$/],
   ];
   for (const [args, line] of cases) {
-    const run = await runCli(['convert', ...args, '--output', output]);
+    const run = await runCli(['convert', ...args, '--output', output], '', CLI_TIMEOUT_MS);
     assert.equal(run.code, 2, run.stderr);
     assert.match(run.stderr, line);
     assert.equal(run.stderr.trimEnd().split('\n').length, 1, run.stderr);

@@ -6,14 +6,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
-import { attachTo } from '../helpers/attach.js';
+import { test, type TestContext } from 'node:test';
 import { requireBpf } from '../helpers/bpf.js';
 import { runCli } from '../helpers/cli.js';
 import { fixtureBinaries } from '../helpers/paths.js';
-import { exited, lineMatching } from '../helpers/process.js';
+import { lineMatching } from '../helpers/process.js';
 import { readReport, siteFigures } from '../helpers/report.js';
 import { scratchDir } from '../helpers/tmp.js';
+
+/** A leakhound run that only reads and writes files: under TCG, starting Node alone takes seconds. */
+const CLI_TIMEOUT_MS = 60_000;
 
 interface DiffStackJson {
   status: string;
@@ -23,13 +25,15 @@ interface DiffStackJson {
   frames: { symbol: string | null }[];
 }
 
-async function attachedReport(t: Parameters<typeof attachTo>[0], pid: number, seconds: string): Promise<string> {
-  const tracer = await attachTo(t, pid, ['--duration', seconds]);
-  assert.deepEqual(await exited(tracer.cli, 20_000), { code: 0, signal: null }, `stderr: ${tracer.stderr()}`);
-  return tracer.json;
+/** --duration counts from the attach, however long attaching takes (under TCG, tens of seconds). */
+async function attachedReport(t: TestContext, pid: number, seconds: string): Promise<string> {
+  const json = path.join(scratchDir(t), `${seconds}s.json`);
+  const run = await runCli(['trace', '--pid', String(pid), '--duration', seconds, '--json', json], '', 90_000);
+  assert.equal(run.code, 0, `stderr: ${run.stderr}`);
+  return json;
 }
 
-test('diff: the growth fixture traced for 1 s and for 3 s; the leak leads as grown', { timeout: 60_000 }, async (t) => {
+test('diff: the growth fixture traced for 1 s and for 3 s; the leak leads as grown', { timeout: 240_000 }, async (t) => {
   if (!requireBpf(t)) return;
   const target = spawn(path.join(fixtureBinaries, 'growth'), { stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => target.kill('SIGKILL'));
@@ -41,7 +45,7 @@ test('diff: the growth fixture traced for 1 s and for 3 s; the leak leads as gro
   assert.ok(leakAfter.bytes > leakBefore.bytes && leakBefore.bytes > 0, `${leakBefore.bytes} then ${leakAfter.bytes}`);
 
   const out = path.join(scratchDir(t), 'diff');
-  const json = await runCli(['diff', a, b, '--json', '-', '--out', out]);
+  const json = await runCli(['diff', a, b, '--json', '-', '--out', out], '', CLI_TIMEOUT_MS);
   assert.equal(json.code, 0, json.stderr);
   const diff = JSON.parse(json.stdout) as { schema: string; stacks: DiffStackJson[] };
   assert.equal(diff.schema, 'leakhound.diff/v1');
@@ -62,7 +66,7 @@ test('diff: the growth fixture traced for 1 s and for 3 s; the leak leads as gro
   assert.deepEqual([column(-2), column(-1)], [leakBefore.bytes, leakAfter.bytes]);
   assert.match(readFileSync(path.join(out, 'diff.svg'), 'utf8'), /<title>leak_request_context — [\d,]+ bytes \([\d.]+%\), [\d,]+ allocations, \+[\d,]+ bytes since the first report<\/title><rect [^>]*fill="rgb\(240,(\d+),\1\)"/);
 
-  const text = await runCli(['diff', a, b, '--top', '1']);
+  const text = await runCli(['diff', a, b, '--top', '1'], '', CLI_TIMEOUT_MS);
   assert.equal(text.code, 0, text.stderr);
   const lines = text.stdout.split('\n');
   assert.match(lines[4]!, /^#1  grown: \+[\d,]+ bytes/);
@@ -76,10 +80,10 @@ test('diff: reports of different modes, or not reports, are one line and exit 2'
   const base = { schema: 'leakhound.report/v1', target: { pid: null, command: null, exitCode: null, cpuMs: null }, durationMs: 1, totals: { outstandingBytes: 0, outstandingAllocations: 0 }, stacks: [] };
   writeFileSync(user, JSON.stringify({ ...base, mode: 'user' }));
   writeFileSync(kernel, JSON.stringify({ ...base, mode: 'kernel' }));
-  const mixed = await runCli(['diff', user, kernel, '--out', path.join(dir, 'out')]);
+  const mixed = await runCli(['diff', user, kernel, '--out', path.join(dir, 'out')], '', CLI_TIMEOUT_MS);
   assert.equal(mixed.code, 2);
   assert.match(mixed.stderr, /^leakhound: .*u\.json is a user-mode report and .*k\.json a kernel-mode one: diff two reports of the same mode\n$/);
-  const wrong = await runCli(['diff', user, path.join(dir, 'nope.json')]);
+  const wrong = await runCli(['diff', user, path.join(dir, 'nope.json')], '', CLI_TIMEOUT_MS);
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /^leakhound: cannot read .*nope\.json: ENOENT/);
   assert.equal(existsSync(path.join(dir, 'out')), false, 'no --out directory left behind');
