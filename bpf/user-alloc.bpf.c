@@ -16,6 +16,7 @@
 #include "common.bpf.h"
 #include "user-memory.bpf.h"
 #include "stack-window.bpf.h"
+#include "walk-memo.bpf.h"
 #include "unwind-tables.bpf.h"
 
 const volatile __u32 stack_depth = LH_MAX_STACK_DEPTH;
@@ -75,6 +76,7 @@ struct call_state {
 	 * another thread's walk on the same CPU would overwrite it. */
 	struct lh_stack stack;
 	struct mapping_cache mappings; /* the walk's */
+	struct walk_memo memos[2]; /* the last allocation's walk, the last free's */
 };
 
 /* Lives and dies with the thread: no table of dead thread ids to fill up. */
@@ -142,6 +144,8 @@ struct walk {
 	bool guessed;	  /* frames past code without a table, by frame pointer */
 	bool pending;	  /* cut at an object whose table is not built yet */
 	bool hijacked;	  /* calls under a uretprobe may run below: see note_hijacked */
+	__u8 memo_at;	  /* its memo, memos[memo_at & 1]: 1 for a free's (a byte, not a bool, keeps the mask) */
+	bool reused;	  /* the memo's stack holds: no walk */
 };
 
 /* The end of user space (TASK_SIZE_MAX): no user code or stack lies at or
@@ -348,8 +352,13 @@ static __always_inline void note_trampoline(struct call_state *call, __u64 mm)
 	call->trampoline = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm, uprobes_state.xol_area, vaddr);
 }
 
+static __always_inline struct walk_memo *walk_memo_of(struct walk *walk)
+{
+	return &walk->call->memos[walk->memo_at & 1];
+}
+
 /* Takes the caller's frame as `step` says; false where the stack ends. The
- * only place the walk reads the stack. */
+ * only place the walk reads the stack; what it reads goes in its memo. */
 static __always_inline bool take_step(struct walk *walk, struct step *step, bool direct)
 {
 	struct word_reads *words = &step->words;
@@ -360,6 +369,7 @@ static __always_inline bool take_step(struct walk *walk, struct step *step, bool
 		walk->cut = true;
 		return false;
 	}
+	memo_note(walk_memo_of(walk), words);
 	ret = words->value[WORD_RET];
 	fp = words->value[WORD_FP];
 	sp = words->value[WORD_SP];
@@ -448,6 +458,39 @@ static long walk_step_direct(__u32 i, struct walk *walk)
 static long walk_step_copy(__u32 i, struct walk *walk)
 {
 	return walk_frames(walk, false);
+}
+
+/* One step of the direct-map walk's check of the thread's memo
+ * (walk-memo.bpf.h): a step's worth of its words read again, in the order
+ * the walk read them. */
+static long memo_check_direct(__u32 i, struct walk *walk)
+{
+	struct walk_memo *memo = walk_memo_of(walk);
+	struct word_reads *reads = &walk->step.words;
+	__u32 first = i * STEP_WORDS;
+
+	if (!memo_words(memo, first, reads)) {
+		walk->reused = true;
+		return 1;
+	}
+	return !direct_read_words(walk->call, &walk->direct, reads) || !memo_same(memo, first, reads);
+}
+
+/* Enough steps for every word a memo holds. */
+#define MEMO_CHECK_STEPS (MEMO_WORDS / STEP_WORDS + 1)
+
+/* The memo's stack if it still holds (`fits`: it started here), else a
+ * walk, noted down in the memo as it goes. */
+static __always_inline void run_walk(struct walk *walk, bool fits, bool direct)
+{
+	if (fits && direct)
+		bpf_loop(MEMO_CHECK_STEPS, memo_check_direct, walk, 0);
+	else if (fits)
+		walk->reused = window_holds(&walk->copy, walk->window, walk_memo_of(walk));
+	if (walk->reused)
+		return;
+	memo_start(walk_memo_of(walk));
+	bpf_loop(LH_MAX_STACK_DEPTH, direct ? walk_step_direct : walk_step_copy, walk, 0);
 }
 
 static __always_inline void walk_failed(struct walk *walk)
@@ -544,6 +587,21 @@ static __always_inline __u64 probed_mm(void)
 	return follow_children ? current_mm() : process_mm;
 }
 
+/* The id of the stack the walk found, stored (0: the table is full). */
+static __always_inline __u64 stored_stack(struct walk *walk)
+{
+	struct call_state *call = walk->call;
+	__u64 id = stack_id_of(walk->hash);
+
+	if (id == call->recent_stacks[0] || id == call->recent_stacks[1])
+		return id;
+	if (bpf_map_lookup_elem(&stacks, &id))
+		return remember_stack(call, id);
+	/* New stack: the buffer still holds a longer one's tail. */
+	bpf_loop(LH_MAX_STACK_DEPTH, clear_step, walk, 0);
+	return remember_stack(call, store_stack(id, walk->stack));
+}
+
 /* At the allocator's return: the caller's address is the IP, its frame
  * record is where the frame-pointer register points. Where the caller keeps
  * no frame pointer the register holds anything, and the checks of the walk
@@ -564,7 +622,13 @@ static __always_inline __u64 capture_stack(__u64 ip, __u64 sp, __u64 fp, __u64 m
 		.depth = 1,
 		.limit = stack_depth < LH_MAX_STACK_DEPTH ? stack_depth : LH_MAX_STACK_DEPTH,
 		.hijacked = hijacked,
+		.memo_at = at_entry,
 	};
+	struct walk_memo *memo = walk_memo_of(&walk);
+	/* The trampoline's callers come from the kernel, not the stack; rules
+	 * may change with mappings whose changes are not counted. */
+	bool keep = !hijacked, fits;
+	__u32 seq = 0;
 	__u64 id;
 
 	/* After an exec the thread has other page tables. */
@@ -574,8 +638,14 @@ static __always_inline __u64 capture_stack(__u64 ip, __u64 sp, __u64 fp, __u64 m
 	}
 	walk.stack->ips[0] = ip;
 	walk.hash = hash_step(0, ip);
-	if (unwind)
+	if (unwind) {
 		mapping_cache_open(&call->mappings, mm ? mm : current_mm());
+		keep = keep && call->mappings.mm;
+		seq = call->mappings.seq;
+	}
+	fits = keep && memo_fits(memo, ip, sp, fp, mm, seq);
+	if (!fits)
+		memo_begin(memo, ip, sp, fp, mm, seq);
 	/* An allocation's walk starts where the outermost allocator call
 	 * returns: nothing under a uretprobe runs below it. */
 	if (hijacked) {
@@ -586,14 +656,16 @@ static __always_inline __u64 capture_stack(__u64 ip, __u64 sp, __u64 fp, __u64 m
 	if (!direct) {
 		walk.window = window_open(&walk.copy, walk.regs.sp, STACK_SPAN);
 		if (walk.window)
-			bpf_loop(LH_MAX_STACK_DEPTH, walk_step_copy, &walk, 0);
+			run_walk(&walk, fits, false);
 		else
 			walk_failed(&walk);
 		window_close(&walk.copy, walk.window);
 	} else if (mm && walk.direct.base)
-		bpf_loop(LH_MAX_STACK_DEPTH, walk_step_direct, &walk, 0);
+		run_walk(&walk, fits, true);
 	else
 		walk_failed(&walk);
+	if (walk.reused)
+		walk.truncated = memo->flags & LH_FLAG_STACK_TRUNCATED;
 	if (walk.truncated) {
 		*flags |= LH_FLAG_STACK_TRUNCATED;
 		count(LH_CNT_TRUNCATED);
@@ -610,14 +682,12 @@ static __always_inline __u64 capture_stack(__u64 ip, __u64 sp, __u64 fp, __u64 m
 		*flags |= LH_FLAG_STACK_CUT;
 		count(LH_CNT_GUESSED);
 	}
-	id = stack_id_of(walk.hash);
-	if (id == call->recent_stacks[0] || id == call->recent_stacks[1])
-		return id;
-	if (bpf_map_lookup_elem(&stacks, &id))
-		return remember_stack(call, id);
-	/* New stack: the buffer still holds a longer one's tail. */
-	bpf_loop(LH_MAX_STACK_DEPTH, clear_step, &walk, 0);
-	return remember_stack(call, store_stack(id, walk.stack));
+	if (walk.reused)
+		return memo->id;
+	id = stored_stack(&walk);
+	if (keep && id && !walk.cut && !walk.pending && !walk.guessed)
+		memo_keep(memo, id, walk.truncated ? LH_FLAG_STACK_TRUNCATED : 0);
+	return id;
 }
 
 static __always_inline struct call_state *call_state(bool create)
