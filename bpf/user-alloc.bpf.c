@@ -36,6 +36,12 @@ const volatile bool follow_children = false;
 const volatile bool unwind = false;
 /* Capture the stack of every free (see free_enter_fn). */
 const volatile bool free_stacks = false;
+/* Set by user space once the trace is over, before the probes come off:
+ * they come off one link at a time (slowly without uprobe_multi links), and
+ * a free recorded after the allocations stopped would cancel a block whose
+ * replacement went unseen. This stops every program at the same moment.
+ * In a section of its own, so user space writes it alone. */
+bool recording_stopped SEC(".data.stop") = false;
 
 /* A frame pointer must lie above the stack pointer and within this span of
  * it; anything else is not a frame of this thread's stack. */
@@ -703,7 +709,7 @@ static __always_inline int alloc_enter_fn(struct pt_regs *ctx, __u32 fn, __u64 s
 {
 	struct call_state *call;
 
-	if (floor_only || !traced_process())
+	if (floor_only || recording_stopped || !traced_process())
 		return 0;
 	call = call_state(true);
 	if (!call) {
@@ -769,7 +775,7 @@ static __always_inline int alloc_exit_fn(struct pt_regs *ctx, __u64 addr, bool d
 {
 	struct call_state *call;
 
-	if (floor_only)
+	if (floor_only || recording_stopped)
 		return 0;
 	call = call_state(false);
 	/* No state, or depth 0: the call began before its entry was probed. */
@@ -820,7 +826,7 @@ static __always_inline int free_enter_fn(struct pt_regs *ctx, __u64 ptr, bool di
 	struct call_state *call;
 	__u32 flags = 0;
 
-	if (floor_only || !ptr || !traced_process())
+	if (floor_only || recording_stopped || !ptr || !traced_process())
 		return 0;
 	if (free_stacks) {
 		/* The direct-map walk needs the address space: a program's first

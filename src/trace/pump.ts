@@ -38,6 +38,9 @@ export interface PumpOptions {
   /** Called once the trace is over, before the probes come off; `drain`
    * takes in what is waiting (--reachability scans an attached process here). */
   beforeDetach?: (drain: () => void) => void;
+  /** Called once the trace is over, after beforeDetach: stops every program
+   * recording at once, since the probes come off one by one. */
+  stopRecording?: () => void;
   /** Where OOM victims go; once it has struck, the trace ends (reason 'oom'). */
   oom?: OomSink & { readonly struck: unknown };
   /** Called at each interval (with intervalMs), after the summary line. */
@@ -103,6 +106,7 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
         options.beforeDetach?.(() => {
           events += drainAll(options.tracer, options.ledger, Infinity, options);
         });
+        options.stopRecording?.();
         const endClock = options.tracer.clock();
         // Probes off first (removing uprobes takes a while: not traced
         // time), then whatever they had already submitted.
