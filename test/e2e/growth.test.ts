@@ -71,10 +71,10 @@ test('growth: only the steady leak is a suspect; the process beside the trace', 
   });
   assert.ok(history.bytes.at(-1)! <= leak.bytes, 'the last interval before the end');
   const [cache] = stacksAt(report, 'cache_insert');
-  // Each insert frees the oldest entry and gets its address straight back
-  // from glibc's tcache: with one link per uprobe (kernels before 6.6, or
-  // LEAKHOUND_UPROBE_MULTI=0) the cache's blocks have been seen as all freed.
-  assert.ok(cache && cache.bytes <= CACHE_BYTES && cache.bytes % 2000 === 0, `the cache holds its entries: ${cache?.bytes}`);
+  // Every entry was replaced while attached (3 s is ~150 inserts): the cache
+  // is whole, or one short when the trace ended between an insert's free and
+  // its malloc (recording stops at one instant).
+  assert.ok(cache && (cache.bytes === CACHE_BYTES || cache.bytes === CACHE_BYTES - 2000), `the cache holds its entries: ${cache?.bytes}`);
 
   const process = report.process ?? assert.fail('no process section');
   assert.equal(process.pid, target.pid);
