@@ -14,6 +14,11 @@ struct {
 	__type(value, struct alloc_info);
 } allocs SEC(".maps");
 
+/* Set by user space once the trace is over, before the programs come off
+ * one link at a time: allocations and frees end at the same moment. In a
+ * section of its own, so user space writes it alone (as user-alloc.bpf.c's). */
+bool recording_stopped SEC(".data.stop") = false;
+
 static __always_inline void record_alloc(__u64 addr, __u64 size, __u64 stack_id, __u32 flags)
 {
 	struct alloc_info info = {
@@ -22,6 +27,8 @@ static __always_inline void record_alloc(__u64 addr, __u64 size, __u64 stack_id,
 		.ticks = bpf_jiffies64(),
 	};
 
+	if (recording_stopped)
+		return;
 	if (bpf_map_update_elem(&allocs, &addr, &info, BPF_ANY)) {
 		count(LH_CNT_ALLOCS_FULL);
 		return;
@@ -33,7 +40,7 @@ static __always_inline void record_alloc(__u64 addr, __u64 size, __u64 stack_id,
  * blocks miss it and are ignored, never counted negative. */
 static __always_inline void record_free(__u64 addr)
 {
-	if (bpf_map_delete_elem(&allocs, &addr))
+	if (recording_stopped || bpf_map_delete_elem(&allocs, &addr))
 		return;
 	emit_free(addr, 0);
 }
