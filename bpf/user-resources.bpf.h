@@ -119,7 +119,8 @@ struct {
  * there too), or in the cgroup. */
 static __always_inline bool resource_process(void)
 {
-	return followed_process(current_tgid());
+	/* After the trace's end, as the allocator programs (recording_stopped). */
+	return !recording_stopped && followed_process(current_tgid());
 }
 
 #define MAP_ANONYMOUS 0x20
