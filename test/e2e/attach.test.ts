@@ -13,7 +13,7 @@ import { readReport } from '../helpers/report.js';
 
 const e = loadExpectation('attach');
 
-test('attach: ends with the target and reports only what was leaked after the attach', { timeout: 30_000 }, async (t) => {
+test('attach: ends with the target and reports only what was leaked after the attach', { timeout: 90_000 }, async (t) => {
   if (!requireBpf(t)) return;
   const target = await startTarget(t, e);
   const tracer = await attachTo(t, target.pid!);
@@ -27,7 +27,7 @@ test('attach: ends with the target and reports only what was leaked after the at
   assertReportMatches(report, e);
 });
 
-test('attach: SIGINT ends the trace while the target runs on', { timeout: 30_000 }, async (t) => {
+test('attach: SIGINT ends the trace while the target runs on', { timeout: 90_000 }, async (t) => {
   if (!requireBpf(t)) return;
   const target = await startTarget(t, e, ['--stay']);
   const tracer = await attachTo(t, target.pid!);
@@ -41,7 +41,7 @@ test('attach: SIGINT ends the trace while the target runs on', { timeout: 30_000
   assert.deepEqual(await exited(target, 5_000), { code: 0, signal: null });
 });
 
-test('attach: --duration ends the trace on its own', { timeout: 30_000 }, async (t) => {
+test('attach: --duration ends the trace on its own', { timeout: 90_000 }, async (t) => {
   if (!requireBpf(t)) return;
   const target = await startTarget(t, e, ['--stay']);
   const tracer = await attachTo(t, target.pid!, ['--duration', '2']);

@@ -83,7 +83,7 @@ test('reachability: an attached process with --pause, scanned at the trace\'s en
   if (!requireBpf(t)) return;
   const target = await startTarget(t, { binary: 'reachability' }, ['--wait']);
   // Loading and attaching take seconds under the kernel matrix's emulation.
-  const tracer = await attachTo(t, target.pid!, ['--reachability', '--pause'], 45_000);
+  const tracer = await attachTo(t, target.pid!, ['--reachability', '--pause']);
   await release(target);
   tracer.cli.kill('SIGINT');
   assert.deepEqual(await exited(tracer.cli, 30_000), { code: 0, signal: null }, tracer.stderr());

@@ -37,7 +37,7 @@ async function request(port: number, expectedCount: number): Promise<number> {
   return clientPort;
 }
 
-test('attach: only the connections a server leaks while traced are counted, at the accept site, as sockets with their peer', { timeout: 60_000 }, async (t) => {
+test('attach: only the connections a server leaks while traced are counted, at the accept site, as sockets with their peer', { timeout: 150_000 }, async (t) => {
   if (!requireBpf(t)) return;
   const server = spawn(SERVER, [], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => {

@@ -29,8 +29,10 @@ export interface Tracer {
   stderr: () => string;
 }
 
-/** Starts `leakhound trace --pid` and waits (up to `waitMs`) for its word that the probes are in place. */
-export async function attachTo(t: TestContext, pid: number, options: string[] = [], waitMs = 15_000): Promise<Tracer> {
+/** Starts `leakhound trace --pid` and waits (up to `waitMs`) for its word that the probes are in place.
+ * Under the VMs' TCG emulation loading and attaching has taken up to ~38 s;
+ * the wait only bounds how long a failed attach takes to show. */
+export async function attachTo(t: TestContext, pid: number, options: string[] = [], waitMs = 60_000): Promise<Tracer> {
   const json = path.join(scratchDir(t), 'report.json');
   const cli = startCli(['trace', '--pid', String(pid), '--json', json, ...options]);
   killOnEnd(t, cli);
