@@ -39,7 +39,7 @@ for release in "${releases[@]}"; do
   echo "== kernel $release: ${#files[@]} test files in a QEMU VM"
   echo "================================================================"
   start=$SECONDS
-  VM_TIMEOUT=${VM_TIMEOUT:-1800} VM_TCG_THREAD=${VM_TCG_THREAD-single} CI=true LEAKHOUND_REQUIRE_KMOD=1 \
+  VM_TIMEOUT=${VM_TIMEOUT:-2400} VM_TCG_THREAD=${VM_TCG_THREAD-single} CI=true LEAKHOUND_REQUIRE_KMOD=1 \
     "$here/run-in-vm.sh" "$release" -- bash "$here/guest-tests.sh" "${files[@]}"
   rc=$?
   took=$((SECONDS - start))
