@@ -21,7 +21,6 @@ import { checkBtf, checkPrivileges } from './preflight.js';
 import { pump, type StopReason } from './pump.js';
 import type { TraceStop } from './stop-signal.js';
 import { type LiveSnapshot, liveSnapshot } from './live-snapshot.js';
-import { stopRecording } from './stop-recording.js';
 import { LiveStackNames, type StackSymbols } from '../report/live-stack-names.js';
 
 export interface KernelTraceOptions {
@@ -175,7 +174,6 @@ async function traceWith(tracer: NativeTracer, stop: TraceStop, options: KernelT
       if (liveNames) options.onInterval?.(liveSnapshot(snapshot, liveNames));
     },
     intervalLines: options.intervalLines ?? true,
-    stopRecording: () => stopRecording(tracer),
   });
   await served?.end();
   // Read after tracing, so that code loaded meanwhile has its symbols too.

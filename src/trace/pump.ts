@@ -6,6 +6,7 @@ import type { ResourceSink } from '../ingest/resource-sink.js';
 import { type KernelClock, type NativeTracer, readCounters } from '../native/binding.js';
 import { lostEvents } from '../native/layout.js';
 import type { StopSignal } from './stop-signal.js';
+import { stopRecording } from './stop-recording.js';
 import { type ResourcesHeld, summaryLine } from './summary-line.js';
 
 export type StopReason = 'duration' | 'signal' | 'target-exit' | 'oom';
@@ -38,9 +39,6 @@ export interface PumpOptions {
   /** Called once the trace is over, before the probes come off; `drain`
    * takes in what is waiting (--reachability scans an attached process here). */
   beforeDetach?: (drain: () => void) => void;
-  /** Called once the trace is over, after beforeDetach: stops every program
-   * recording at once, since the probes come off one by one. */
-  stopRecording?: () => void;
   /** Where OOM victims go; once it has struck, the trace ends (reason 'oom'). */
   oom?: OomSink & { readonly struck: unknown };
   /** Called at each interval (with intervalMs), after the summary line. */
@@ -106,7 +104,8 @@ export function pump(options: PumpOptions): Promise<PumpResult> {
         options.beforeDetach?.(() => {
           events += drainAll(options.tracer, options.ledger, Infinity, options);
         });
-        options.stopRecording?.();
+        // Every program stops recording at once: the probes come off one by one.
+        stopRecording(options.tracer);
         const endClock = options.tracer.clock();
         // Probes off first (removing uprobes takes a while: not traced
         // time), then whatever they had already submitted.

@@ -29,7 +29,6 @@ import { type Capabilities, type Choice, chooseStackWalk, directMapFailure, kall
 import { type MemoryLayout, readMemoryLayout } from './memory-layout.js';
 import { attachOomVictims, OomRecorder, withOomKill } from './oom-recorder.js';
 import type { TraceStop } from './stop-signal.js';
-import { stopRecording } from './stop-recording.js';
 import { type LiveSnapshot, liveSnapshot } from './live-snapshot.js';
 import { LiveStackNames } from '../report/live-stack-names.js';
 import type { UnwindCapacity, UnwindStats } from './unwind-tables.js';
@@ -250,7 +249,6 @@ async function traceWith(tracer: NativeTracer, stop: TraceStop, objects: MappedO
     ...(oom ? { oom } : {}),
     ...(reachability && launched ? { exits: reachability } : {}),
     ...(reachability && !launched ? { beforeDetach: (drain: () => void) => reachability.scanAtEnd(options.pause ?? false, drain) } : {}),
-    stopRecording: () => stopRecording(tracer),
   });
   await served?.end();
   liveNames?.close();
