@@ -66,7 +66,17 @@ async function browse(t: TestContext, file: string): Promise<OfflinePage> {
   });
   await page.goto(url, { waitUntil: 'load' });
   await page.waitForSelector('#chart svg g.frame');
+  await settled(page);
   return { page, strays, errors };
+}
+
+/** Until d3 has no transition left on the chart: frames grow from zero width
+ * while one runs, and a zero-width frame cannot be hovered (a loaded machine
+ * stretches the 300 ms). d3 keeps a node's transitions in `__transition`. */
+async function settled(page: Page): Promise<void> {
+  await page.waitForFunction(() =>
+    Array.from(document.querySelectorAll('#chart g.frame, #chart g.frame rect')).every((node) => !('__transition' in node)),
+  );
 }
 
 /** The tooltip's lines over the widest frame named `name` (a kernel name such
