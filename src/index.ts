@@ -4,6 +4,7 @@
 // renderers; this file only gives them defaults, checks and one handle.
 import { MAX_BPF_TABLE_ENTRIES, MAX_PID } from './cli/options.js';
 import { LeakhoundError } from './errors.js';
+import { DEFAULT_CHURN_STACKS, MAX_CHURN_STACKS } from './report/build.js';
 import { DEFAULT_RING_BYTES } from './trace/pump.js';
 import type { LiveSnapshot } from './trace/live-snapshot.js';
 import { type AttachChoice, ATTACH_CHOICES, checkPid, resolveCgroup } from './trace/kernel-preflight.js';
@@ -12,7 +13,7 @@ import { startHandle, type TraceHandle } from './trace/trace-handle.js';
 import { DEFAULT_MAX_STACKS, DEFAULT_STACK_DEPTH, DEFAULT_UNWIND_ROWS, traceUser, type UserTraceOptions } from './trace/user-trace.js';
 
 export { LeakhoundError } from './errors.js';
-export type { Frame, Report, StackReport } from './report/types.js';
+export type { AllocatedReport, ChurnOmittedReport, Frame, Report, StackReport } from './report/types.js';
 export type { DiffReport } from './report/diff-types.js';
 export type { IntervalSnapshot, StopReason } from './trace/pump.js';
 export type { LiveSnapshot, LiveStack } from './trace/live-snapshot.js';
@@ -49,6 +50,8 @@ export interface CommonTraceOptions {
   maxSize?: number;
   /** Only allocations at least this old at the end count as outstanding. */
   olderThanMs?: number;
+  /** Stacks that allocated but hold nothing, listed in the report with what they allocated (default 100). */
+  churnStacks?: number;
   /** Distinct stacks the BPF table holds. */
   maxStacks?: number;
   verbose?: boolean;
@@ -131,7 +134,7 @@ export function startKernelTrace(options: KernelTraceOptions = {}): TraceHandle 
 }
 
 /** What both traces are given from the options they share. */
-type CommonInput = Pick<UserTraceOptions, 'durationMs' | 'intervalMs' | 'minSize' | 'maxSize' | 'olderThanMs' | 'ringBytes' | 'verbose' | 'intervalLines' | 'say'>;
+type CommonInput = Pick<UserTraceOptions, 'durationMs' | 'intervalMs' | 'minSize' | 'maxSize' | 'olderThanMs' | 'churnStacks' | 'ringBytes' | 'verbose' | 'intervalLines' | 'say'>;
 
 /** The options both traces take, checked, with the CLI's defaults. */
 function common(options: CommonTraceOptions): CommonInput {
@@ -144,6 +147,7 @@ function common(options: CommonTraceOptions): CommonInput {
     minSize,
     maxSize,
     olderThanMs: options.olderThanMs === undefined ? 0 : positive('olderThanMs', options.olderThanMs, 0),
+    churnStacks: whole('churnStacks', options.churnStacks ?? DEFAULT_CHURN_STACKS, 0, MAX_CHURN_STACKS),
     ringBytes: DEFAULT_RING_BYTES,
     verbose: options.verbose ?? false,
     // Snapshots replace the summary lines a terminal user reads.

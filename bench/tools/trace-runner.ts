@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 
 import { say } from '../../src/cli/say.js';
 import { renderJson } from '../../src/render/json.js';
+import { DEFAULT_CHURN_STACKS } from '../../src/report/build.js';
 import { renderText } from '../../src/render/text.js';
 import { DEFAULT_STACK_DEPTH, DEFAULT_UNWIND_ROWS, traceUser } from '../../src/trace/user-trace.js';
 import { StopSignal } from '../../src/trace/stop-signal.js';
@@ -39,6 +40,7 @@ const result = await traceUser({
   minSize: 0,
   maxSize: Number.MAX_SAFE_INTEGER,
   olderThanMs: 0,
+  churnStacks: DEFAULT_CHURN_STACKS,
   allocator: null,
   stackDepth: DEFAULT_STACK_DEPTH,
   maxStacks: 1 << 15,

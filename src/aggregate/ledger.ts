@@ -19,6 +19,9 @@ export interface StackTotal {
   pids: number[];
   /** The process whose allocation first brought this stack id: its maps name the frames. */
   firstPid: number;
+  /** Everything the stack allocated while traced, freed or not (pprof's alloc_*). */
+  allocatedBytes: number;
+  allocatedCount: number;
 }
 
 export interface ProcessTotal {
@@ -92,7 +95,7 @@ export class Ledger implements EventSink {
       if (account.restore(addr)) this.frees--;
       return;
     }
-    account.add(addr, size, this.stacks.indexOf(stackId, tgid, flags), ticks);
+    account.add(addr, size, this.stacks.allocated(stackId, tgid, flags, size), ticks);
     this.allocations++;
   }
 
@@ -141,34 +144,56 @@ export class Ledger implements EventSink {
   /** Outstanding allocations per stack, largest first; only those allocated
    * at or before `bornBeforeTick` count (for --older-than). */
   byStack(bornBeforeTick = Infinity): StackTotal[] {
-    const { ids, truncated, cut, firstPids } = this.stacks;
-    const bytes = new Float64Array(ids.length);
-    const counts = new Float64Array(ids.length);
-    const pids: number[][] = ids.map(() => []);
+    const { bytes, counts, pids } = this.outstanding(bornBeforeTick);
+    const totals: StackTotal[] = [];
+    for (let i = 0; i < counts.length; i++) {
+      if (counts[i] > 0) totals.push(this.stackTotal(i, bytes[i], counts[i], pids[i]));
+    }
+    return totals.sort((a, b) => b.bytes - a.bytes || b.allocations - a.allocations || a.stackId - b.stackId);
+  }
+
+  /** The stacks that allocated while traced but hold nothing byStack counts
+   * (all freed, or all younger than `bornBeforeTick`), most bytes allocated first. */
+  churnStacks(bornBeforeTick = Infinity): StackTotal[] {
+    const { counts } = this.outstanding(bornBeforeTick);
+    const totals: StackTotal[] = [];
+    for (let i = 0; i < counts.length; i++) {
+      if (counts[i] === 0 && this.stacks.allocatedCount(i) > 0) totals.push(this.stackTotal(i, 0, 0, []));
+    }
+    return totals.sort((a, b) => b.allocatedBytes - a.allocatedBytes || b.allocatedCount - a.allocatedCount || a.stackId - b.stackId);
+  }
+
+  private outstanding(bornBeforeTick: number): { bytes: Float64Array; counts: Float64Array; pids: number[][] } {
+    const { size } = this.stacks;
+    const bytes = new Float64Array(size);
+    const counts = new Float64Array(size);
+    const pids: number[][] = Array.from({ length: size }, () => []);
     for (const [key, account] of this.sortedAccounts()) {
-      account.forEach((size, stack, ticks) => {
+      account.forEach((blockSize, stack, ticks) => {
         if (ticks > bornBeforeTick) return;
-        bytes[stack] += size;
+        bytes[stack] += blockSize;
         counts[stack] += 1;
         // Accounts come in ascending order: a repeat is the last one pushed.
         const held = pids[stack];
         if (key !== SHARED && held[held.length - 1] !== key) held.push(key);
       });
     }
-    const totals: StackTotal[] = [];
-    for (let i = 0; i < ids.length; i++) {
-      if (counts[i] === 0) continue;
-      totals.push({
-        stackId: ids[i],
-        bytes: bytes[i],
-        allocations: counts[i],
-        truncated: truncated[i],
-        cut: cut[i],
-        pids: pids[i],
-        firstPid: firstPids[i],
-      });
-    }
-    return totals.sort((a, b) => b.bytes - a.bytes || b.allocations - a.allocations || a.stackId - b.stackId);
+    return { bytes, counts, pids };
+  }
+
+  private stackTotal(index: number, bytes: number, allocations: number, pids: number[]): StackTotal {
+    const { ids, truncated, cut, firstPids } = this.stacks;
+    return {
+      stackId: ids[index],
+      bytes,
+      allocations,
+      truncated: truncated[index],
+      cut: cut[index],
+      pids,
+      firstPid: firstPids[index],
+      allocatedBytes: this.stacks.allocatedBytes(index),
+      allocatedCount: this.stacks.allocatedCount(index),
+    };
   }
 
   /** Every process seen (by an event or a fork), by pid, with what it holds

@@ -13,9 +13,35 @@ export class StackIndex {
   readonly truncated: boolean[] = [];
   /** A walk of the stack stopped short of the outermost frame. */
   readonly cut: boolean[] = [];
+  /** Everything each stack allocated while traced, freed or not (pprof's
+   * alloc_* figures): bytes then count, side by side, so an allocation
+   * touches one cache line of it, not one in each of two arrays. */
+  private allocatedRows = new Float64Array(2 * 1024);
 
   get size(): number {
     return this.ids.length;
+  }
+
+  /** One allocation of `size` bytes under `stackId`; returns the stack's index. */
+  allocated(stackId: number, tgid: number, flags: number, size: number): number {
+    const index = this.indexOf(stackId, tgid, flags);
+    this.allocatedRows[2 * index] += size;
+    this.allocatedRows[2 * index + 1] += 1;
+    return index;
+  }
+
+  allocatedBytes(index: number): number {
+    return this.allocatedRows[2 * index];
+  }
+
+  allocatedCount(index: number): number {
+    return this.allocatedRows[2 * index + 1];
+  }
+
+  private growAllocated(): void {
+    const rows = new Float64Array(2 * this.allocatedRows.length);
+    rows.set(this.allocatedRows);
+    this.allocatedRows = rows;
   }
 
   /** The index of `stackId`, made at its first sight; `flags` are the event's stack flags. */
@@ -28,6 +54,7 @@ export class StackIndex {
       this.firstPids.push(tgid);
       this.truncated.push(false);
       this.cut.push(false);
+      if (2 * this.ids.length > this.allocatedRows.length) this.growAllocated();
     }
     if (flags & EventFlag.stackTruncated) this.truncated[index] = true;
     if (flags & EventFlag.stackCut) this.cut[index] = true;

@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 
 import { LeakhoundError } from '../errors.js';
 import { groupDigits } from '../render/format.js';
+import { DEFAULT_CHURN_STACKS, MAX_CHURN_STACKS } from '../report/build.js';
 
 export interface CommonOptions {
   durationMs: number | null;
@@ -13,6 +14,8 @@ export interface CommonOptions {
   minSize: number;
   maxSize: number;
   olderThanMs: number;
+  /** Stacks that hold nothing listed with what they allocated (the rest summed). */
+  churnStacks: number;
   /** Distinct stacks the BPF stack table holds. */
   maxStacks: number;
   verbose: boolean;
@@ -29,6 +32,7 @@ export function withCommonOptions<T>(yargs: Argv<T>, maxStacks: number) {
     .option('min-size', { type: 'string', describe: 'ignore allocations smaller than this many bytes' })
     .option('max-size', { type: 'string', describe: 'ignore allocations larger than this many bytes' })
     .option('older-than', { type: 'string', describe: 'only allocations at least this many milliseconds old count as outstanding' })
+    .option('churn-stacks', { type: 'string', default: String(DEFAULT_CHURN_STACKS), describe: 'stacks that allocated but hold nothing, listed with what they allocated (pprof alloc_*); the rest are summed' })
     .option('max-stacks', { type: 'string', default: String(maxStacks), describe: 'distinct stacks the BPF table holds (taken as they come)' })
     .option('verbose', { type: 'boolean', default: false, describe: 'say what was attached where' });
 }
@@ -91,6 +95,7 @@ export function readCommonOptions(argv: Record<string, unknown>): CommonOptions 
     minSize,
     maxSize,
     olderThanMs: parseNumber('older-than', text('older-than')) ?? 0,
+    churnStacks: parseNumber('churn-stacks', text('churn-stacks'), { integer: true, max: MAX_CHURN_STACKS }) as number,
     maxStacks: parseNumber('max-stacks', text('max-stacks'), { integer: true, positive: true, max: MAX_BPF_TABLE_ENTRIES }) as number,
     verbose: Boolean(argv.verbose),
   };

@@ -41,6 +41,7 @@ function stackJson(stack: StackReport): StackReport {
   if (stack.pids !== undefined) json.pids = [...stack.pids];
   if (stack.reachability !== undefined) json.reachability = classesJson(stack.reachability);
   if (stack.history !== undefined) json.history = historyJson(stack.history);
+  if (stack.allocated !== undefined) json.allocated = { bytes: stack.allocated.bytes, allocations: stack.allocated.allocations };
   return json;
 }
 
@@ -92,6 +93,7 @@ export function renderJson(report: Report): string {
       outstandingBytes: totals.outstandingBytes,
       outstandingAllocations: totals.outstandingAllocations,
       allocations: totals.allocations,
+      ...(totals.allocatedBytes === undefined ? {} : { allocatedBytes: totals.allocatedBytes }),
       frees: totals.frees,
       lostEvents: totals.lostEvents,
       failedStacks: totals.failedStacks,
@@ -105,6 +107,8 @@ export function renderJson(report: Report): string {
     ...(report.suspects ? { suspects: report.suspects.map(suspectJson) } : {}),
     ...(report.process ? { process: processMemoryJson(report.process) } : {}),
     stacks: report.stacks.map(stackJson),
+    ...(report.churnStacks ? { churnStacks: report.churnStacks.map(stackJson) } : {}),
+    ...(report.churnOmitted ? { churnOmitted: { stacks: report.churnOmitted.stacks, bytes: report.churnOmitted.bytes, allocations: report.churnOmitted.allocations } } : {}),
     ...(report.fds ? { fds: fdsJson(report.fds) } : {}),
     ...(report.mappings ? { mappings: mappingsJson(report.mappings) } : {}),
     ...(report.invalidFrees ? { invalidFrees: report.invalidFrees.map(invalidFreeJson) } : {}),

@@ -1,8 +1,9 @@
 // The report as a gzipped pprof profile (profile.proto), which go tool
 // pprof, Grafana Pyroscope and Parca read. Encoded with pprof-format, not by
-// hand. Sample types: inuse_objects and inuse_space, what the report holds
-// per stack; alloc_* are left out, since the report counts the allocations
-// seen only in all, never per stack.
+// hand. Sample types as Go's heap profiles have them: alloc_objects and
+// alloc_space (everything a stack allocated while traced, its churn stacks
+// included) where the report counted them, then inuse_objects and
+// inuse_space (the default), so the totals are the report's.
 import { gzipSync } from 'node:zlib';
 import { Function as ProfileFunction, Line, Location, Mapping, Profile, Sample, StringTable, ValueType, type LabelInput } from 'pprof-format';
 
@@ -102,14 +103,42 @@ function labels(stack: StackReport, tables: Tables): LabelInput[] {
   return stack.cache === undefined ? pids : [...pids, { key: tables.strings.dedup('cache'), str: tables.strings.dedup(stack.cache) }];
 }
 
+/** Each sample's values, in the order of its sample types. */
+interface SampleValues {
+  types: [type: string, unit: string][];
+  of(stack: StackReport): number[];
+}
+
+function sampleValues(report: Report): SampleValues {
+  const inuse: SampleValues['types'] = [
+    ['inuse_objects', 'count'],
+    ['inuse_space', 'bytes'],
+  ];
+  // Reports written before leakhound counted allocations per stack have no alloc_* to give.
+  if (report.totals.allocatedBytes === undefined) return { types: inuse, of: (stack) => [stack.allocations, stack.bytes] };
+  return {
+    types: [['alloc_objects', 'count'], ['alloc_space', 'bytes'], ...inuse],
+    of: (stack) => [stack.allocated?.allocations ?? 0, stack.allocated?.bytes ?? 0, stack.allocations, stack.bytes],
+  };
+}
+
 /** The profile, gzipped as profile.pb.gz files are. */
 export function renderPprof(report: Report): Uint8Array {
   const tables = new Tables();
   const { strings } = tables;
   const valueType = (type: string, unit: string) => new ValueType({ type: strings.dedup(type), unit: strings.dedup(unit) });
-  const samples = report.stacks.map((stack) => new Sample({ locationId: locationIds(stack, tables), value: [stack.allocations, stack.bytes], label: labels(stack, tables) }));
+  const values = sampleValues(report);
+  const sample = (stack: StackReport, locationId: number[]) => new Sample({ locationId, value: values.of(stack), label: labels(stack, tables) });
+  const stacks = [...report.stacks, ...(report.churnStacks ?? [])];
+  const samples = stacks.map((stack) => sample(stack, locationIds(stack, tables)));
+  const omitted = report.churnOmitted;
+  if (omitted !== undefined) {
+    // The churn stacks the report only summed: one sample, so alloc_* still add up.
+    const rest: StackReport = { bytes: 0, allocations: 0, frames: [], truncated: false, partial: false, allocated: omitted };
+    samples.push(sample(rest, [tables.marker(`[${omitted.stacks} more churn stacks]`)]));
+  }
   const profile = new Profile({
-    sampleType: [valueType('inuse_objects', 'count'), valueType('inuse_space', 'bytes')],
+    sampleType: values.types.map(([type, unit]) => valueType(type, unit)),
     sample: samples,
     mapping: [...tables.mappings.values()],
     location: [...tables.locations.values()],

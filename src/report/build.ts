@@ -1,5 +1,5 @@
 // Ledger + counters + symbolized frames -> the report every renderer takes.
-import type { Ledger } from '../aggregate/ledger.js';
+import type { Ledger, StackTotal } from '../aggregate/ledger.js';
 import type { ResourceLedger } from '../aggregate/resource-ledger.js';
 import { type KernelClock, type NativeTracer, readCounters } from '../native/binding.js';
 import { lostEvents } from '../native/layout.js';
@@ -10,7 +10,17 @@ import { reachesStart } from './partial.js';
 import { resourceSections } from './resources.js';
 import { resolveStackRequests, type StackSource } from './stacks.js';
 import { bornBeforeTick } from './ticks.js';
-import { type ProcessReport, type ReachabilityClasses, type ReachabilityReport, type Report, REPORT_SCHEMA } from './types.js';
+import {
+  type AllocatedReport,
+  type ChurnOmittedReport,
+  type ProcessReport,
+  type ReachabilityClasses, type ReachabilityReport, type Report, REPORT_SCHEMA } from './types.js';
+
+/** Churn stacks symbolized and listed by default; the rest are summed in
+ * churnOmitted. A bound on the report and on the end of a trace: Python's
+ * start alone churns through 5,000 stacks of ~60 frames, ~20 kB of JSON each. */
+export const DEFAULT_CHURN_STACKS = 100;
+export const MAX_CHURN_STACKS = 1_000_000;
 
 export interface ReportInput extends StackSource {
   target: Report['target'];
@@ -20,6 +30,8 @@ export interface ReportInput extends StackSource {
   tracer: NativeTracer;
   /** Only allocations at least this old when tracing stopped count as outstanding (--older-than). */
   olderThanMs: number;
+  /** Churn stacks listed (--churn-stacks; DEFAULT_CHURN_STACKS when absent). */
+  churnStacks?: number;
   endClock: KernelClock;
   /** One allocation in this many was kept (1: all); figures are scaled by it. */
   sampleEvery?: number;
@@ -56,12 +68,23 @@ function processReports(input: ReportInput, bornBefore: number, scale: number): 
 export function buildReport(input: ReportInput): Report {
   const bornBefore = bornBeforeTick(input.endClock, input.olderThanMs);
   const totals = input.ledger.byStack(bornBefore);
-  const resolved = resolveStackRequests(
+  const churn = input.ledger.churnStacks(bornBefore);
+  const listed = input.churnStacks ?? DEFAULT_CHURN_STACKS;
+  const churnListed = churn.slice(0, listed);
+  const all = [...totals, ...churnListed];
+  const resolvedAll = resolveStackRequests(
     input,
-    totals.map((total) => ({ stackId: total.stackId, pid: total.firstPid, cut: total.cut })),
+    all.map((total) => ({ stackId: total.stackId, pid: total.firstPid, cut: total.cut })),
   );
+  const resolved = resolvedAll.slice(0, totals.length);
   const counters = readCounters(input.tracer);
   const scale = input.sampleEvery ?? 1;
+  const rest = churn.slice(listed);
+  const churnOmitted: ChurnOmittedReport = {
+    stacks: rest.length,
+    bytes: scale * rest.reduce((sum, total) => sum + total.allocatedBytes, 0),
+    allocations: scale * rest.reduce((sum, total) => sum + total.allocatedCount, 0),
+  };
   const processes = processReports(input, bornBefore, scale);
   const report: Report = {
     schema: REPORT_SCHEMA,
@@ -72,6 +95,7 @@ export function buildReport(input: ReportInput): Report {
       outstandingBytes: scale * totals.reduce((sum, total) => sum + total.bytes, 0),
       outstandingAllocations: scale * totals.reduce((sum, total) => sum + total.allocations, 0),
       allocations: scale * input.ledger.allocations,
+      allocatedBytes: scale * all.reduce((sum, total) => sum + total.allocatedBytes, 0) + churnOmitted.bytes,
       frees: scale * input.ledger.frees,
       lostEvents: lostEvents(counters),
       failedStacks: counters.stackFailures + counters.stacksFull,
@@ -94,13 +118,23 @@ export function buildReport(input: ReportInput): Report {
         ...(cache === undefined ? {} : { cache }),
         ...(processes ? { pids: total.pids } : {}),
         ...reachabilityOf(input, total.stackId),
+        allocated: allocatedOf(total, scale),
       };
     }),
+    churnStacks: churnListed.map((total, i) => {
+      const { frames, partial } = resolvedAll[totals.length + i];
+      return { bytes: 0, allocations: 0, frames, truncated: total.truncated, partial, allocated: allocatedOf(total, scale) };
+    }),
+    ...(churnOmitted.stacks > 0 ? { churnOmitted } : {}),
     ...resourceSections(input, bornBefore),
     ...invalidFreeSection(input),
     ...(input.reachability ? { reachability: input.reachability.report } : {}),
   };
   return withGrowth(report, totals.map((total) => total.stackId), input.growth);
+}
+
+function allocatedOf(total: StackTotal, scale: number): AllocatedReport {
+  return { bytes: scale * total.allocatedBytes, allocations: scale * total.allocatedCount };
 }
 
 function reachabilityOf(input: ReportInput, stackId: number): { reachability?: ReachabilityClasses } {

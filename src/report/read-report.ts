@@ -23,31 +23,47 @@ function isCount(value: unknown): value is number {
 
 const nullableString = (value: unknown) => value === null || typeof value === 'string';
 
+function isAllocated(value: unknown): value is Record<string, unknown> {
+  return isRecord(value) && isCount(value.bytes) && isCount(value.allocations);
+}
+
+function isFrame(frame: unknown): boolean {
+  return (
+    isRecord(frame) &&
+    typeof frame.address === 'string' &&
+    /^0x[0-9a-f]+$/i.test(frame.address) &&
+    nullableString(frame.symbol) &&
+    nullableString(frame.module) &&
+    nullableString(frame.file) &&
+    (frame.line === null || isCount(frame.line)) &&
+    isCount(frame.offset) &&
+    (frame.buildId === undefined || (typeof frame.buildId === 'string' && /^[0-9a-f]+$/.test(frame.buildId)))
+  );
+}
+
+/** Where a list of stacks named `name` breaks the contract, or null. */
+function stacksBreach(stacks: unknown[], name: string): string | null {
+  for (const [i, stack] of stacks.entries()) {
+    const where = `${name}[${i}]`;
+    if (!isAllocated(stack)) return `${where} has no bytes and allocations`;
+    const { truncated, partial, frames, allocated } = stack as Record<string, unknown>;
+    if (typeof truncated !== 'boolean' || typeof partial !== 'boolean' || !Array.isArray(frames)) return `${where} has no frames`;
+    if (allocated !== undefined && !isAllocated(allocated)) return `${where}.allocated has no bytes and allocations`;
+    const bad = frames.findIndex((frame) => !isFrame(frame));
+    if (bad >= 0) return `${where}.frames[${bad}] is not a frame`;
+  }
+  return null;
+}
+
 /** Where the document breaks the contract, or null. */
 function contractBreach(doc: Record<string, unknown>): string | null {
   if (doc.mode !== 'user' && doc.mode !== 'kernel') return `mode ${JSON.stringify(doc.mode)} is neither user nor kernel`;
   if (!isRecord(doc.totals) || !isCount(doc.totals.outstandingBytes) || !isCount(doc.totals.outstandingAllocations)) return 'totals are missing';
   if (!isRecord(doc.target) || typeof doc.durationMs !== 'number') return 'target or durationMs is missing';
   if (!Array.isArray(doc.stacks)) return 'stacks is not a list';
-  for (const [i, stack] of doc.stacks.entries()) {
-    const where = `stacks[${i}]`;
-    if (!isRecord(stack) || !isCount(stack.bytes) || !isCount(stack.allocations)) return `${where} has no bytes and allocations`;
-    if (typeof stack.truncated !== 'boolean' || typeof stack.partial !== 'boolean' || !Array.isArray(stack.frames)) return `${where} has no frames`;
-    for (const [j, frame] of stack.frames.entries()) {
-      const ok =
-        isRecord(frame) &&
-        typeof frame.address === 'string' &&
-        /^0x[0-9a-f]+$/i.test(frame.address) &&
-        nullableString(frame.symbol) &&
-        nullableString(frame.module) &&
-        nullableString(frame.file) &&
-        (frame.line === null || isCount(frame.line)) &&
-        isCount(frame.offset) &&
-        (frame.buildId === undefined || (typeof frame.buildId === 'string' && /^[0-9a-f]+$/.test(frame.buildId)));
-      if (!ok) return `${where}.frames[${j}] is not a frame`;
-    }
-  }
-  return null;
+  if (doc.churnStacks !== undefined && !Array.isArray(doc.churnStacks)) return 'churnStacks is not a list';
+  if (doc.churnOmitted !== undefined && !(isAllocated(doc.churnOmitted) && isCount(doc.churnOmitted.stacks))) return 'churnOmitted has no stacks, bytes and allocations';
+  return stacksBreach(doc.stacks, 'stacks') ?? stacksBreach(doc.churnStacks ?? [], 'churnStacks');
 }
 
 /** Parses and checks one report; `path` names it in any error. */

@@ -84,8 +84,9 @@ export function matchSuppression(rules: readonly Suppression[], stack: Pick<Stac
  * rule listed, in order, those that hid nothing with zeros: a stale rule
  * shows). A stack is counted once, by the first rule that matches it.
  * Suspects keep pointing at their stacks; a hidden stack's suspect goes too,
- * and the reachability scan's class totals lose its blocks. Per-process
- * figures, descriptors and mappings are left as traced.
+ * and the reachability scan's class totals lose its blocks. Churn stacks a
+ * rule matches go too, untallied (they hold nothing). Per-process figures,
+ * the allocation totals, descriptors and mappings are left as traced.
  */
 export function applySuppressions(report: Report, rules: readonly Suppression[]): Report {
   if (rules.length === 0) return report;
@@ -123,6 +124,7 @@ export function applySuppressions(report: Report, rules: readonly Suppression[])
       partialStacks: report.totals.partialStacks - partial,
     },
     stacks: kept,
+    ...(report.churnStacks ? { churnStacks: report.churnStacks.filter((stack) => matchSuppression(rules, stack) === null) } : {}),
     ...(report.reachability ? { reachability: reachabilityWithout(report.reachability, dropped) } : {}),
     ...(report.suspects ? { suspects: report.suspects.filter((s) => moved.has(s.stack)).map((s) => ({ ...s, stack: moved.get(s.stack)! })) } : {}),
     suppressions,

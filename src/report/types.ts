@@ -45,6 +45,19 @@ export interface StackReport {
   /** Its outstanding bytes at each interval (with --interval), for stacks
    * that grew while traced: at most 256 stacks and 256 points. */
   history?: StackHistoryReport;
+  /** Everything the stack allocated while traced, freed or not (absent in
+   * reports written before leakhound counted it). */
+  allocated?: AllocatedReport;
+}
+
+export interface AllocatedReport {
+  bytes: number;
+  allocations: number;
+}
+
+/** The churn stacks beyond those listed: how many, and what they allocated. */
+export interface ChurnOmittedReport extends AllocatedReport {
+  stacks: number;
 }
 
 /** One stack's outstanding bytes over the trace: `bytes[i]` at `atMs[i]`
@@ -192,6 +205,8 @@ export interface Totals {
   outstandingBytes: number;
   outstandingAllocations: number;
   allocations: number;
+  /** The bytes of those allocations (absent in reports written before leakhound counted it). */
+  allocatedBytes?: number;
   frees: number;
   lostEvents: number;
   /** Stacks that could not be captured or stored (their allocations still count). */
@@ -239,6 +254,13 @@ export interface Report {
   /** Every process traced, by pid (when several may be). */
   processes?: ProcessReport[];
   stacks: StackReport[];
+  /** Stacks that allocated while traced and hold nothing counted outstanding
+   * (all freed, or all younger than --older-than), most bytes allocated
+   * first, bounded: bytes and allocations 0, `allocated` set. Together with
+   * `stacks` and `churnOmitted` they account for every allocation traced. */
+  churnStacks?: StackReport[];
+  /** What the churn stacks beyond those listed allocated. */
+  churnOmitted?: ChurnOmittedReport;
   /** Absent when descriptors, mappings or frees were not checked (kernel mode). */
   fds?: FdReport;
   mappings?: MappingReport;

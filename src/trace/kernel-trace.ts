@@ -33,6 +33,8 @@ export interface KernelTraceOptions {
   minSize: number;
   maxSize: number;
   olderThanMs: number;
+  /** Churn stacks the report lists (--churn-stacks). */
+  churnStacks: number;
   maxAllocations: number;
   maxStacks: number;
   ringBytes: number;
@@ -185,6 +187,7 @@ async function traceWith(tracer: NativeTracer, stop: TraceStop, options: KernelT
     ledger,
     tracer,
     olderThanMs: options.olderThanMs,
+    churnStacks: options.churnStacks,
     endClock: result.endClock,
     // Stack frames are full 64-bit addresses; kallsyms works on the low 48 bits.
     readStack: (id) => Array.from(tracer.stack(id), low48),

@@ -43,6 +43,8 @@ export interface UserTraceOptions {
   minSize: number;
   maxSize: number;
   olderThanMs: number;
+  /** Churn stacks the report lists (--churn-stacks). */
+  churnStacks: number;
   allocator: string | null;
   stackDepth: number;
   /** Keep one allocation in this many (1: every one). */
@@ -276,6 +278,7 @@ async function traceWith(tracer: NativeTracer, stop: TraceStop, objects: MappedO
       ledger,
       tracer,
       olderThanMs: options.olderThanMs,
+    churnStacks: options.churnStacks,
       endClock: result.endClock,
       readStack: (id) => Array.from(tracer.stack(id), Number),
       resolveStacks: (stacks, pids) => symbolizers.resolveStacks(stacks, pids),

@@ -1,6 +1,7 @@
 // pprof from real traces: go tool pprof (Debian's golang-go) reads the
-// profile.pb.gz that --out writes, with the JSON report's totals, for a
-// launched fixture and for a kernel-mode run; `leakhound convert` makes the
+// profile.pb.gz that --out writes, with the JSON report's totals (inuse_* and
+// alloc_*), for a launched fixture, whose churn shows only in alloc_*, and for
+// a kernel-mode run; `leakhound convert` makes the
 // same file from the report. Bad input is one line and exit 2.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -23,14 +24,32 @@ interface ReportFrame {
 interface Totals {
   outstandingBytes: number;
   outstandingAllocations: number;
+  allocations: number;
+  allocatedBytes: number;
 }
 
-/** `Total samples = N` of `go tool pprof -top`, for one sample type, in plain units. */
-function pprofTotal(profile: string, sampleIndex: 'inuse_space' | 'inuse_objects'): number {
-  const top = execFileSync('go', ['tool', 'pprof', '-top', '-symbolize=none', `-sample_index=${sampleIndex}`, '-unit=B', profile], { encoding: 'utf8', env: { ...process.env, HOME: path.dirname(profile) } });
+type SampleIndex = 'inuse_space' | 'inuse_objects' | 'alloc_space' | 'alloc_objects';
+
+/** `go tool pprof -top` for one sample type, in plain units, every node shown. */
+function pprofTop(profile: string, sampleIndex: SampleIndex): string {
+  const args = ['tool', 'pprof', '-top', '-symbolize=none', `-sample_index=${sampleIndex}`, '-unit=B', '-nodefraction=0', '-nodecount=100000', profile];
+  return execFileSync('go', args, { encoding: 'utf8', env: { ...process.env, HOME: path.dirname(profile) } });
+}
+
+/** Its `Total samples = N`. */
+function pprofTotal(profile: string, sampleIndex: SampleIndex): number {
+  const top = pprofTop(profile, sampleIndex);
   const total = /Total samples = (\d+)B?\s/.exec(top);
   assert.ok(total, `go tool pprof -top said:\n${top}`);
   return Number(total[1]);
+}
+
+/** The flat figure of function `name` in -top, or 0 when it is not there. */
+function pprofFlat(profile: string, sampleIndex: SampleIndex, name: string): number {
+  const line = pprofTop(profile, sampleIndex)
+    .split('\n')
+    .find((row) => row.trim().split(/\s+/).at(-1) === name);
+  return line === undefined ? 0 : Number(/^\s*(\d+)/.exec(line)![1]);
 }
 
 async function checkOutDir(out: string): Promise<void> {
@@ -39,6 +58,8 @@ async function checkOutDir(out: string): Promise<void> {
   assert.ok(report.totals.outstandingBytes > 0, 'something was outstanding');
   assert.equal(pprofTotal(profile, 'inuse_space'), report.totals.outstandingBytes);
   assert.equal(pprofTotal(profile, 'inuse_objects'), report.totals.outstandingAllocations);
+  assert.equal(pprofTotal(profile, 'alloc_space'), report.totals.allocatedBytes);
+  assert.equal(pprofTotal(profile, 'alloc_objects'), report.totals.allocations);
   const converted = path.join(out, 'converted.pb.gz');
   const run = await runCli(['convert', path.join(out, 'report.json'), '--to', 'pprof', '--output', converted], '', CLI_TIMEOUT_MS);
   assert.equal(run.code, 0, run.stderr);
@@ -52,6 +73,19 @@ test('convert: go tool pprof reads a launched fixture\'s profile.pb.gz with the 
   const run = await runCli(['trace', '--out', out, '--', fixture], '', 90_000);
   assert.equal(run.code, 0, `stderr: ${run.stderr}`);
   await checkOutDir(out);
+
+  // allocators.c's site_churn makes 1000 blocks of 32 bytes and frees them all:
+  // a churn stack, in alloc_* and not in inuse_*; site_malloc keeps 3 of its 5 100-byte blocks.
+  const profile = path.join(out, 'profile.pb.gz');
+  assert.deepEqual(
+    (['alloc_objects', 'alloc_space', 'inuse_objects', 'inuse_space'] as const).map((index) => [pprofFlat(profile, index, 'site_churn'), pprofFlat(profile, index, 'site_malloc')]),
+    [
+      [1000, 5],
+      [32_000, 500],
+      [0, 3],
+      [0, 300],
+    ],
+  );
 
   const buildId = /Build ID: ([0-9a-f]+)/.exec(execFileSync('readelf', ['-n', fixture], { encoding: 'utf8' }))?.[1];
   assert.ok(buildId, 'the fixture has a build-id');

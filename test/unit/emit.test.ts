@@ -27,7 +27,7 @@ after(async () => {
 });
 
 function options(overrides: Partial<CommonOptions>): CommonOptions {
-  return { durationMs: null, intervalMs: null, top: 10, json: null, out: null, minSize: 0, maxSize: Number.MAX_SAFE_INTEGER, olderThanMs: 0, maxStacks: 1 << 15, verbose: false, ...overrides };
+  return { durationMs: null, intervalMs: null, top: 10, json: null, out: null, minSize: 0, maxSize: Number.MAX_SAFE_INTEGER, olderThanMs: 0, churnStacks: 100, maxStacks: 1 << 15, verbose: false, ...overrides };
 }
 
 const usage = (message: RegExp) => (error: unknown) => error instanceof LeakhoundError && error.code === 'USAGE' && message.test(error.message);

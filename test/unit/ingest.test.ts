@@ -41,7 +41,7 @@ test('addresses, sizes and stack ids above 32 bits decode exactly', () => {
   const addr = 0x7fff_1234_5678;
   const stackId = 2 ** 53 - 1;
   assert.equal(decodeBatch(batch([alloc(addr, 2 ** 40 + 3, stackId)]), ledger), 1);
-  assert.deepEqual(ledger.byStack(), [{ stackId, bytes: 2 ** 40 + 3, allocations: 1, truncated: false, cut: false, pids: [PID], firstPid: PID }]);
+  assert.deepEqual(ledger.byStack(), [{ stackId, bytes: 2 ** 40 + 3, allocations: 1, truncated: false, cut: false, pids: [PID], firstPid: PID, allocatedBytes: 2 ** 40 + 3, allocatedCount: 1 }]);
   decodeBatch(batch([free(addr)]), ledger);
   assert.deepEqual(ledger.byStack(), []);
   assert.equal(ledger.frees, 1);

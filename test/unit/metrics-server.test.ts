@@ -9,7 +9,7 @@ import type { LiveSource } from '../../src/metrics/live-source.js';
 import { MetricsServer } from '../../src/metrics/server.js';
 
 const source: LiveSource = {
-  byStack: () => [{ stackId: 5, bytes: 4000, allocations: 1, truncated: false, cut: false, pids: [1], firstPid: 1 }],
+  byStack: () => [{ stackId: 5, bytes: 4000, allocations: 1, truncated: false, cut: false, pids: [1], firstPid: 1, allocatedBytes: 4000, allocatedCount: 1 }],
   events: () => ({ allocations: 1, frees: 0 }),
   losses: () => ({ lostEvents: 0, failedStacks: 0 }),
   resources: () => ({ openFds: null, mappedBytes: null }),

@@ -12,7 +12,7 @@ import type { Frame } from '../../src/report/types.js';
 
 /** Stack i holds (n - i) * 1000 bytes in n - i blocks: largest first, as byStack gives them. */
 function stacks(n: number): StackTotal[] {
-  return Array.from({ length: n }, (_, i) => ({ stackId: i + 1, bytes: (n - i) * 1000, allocations: n - i, truncated: false, cut: false, pids: [7], firstPid: 7 }));
+  return Array.from({ length: n }, (_, i) => ({ stackId: i + 1, bytes: (n - i) * 1000, allocations: n - i, truncated: false, cut: false, pids: [7], firstPid: 7, allocatedBytes: (n - i) * 1000, allocatedCount: n - i }));
 }
 
 function source(totals: StackTotal[], overrides: Partial<LiveSource> = {}): LiveSource & { labelled: number[] } {

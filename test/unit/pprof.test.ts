@@ -84,3 +84,33 @@ test('pprof: kernel addresses above 2^53 survive, modules are mappings, slab cac
   assert.deepEqual(profile.sample[0]!.label.map((label) => [text(label.key), text(label.str)]), [['cache', 'kmalloc-64']]);
   assert.deepEqual(stacksOf(kernelReport)[1], ['[kernel]+0x234567 :0', '__alloc_pages :0']);
 });
+
+test('pprof: alloc_objects and alloc_space where the report counted them, churn stacks and the sum of those not listed included', () => {
+  const stacks = userReport.stacks.map((stack) => ({ ...stack, allocated: { bytes: 3 * stack.bytes, allocations: 2 * stack.allocations } }));
+  const churn = { bytes: 0, allocations: 0, frames: [userFrame('parse_line', 'parse.c', 88, 0x14, '0x555500001400')], truncated: false, partial: false, allocated: { bytes: 32_000, allocations: 1000 } };
+  const churnOmitted = { stacks: 7, bytes: 700, allocations: 70 };
+  const listed = [...stacks, churn];
+  const report: Report = {
+    ...userReport,
+    totals: {
+      ...userReport.totals,
+      allocations: listed.reduce((sum, stack) => sum + stack.allocated.allocations, 0) + churnOmitted.allocations,
+      allocatedBytes: listed.reduce((sum, stack) => sum + stack.allocated.bytes, 0) + churnOmitted.bytes,
+    },
+    stacks,
+    churnStacks: [churn],
+    churnOmitted,
+  };
+  const { profile, text } = decode(report);
+  assert.deepEqual(
+    profile.sampleType.map((type) => `${text(type.type)}/${text(type.unit)}`),
+    ['alloc_objects/count', 'alloc_space/bytes', 'inuse_objects/count', 'inuse_space/bytes'],
+  );
+  assert.equal(text(profile.defaultSampleType), 'inuse_space');
+  const sum = (i: number) => profile.sample.reduce((total, sample) => total + Number(sample.value[i]), 0);
+  assert.deepEqual([sum(0), sum(1), sum(2), sum(3)], [report.totals.allocations, report.totals.allocatedBytes, report.totals.outstandingAllocations, report.totals.outstandingBytes]);
+  const paths = stacksOf(report);
+  assert.deepEqual(paths.at(-2), ['parse_line parse.c:88']);
+  assert.deepEqual(paths.at(-1), ['[7 more churn stacks] :0']);
+  assert.deepEqual(profile.sample.at(-1)!.value.map(Number), [70, 700, 0, 0]);
+});

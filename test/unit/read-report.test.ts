@@ -39,3 +39,16 @@ test('read-report: a file that cannot be read is named with the reason', async (
   writeFileSync(join(dir, 'r.json'), renderJson(kernelReport));
   assert.equal((await readReport(join(dir, 'r.json'))).mode, 'kernel');
 });
+
+test('read-report: churn stacks and their alloc figures are checked as the stacks are', () => {
+  const churn = { ...userReport.stacks[0]!, bytes: 0, allocations: 0, allocated: { bytes: 640, allocations: 20 } };
+  const report = { ...userReport, churnStacks: [churn], churnOmitted: { stacks: 2, bytes: 64, allocations: 2 } };
+  assert.equal(renderJson(parseReport(renderJson(report), 'r.json')), renderJson(report));
+  const doc = JSON.parse(renderJson(report)) as { churnStacks: Array<{ allocated: unknown; frames: unknown }>; churnOmitted: unknown };
+  doc.churnStacks[0]!.allocated = { bytes: 640 };
+  assert.throws(() => parseReport(JSON.stringify(doc), 'a.json'), refused(/churnStacks\[0\]\.allocated has no bytes and allocations$/));
+  doc.churnStacks[0]!.frames = null;
+  assert.throws(() => parseReport(JSON.stringify(doc), 'a.json'), refused(/churnStacks\[0\] has no frames$/));
+  doc.churnOmitted = { bytes: 1, allocations: 1 };
+  assert.throws(() => parseReport(JSON.stringify(doc), 'a.json'), refused(/churnOmitted has no stacks, bytes and allocations$/));
+});

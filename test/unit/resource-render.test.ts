@@ -172,7 +172,7 @@ after(async () => {
 
 /** --json beside the --out directory: the text report would go to stdout, which the test runner reads. */
 function options(out: string): CommonOptions {
-  return { durationMs: null, intervalMs: null, top: 10, json: `${out}.json`, out, minSize: 0, maxSize: Number.MAX_SAFE_INTEGER, olderThanMs: 0, maxStacks: 1 << 15, verbose: false };
+  return { durationMs: null, intervalMs: null, top: 10, json: `${out}.json`, out, minSize: 0, maxSize: Number.MAX_SAFE_INTEGER, olderThanMs: 0, churnStacks: 100, maxStacks: 1 << 15, verbose: false };
 }
 
 test('--out holds the descriptors\' and mappings\' graphs only when they were traced', async () => {

@@ -6,7 +6,7 @@ import type { StackTotal } from '../../src/aggregate/ledger.js';
 import { StackHistory } from '../../src/aggregate/stack-history.js';
 
 function totals(bytes: Record<number, number>): StackTotal[] {
-  return Object.entries(bytes).map(([id, n]) => ({ stackId: Number(id), bytes: n, allocations: 1, truncated: false, cut: false, pids: [], firstPid: 1 }));
+  return Object.entries(bytes).map(([id, n]) => ({ stackId: Number(id), bytes: n, allocations: 1, truncated: false, cut: false, pids: [], firstPid: 1, allocatedBytes: n, allocatedCount: 1 }));
 }
 
 test('a stack is followed from the point it has grown since first seen; a stable one never', () => {

@@ -57,6 +57,7 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     minSize: common.minSize,
     maxSize: common.maxSize,
     olderThanMs: common.olderThanMs,
+    churnStacks: common.churnStacks,
     maxAllocations: parseNumber('max-allocations', text('maxAllocations'), { integer: true, positive: true, max: MAX_BPF_TABLE_ENTRIES }) as number,
     maxStacks: common.maxStacks,
     ringBytes: DEFAULT_RING_BYTES,

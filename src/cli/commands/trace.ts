@@ -65,6 +65,7 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
     minSize: common.minSize,
     maxSize: common.maxSize,
     olderThanMs: common.olderThanMs,
+    churnStacks: common.churnStacks,
     allocator: argv.allocator === undefined ? null : String(argv.allocator),
     stackDepth,
     sampleEvery,
