@@ -3,12 +3,14 @@
 // convert or diff its report. The CLI runs the same traces (src/trace/) and
 // renderers; this file only gives them defaults, checks and one handle.
 import { MAX_BPF_TABLE_ENTRIES, MAX_PID } from './cli/options.js';
+import { checkReachability } from './cli/reachability-options.js';
 import { LeakhoundError } from './errors.js';
 import { DEFAULT_CHURN_STACKS, MAX_CHURN_STACKS } from './report/build.js';
 import { DEFAULT_RING_BYTES } from './trace/pump.js';
 import type { LiveSnapshot } from './trace/live-snapshot.js';
 import { type AttachChoice, ATTACH_CHOICES, checkPid, resolveCgroup } from './trace/kernel-preflight.js';
 import { DEFAULT_KERNEL_MAX_STACKS, DEFAULT_MAX_ALLOCATIONS, traceKernel } from './trace/kernel-trace.js';
+import { tracedCgroup } from './trace/preflight.js';
 import { startHandle, type TraceHandle } from './trace/trace-handle.js';
 import { DEFAULT_MAX_STACKS, DEFAULT_STACK_DEPTH, DEFAULT_UNWIND_ROWS, traceUser, type UserTraceOptions } from './trace/user-trace.js';
 
@@ -57,11 +59,13 @@ export interface CommonTraceOptions {
   verbose?: boolean;
 }
 
-/** A process's heap: give exactly one of pid and command. As root. */
+/** A process's heap: give exactly one of pid, command and cgroup. As root. */
 export interface TraceOptions extends CommonTraceOptions {
   pid?: number;
   /** A command to launch and trace from its first instruction: argv, the program first. */
   command?: string[];
+  /** Every process in this cgroup v2 directory or below it, now and later (a container, a service). */
+  cgroup?: string;
   /** Probe this object instead of the allocator found in the target. */
   allocator?: string;
   stackDepth?: number;
@@ -87,25 +91,33 @@ export interface KernelTraceOptions extends CommonTraceOptions {
 /** Starts tracing a process's heap; the handle gives its snapshots, its stop and its report. */
 export function startTrace(options: TraceOptions): TraceHandle {
   return startHandle(async ({ stop, onInterval }) => {
-    if ((options.pid === undefined) === (options.command === undefined)) throw usage('give exactly one of pid and command', "e.g. startTrace({ command: ['./app'] })");
+    const targets = [options.pid, options.command, options.cgroup].filter((target) => target !== undefined);
+    if (targets.length !== 1) throw usage('give exactly one of pid, command and cgroup', "e.g. startTrace({ command: ['./app'] })");
     if (options.pid !== undefined) whole('pid', options.pid, 1, MAX_PID);
     if (options.command !== undefined && options.command.length === 0) throw usage('command is empty', 'give the program and its arguments');
+    const cgroup = options.cgroup === undefined ? null : tracedCgroup(options.cgroup);
+    // The BPF side draws a 32-bit random number against it.
+    const sampleEvery = whole('sampleEvery', options.sampleEvery ?? 1, 1, 2 ** 32 - 1);
+    const { reachability, pause } = checkReachability(
+      { reachability: options.reachability ?? false, pause: options.pause ?? false },
+      { launched: options.command !== undefined, cgroup: cgroup !== null, sampleEvery },
+    );
     const result = await traceUser({
       ...common(options),
       pid: options.pid ?? null,
       command: options.command ?? null,
+      cgroup,
       allocator: options.allocator ?? null,
       stackDepth: whole('stackDepth', options.stackDepth ?? DEFAULT_STACK_DEPTH, 1, DEFAULT_STACK_DEPTH),
-      // The BPF side draws a 32-bit random number against it.
-      sampleEvery: whole('sampleEvery', options.sampleEvery ?? 1, 1, 2 ** 32 - 1),
+      sampleEvery,
       maxStacks: whole('maxStacks', options.maxStacks ?? DEFAULT_MAX_STACKS, 1, MAX_BPF_TABLE_ENTRIES),
       unwindRows: whole('unwindRows', options.unwindRows ?? DEFAULT_UNWIND_ROWS, 0, MAX_BPF_TABLE_ENTRIES),
       followChildren: options.followChildren ?? false,
       fds: options.fds ?? true,
       mappings: options.mappings ?? true,
       freeStacks: options.freeStacks ?? true,
-      reachability: options.reachability ?? false,
-      pause: options.pause ?? false,
+      reachability,
+      pause,
       onInterval,
       stop,
     });

@@ -15,9 +15,19 @@ export interface ReachabilityChoice {
 }
 
 /** The scan needs one process, every block of it seen. */
-export function readReachabilityOptions(argv: Record<string, unknown>, target: { launched: boolean; cgroup: boolean; sampleEvery: number }): ReachabilityChoice {
-  const reachability = Boolean(argv.reachability);
-  const pause = Boolean(argv.pause);
+export function readReachabilityOptions(argv: Record<string, unknown>, target: ReachabilityTarget): ReachabilityChoice {
+  return checkReachability({ reachability: Boolean(argv.reachability), pause: Boolean(argv.pause) }, target);
+}
+
+export interface ReachabilityTarget {
+  launched: boolean;
+  cgroup: boolean;
+  sampleEvery: number;
+}
+
+/** The choice, when it fits the target (for the CLI and the library alike). */
+export function checkReachability(choice: ReachabilityChoice, target: ReachabilityTarget): ReachabilityChoice {
+  const { reachability, pause } = choice;
   if (pause && !reachability) throw new LeakhoundError('USAGE', '--pause holds the process still for the --reachability scan, which was not asked for', 'add --reachability, or leave out --pause');
   if (!reachability) return { reachability, pause };
   if (target.cgroup) throw new LeakhoundError('USAGE', '--reachability scans one process, not a cgroup', 'give --pid PID or a command after --');

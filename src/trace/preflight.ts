@@ -1,7 +1,9 @@
 // What must hold before any BPF is loaded; each failure is one clear line.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 
 import { LeakhoundError } from '../errors.js';
+import { runsInside } from '../target/cgroup-processes.js';
+import { resolveCgroup } from './kernel-preflight.js';
 
 const CAP_SYS_ADMIN = 21n;
 const CAP_PERFMON = 38n;
@@ -23,4 +25,13 @@ export function checkPrivileges(): void {
 export function checkBtf(path = '/sys/kernel/btf/vmlinux'): void {
   if (existsSync(path)) return;
   throw new LeakhoundError('NO_BTF', `this kernel has no BTF (${path} is missing)`, 'use a kernel built with CONFIG_DEBUG_INFO_BTF=y');
+}
+
+/** A cgroup v2 directory whose processes to trace, as a real path: not one
+ * leakhound itself runs in, or it would trace itself. */
+export function tracedCgroup(path: string): string {
+  resolveCgroup(path);
+  const dir = realpathSync(path);
+  if (runsInside(dir)) throw new LeakhoundError('USAGE', `leakhound runs inside cgroup ${dir}, and would trace itself`, 'run leakhound from outside that cgroup');
+  return dir;
 }

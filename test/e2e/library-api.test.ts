@@ -2,21 +2,22 @@
 // imports only the package's entry ('leakhound', by package.json's exports),
 // traces the attach fixture with an interval callback, stops on SIGINT and
 // renders its report in every form; a launched fixture traced to its exit;
-// bad options refused. And the published types, checked by tsc against a
+// bad options refused; a cgroup. And the published types, checked by tsc against a
 // caller that uses them right and one that does not.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { release, startTarget } from '../helpers/attach.js';
 import { requireBpf } from '../helpers/bpf.js';
+import { cgroup2Root } from '../helpers/cgroup.js';
 import { assertReportMatches } from '../helpers/check-report.js';
 import { fixtureBinary, loadExpectation } from '../helpers/expectations.js';
 import { repoRoot } from '../helpers/paths.js';
-import { collect, exited, lineMatching } from '../helpers/process.js';
+import { collect, exited, lineMatching, waitFor } from '../helpers/process.js';
 import { readReport } from '../helpers/report.js';
 import { scratchDir } from '../helpers/tmp.js';
 
@@ -139,4 +140,30 @@ test('library: a launched command traced to its exit, with the figures of valgri
   assert.equal(reason, 'target-exit');
   assert.equal(exitCode, allocators.exitCode);
   assert.deepEqual([report.totals.outstandingBytes, report.totals.outstandingAllocations], [allocators.inUseAtExit.bytes, allocators.inUseAtExit.blocks]);
+});
+
+test('library: a cgroup traced as the CLI traces it, a process that joins it exact; what the CLI refuses is refused', { timeout: 90_000 }, async (t) => {
+  if (!requireBpf(t)) return;
+  const { LeakhoundError, startTrace } = await import('leakhound');
+  const root = cgroup2Root();
+  assert.ok(root, 'a cgroup v2 hierarchy is mounted');
+  const dir = path.join(root, `leakhound-e2e-library-${process.pid}`);
+  mkdirSync(dir);
+  t.after(() => rmdirSync(dir));
+  for (const refused of [startTrace({ cgroup: dir, pid: 1 }), startTrace({ cgroup: dir, reachability: true }), startTrace({ cgroup: path.join(dir, 'missing') })]) {
+    await assert.rejects(refused.result, (error: unknown) => error instanceof LeakhoundError && error.code === 'USAGE');
+  }
+
+  const messages: string[] = [];
+  const trace = startTrace({ cgroup: dir, onMessage: (line) => messages.push(line) });
+  await waitFor(() => messages.some((line) => /attached to cgroup .*\(0 processes now/.test(line)), 20_000);
+  const allocators = loadExpectation('allocators');
+  const joiner = spawn('sh', ['-c', `echo $$ > ${dir}/cgroup.procs; exec ${fixtureBinary(allocators)}`], { stdio: 'ignore' });
+  t.after(() => joiner.kill('SIGKILL'));
+  assert.deepEqual(await exited(joiner, 30_000), { code: allocators.exitCode, signal: null });
+  trace.stop();
+  const { report, reason } = await trace.result;
+  assert.equal(reason, 'signal');
+  const joined = report.processes?.find((p) => p.pid === joiner.pid);
+  assert.deepEqual([joined?.outstandingBytes, joined?.outstandingAllocations], [allocators.inUseAtExit.bytes, allocators.inUseAtExit.blocks], JSON.stringify(report.processes));
 });

@@ -1,11 +1,8 @@
 // `leakhound trace --pid PID | --cgroup DIR | -- COMMAND...`
-import { realpathSync } from 'node:fs';
-
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 
 import { LeakhoundError } from '../../errors.js';
-import { runsInside } from '../../target/cgroup-processes.js';
-import { resolveCgroup } from '../../trace/kernel-preflight.js';
+import { tracedCgroup } from '../../trace/preflight.js';
 import { LEAK_GATE_EXIT_CODE, exitCodeWithGate, judgeLeakGate } from '../../report/leak-gate.js';
 import { applySuppressions } from '../../report/suppressions.js';
 import { DEFAULT_RING_BYTES } from '../../trace/pump.js';
@@ -40,7 +37,7 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
   const common = readCommonOptions(argv);
   const command = (argv['--'] as (string | number)[] | undefined)?.map(String) ?? [];
   const pid = parseNumber('pid', argv.pid === undefined ? undefined : String(argv.pid), { integer: true, positive: true, max: MAX_PID });
-  const cgroup = argv.cgroup === undefined ? null : cgroupDirectory(String(argv.cgroup));
+  const cgroup = argv.cgroup === undefined ? null : tracedCgroup(String(argv.cgroup));
   if ([pid !== null, command.length > 0, cgroup !== null].filter(Boolean).length !== 1) {
     throw new LeakhoundError('USAGE', 'give one of --pid PID, --cgroup DIR or a command after --', 'e.g. leakhound trace -- ./app, or leakhound trace --pid 1234');
   }
@@ -89,12 +86,4 @@ export async function handler(argv: ArgumentsCamelCase<Record<string, unknown>>)
   const verdict = failOnLeak === null ? null : judgeLeakGate(report, failOnLeak);
   if (verdict !== null) tellLeakGate(verdict, report.mode, common.top, code);
   return exitCodeWithGate(verdict, code);
-}
-
-/** A cgroup v2 directory leakhound itself does not run in, as a real path. */
-function cgroupDirectory(path: string): string {
-  resolveCgroup(path);
-  const dir = realpathSync(path);
-  if (runsInside(dir)) throw new LeakhoundError('USAGE', `leakhound runs inside cgroup ${dir}, and would trace itself`, 'run leakhound from outside that cgroup');
-  return dir;
 }
