@@ -12,6 +12,7 @@
         "native/tracer.cc",
         "native/uprobe-multi.cc",
         "native/process-control.cc",
+        "native/thread-registers.cc",
         "native/elf-reader.cc",
         "native/elf-core.cc",
         "native/eh-frame-hdr.cc",

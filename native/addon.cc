@@ -7,6 +7,7 @@
 #include "instruction-decoder.h"
 #include "kernel-features.h"
 #include "process-control.h"
+#include "thread-registers.h"
 #include "tracer.h"
 #include "unwind-table-addon.h"
 
@@ -37,6 +38,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("layout", Layout(env));
   exports.Set("Tracer", Tracer::Define(env));
   init_process_control(env, exports);
+  init_thread_registers(env, exports);
   init_elf_reader(env, exports);
   init_instruction_decoder(env, exports);
   init_kernel_features(env, exports);

@@ -144,7 +144,14 @@ export interface UnwindTableAddon {
   unwindTable(path: string): UnwindTable;
 }
 
-export interface Addon extends ProcessControlAddon, ElfReaderAddon, InstructionDecoderAddon, UnwindTableAddon {
+export interface ThreadRegistersAddon {
+  /** A thread's struct user_regs_struct (27 little-endian u64s), read by
+   * ptrace seize/interrupt/getregs/detach; null when ptrace refused or the
+   * thread is gone. For a thread of a stopped process only: it stays stopped. */
+  threadRegisters(tid: number): Buffer | null;
+}
+
+export interface Addon extends ProcessControlAddon, ThreadRegistersAddon, ElfReaderAddon, InstructionDecoderAddon, UnwindTableAddon {
   layout: AddonLayout;
   /** Native failures are then thrown as `new cls(code, message)`, with `errno` and libbpf's `log` set. */
   setErrorClass(cls: typeof LeakhoundError): void;

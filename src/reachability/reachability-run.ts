@@ -20,6 +20,8 @@ export interface ReachabilityTarget {
 }
 
 const tenths = (ms: number) => Math.round(ms * 10) / 10;
+/** Reading registers takes well under a millisecond a thread. */
+const hundredths = (ms: number) => Math.round(ms * 100) / 100;
 
 export class ReachabilityRun implements ExitStops {
   readonly #target: ReachabilityTarget;
@@ -46,7 +48,7 @@ export class ReachabilityRun implements ExitStops {
     const from = performance.now();
     try {
       awaitStopped(pid);
-      this.#record(scanProcess(pid, this.#target.blocks(), stackPointer), 'exit');
+      this.#record(scanProcess(pid, this.#target.blocks(), true, stackPointer), 'exit');
     } catch (error) {
       this.#target.say(`warning: no reachability scan: ${(error as Error).message}`);
     } finally {
@@ -64,7 +66,7 @@ export class ReachabilityRun implements ExitStops {
     }
     const scan = () => {
       drain();
-      return scanProcess(pid, this.#target.blocks());
+      return scanProcess(pid, this.#target.blocks(), pause);
     };
     try {
       if (pause) {
@@ -94,7 +96,19 @@ export class ReachabilityRun implements ExitStops {
 
   #record(scan: ProcessScan, when: ReachabilityReport['when']): void {
     this.#scan = scan;
-    const { totals, bytesScanned, regions, threads, threadsRunning, scanMs } = scan;
-    this.#report = { pid: this.#target.pid, when, ...totals, bytesScanned, regions, threads, threadsRunning, scanMs: tenths(scanMs), pausedMs: null };
+    const { totals, bytesScanned, regions, threads, threadsRunning, threadsWithoutRegisters, registersMs, scanMs } = scan;
+    this.#report = {
+      pid: this.#target.pid,
+      when,
+      ...totals,
+      bytesScanned,
+      regions,
+      threads,
+      threadsRunning,
+      threadsWithoutRegisters,
+      registersMs: registersMs === null ? null : hundredths(registersMs),
+      scanMs: tenths(scanMs),
+      pausedMs: null,
+    };
   }
 }

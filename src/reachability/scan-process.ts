@@ -7,7 +7,8 @@ import { BlockSet, type OutstandingBlock } from './blocks.js';
 import { classify, LeakClass, ReferenceGraph } from './classify.js';
 import { ProcessMemory } from './read-memory.js';
 import { scanRegions } from './regions.js';
-import { scanWords } from './scan.js';
+import { readRegisterRoots } from './registers.js';
+import { scanRootWords, scanWords } from './scan.js';
 import { readThreads, type ThreadState } from './threads.js';
 
 export interface ProcessScan {
@@ -18,6 +19,10 @@ export interface ProcessScan {
   regions: number;
   threads: number;
   threadsRunning: number;
+  /** Threads whose registers were not read: all of them when the process ran. */
+  threadsWithoutRegisters: number;
+  /** How long reading the registers took; null when the process ran (none read). */
+  registersMs: number | null;
   scanMs: number;
 }
 
@@ -36,18 +41,24 @@ export function emptyClasses(): ReachabilityClasses {
 /**
  * Scans process `pid`, whose outstanding blocks are `blocks`. The blocks'
  * own memory is read too, but as blocks: only what reaches them from
- * elsewhere makes them reachable. `exitingStackPointer`: a thread stopped
- * at a function's entry, whose red zone is not live (the exit probe's).
+ * elsewhere makes them reachable. `stopped`: the process is group-stopped,
+ * so its threads' registers are read too. `exitingStackPointer`: a thread
+ * stopped at a function's entry, whose red zone is not live (the exit probe's).
  */
-export function scanProcess(pid: number, blocks: readonly OutstandingBlock[], exitingStackPointer: number | null = null): ProcessScan {
+export function scanProcess(pid: number, blocks: readonly OutstandingBlock[], stopped: boolean, exitingStackPointer: number | null = null): ProcessScan {
   const started = performance.now();
   const set = new BlockSet(blocks);
-  const threads = withExiting(readThreads(pid), exitingStackPointer);
+  const listed = readThreads(pid);
+  const threads = withExiting(listed, exitingStackPointer);
   const maps = readMaps(pid);
   // An ended process (a zombie) has no mappings: every block would look lost.
   if (maps.length === 0) throw new LeakhoundError('SCAN_FAILED', `process ${pid} has ended: its memory is gone`, 'scan a process that is still running');
   const regions = scanRegions(maps, threads);
   const graph = new ReferenceGraph(set.count);
+  // The thread at _exit's entry is read too: its callee-saved registers may
+  // still hold its caller's pointers, and valgrind counts them as well.
+  const registers = stopped ? readRegisterRoots(listed.map((thread) => thread.tid)) : null;
+  for (const words of registers?.words ?? []) scanRootWords(words, set, graph);
   const memory = new ProcessMemory(pid);
   let bytesScanned = 0;
   try {
@@ -75,6 +86,8 @@ export function scanProcess(pid: number, blocks: readonly OutstandingBlock[], ex
     regions: regions.length,
     threads: threads.length,
     threadsRunning: threads.filter((thread) => thread.stackPointer === null).length,
+    threadsWithoutRegisters: registers ? registers.unread : listed.length,
+    registersMs: registers ? registers.ms : null,
     scanMs: performance.now() - started,
   };
 }

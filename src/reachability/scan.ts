@@ -23,6 +23,12 @@ export function pointedBlock(blocks: BlockSet, value: number): number {
   return value === blocks.starts[block] || value < blocks.ends[block] ? block : -1;
 }
 
+/** The u64 at words[i] (little-endian u32 pair), or -1 when it cannot be a user-space address. */
+function wordAt(words: Uint32Array, i: number): number {
+  const high = words[i + 1];
+  return high >= USER_TOP_HIGH_WORD ? -1 : words[i] + high * HI;
+}
+
 /**
  * Scans `words` (little-endian u32 pairs), read from address `base` (8-byte
  * aligned). Each reference is reported once per word that holds it.
@@ -32,9 +38,7 @@ export function scanWords(words: Uint32Array, base: number, blocks: BlockSet, si
   // The block that holds the current word, or the next one above it.
   let holder = Math.max(blocks.atOrBelow(base), 0);
   for (let i = 0; i + 1 < words.length; i += 2) {
-    const high = words[i + 1];
-    if (high >= USER_TOP_HIGH_WORD) continue;
-    const value = words[i] + high * HI;
+    const value = wordAt(words, i);
     if (value < blocks.low || value >= blocks.high) continue;
     const to = pointedBlock(blocks, value);
     if (to < 0) continue;
@@ -42,5 +46,14 @@ export function scanWords(words: Uint32Array, base: number, blocks: BlockSet, si
     while (holder < starts.length && ends[holder] <= at) holder++;
     const from = holder < starts.length && starts[holder] <= at ? holder : ROOT;
     sink.reference(from, to, value !== starts[to]);
+  }
+}
+
+/** Words held outside memory (a thread's registers): each is a root, as a stack word is. */
+export function scanRootWords(words: Uint32Array, blocks: BlockSet, sink: ReferenceSink): void {
+  for (let i = 0; i + 1 < words.length; i += 2) {
+    const value = wordAt(words, i);
+    const to = pointedBlock(blocks, value);
+    if (to >= 0) sink.reference(ROOT, to, value !== blocks.starts[to]);
   }
 }

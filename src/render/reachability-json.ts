@@ -22,6 +22,8 @@ export function reachabilityJson(scan: ReachabilityReport): ReachabilityReport {
     regions: scan.regions,
     threads: scan.threads,
     threadsRunning: scan.threadsRunning,
+    threadsWithoutRegisters: scan.threadsWithoutRegisters,
+    registersMs: scan.registersMs,
     scanMs: scan.scanMs,
     pausedMs: scan.pausedMs,
   };

@@ -26,7 +26,13 @@ function describeScan(scan: ReachabilityReport): string {
   const when = scan.when === 'exit' ? 'as it exited' : "at the trace's end";
   const held = scan.pausedMs === null ? 'running' : `stopped ${scan.pausedMs} ms`;
   const running = scan.threadsRunning > 0 ? ` (the stacks of ${countOf(scan.threadsRunning, 'running thread')} read whole)` : '';
-  return `scanned PID ${scan.pid} ${when} (${held}): ${humanBytes(scan.bytesScanned)} in ${countOf(scan.regions, 'mapping')} read in ${scan.scanMs} ms, ${countOf(scan.threads, 'thread')}${running}`;
+  return `scanned PID ${scan.pid} ${when} (${held}): ${humanBytes(scan.bytesScanned)} in ${countOf(scan.regions, 'mapping')} read in ${scan.scanMs} ms, ${countOf(scan.threads, 'thread')}${running}, ${describeRegisters(scan)}`;
+}
+
+function describeRegisters(scan: ReachabilityReport): string {
+  if (scan.registersMs === null) return 'registers not read (running)';
+  const unread = scan.threadsWithoutRegisters > 0 ? ` (not those of ${countOf(scan.threadsWithoutRegisters, 'thread')}: ptrace refused, or gone)` : '';
+  return `registers read in ${scan.registersMs} ms${unread}`;
 }
 
 function stackBlock(stack: StackReport & { reachability: ReachabilityClasses }, rank: number, mode: Report['mode']): string[] {

@@ -196,6 +196,10 @@ export interface ReachabilityReport extends ReachabilityClasses {
   /** Threads, and those of them whose stack was scanned whole (no stack pointer known: running). */
   threads: number;
   threadsRunning: number;
+  /** Threads whose registers were not read as roots: ptrace refused or they were gone, or all of them when the process ran. */
+  threadsWithoutRegisters: number;
+  /** How long reading every thread's registers took (the process stopped); null when it ran on and none were read. */
+  registersMs: number | null;
   scanMs: number;
   /** How long the process was held stopped for the scan; null when it ran on (attached without --pause). */
   pausedMs: number | null;

@@ -1,4 +1,4 @@
-// --reachability on the reachability fixture's five kinds of block, each
+// --reachability on the reachability fixture's six kinds of block, each
 // from its own site: a launched command scanned as it calls _exit, an
 // attached one at the trace's end with --pause, and valgrind's classes for
 // the same sites.
@@ -28,6 +28,8 @@ const SITES: [symbol: string, bytes: number, className: ClassName, valgrindKind:
   ['site_lost_child', 80, 'indirectlyLost', 'indirectly lost'],
   ['site_interior', 96, 'possiblyLost', 'possibly lost'],
   ['site_thread_stack', 112, 'stillReachable', 'still reachable'],
+  // Held only in a blocked thread's r12: reachable once registers are read.
+  ['site_register', 128, 'stillReachable', 'still reachable'],
 ];
 
 interface ScanSummary extends Classes {
@@ -36,6 +38,8 @@ interface ScanSummary extends Classes {
   bytesScanned: number;
   threads: number;
   threadsRunning: number;
+  threadsWithoutRegisters: number;
+  registersMs: number | null;
   scanMs: number;
   pausedMs: number | null;
 }
@@ -73,9 +77,12 @@ test('reachability: a launched command, scanned as it calls _exit, then let go',
   const scan = summaryOf(report);
   assert.equal(scan.when, 'exit');
   assert.equal(scan.pid, report.target.pid);
-  // Both threads stopped, each stack read from its stack pointer.
-  assert.equal(scan.threads, 2);
+  // Every thread stopped, each stack read from its stack pointer, and its registers.
+  assert.equal(scan.threads, 3);
   assert.equal(scan.threadsRunning, 0);
+  assert.equal(scan.threadsWithoutRegisters, 0);
+  // Part of the scan; scanMs is rounded to tenths, registersMs to hundredths.
+  assert.ok(scan.registersMs !== null && scan.registersMs <= scan.scanMs + 0.05, `registers ${scan.registersMs} ms, scanned ${scan.scanMs} ms`);
   assert.ok(scan.pausedMs !== null && scan.pausedMs >= scan.scanMs, `paused ${scan.pausedMs} ms, scanned ${scan.scanMs} ms`);
 });
 
@@ -91,7 +98,10 @@ test('reachability: an attached process with --pause, scanned at the trace\'s en
   assertSites(report);
   const scan = summaryOf(report);
   assert.equal(scan.when, 'end');
+  assert.equal(scan.threads, 3);
   assert.equal(scan.threadsRunning, 0);
+  assert.equal(scan.threadsWithoutRegisters, 0);
+  assert.ok(scan.registersMs !== null);
   assert.ok(scan.pausedMs !== null && scan.pausedMs > 0);
   // Let go: it still answers SIGTERM with its own exit.
   target.kill('SIGTERM');

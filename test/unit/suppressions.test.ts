@@ -141,7 +141,7 @@ test("a hidden stack's blocks leave the reachability scan's class totals too", (
   const count = (bytes: number, allocations: number) => ({ bytes, allocations });
   const classes = (lost: number, reachable: number) => ({ definitelyLost: count(lost, lost > 0 ? 1 : 0), indirectlyLost: count(0, 0), possiblyLost: count(0, 0), stillReachable: count(reachable, reachable > 0 ? 1 : 0) });
   const [a, b, ...rest] = userReport.stacks;
-  const scan = { ...classes(24_000, 65_536), pid: 4242, when: 'exit' as const, bytesScanned: 1 << 20, regions: 9, threads: 1, threadsRunning: 0, scanMs: 3, pausedMs: null };
+  const scan = { ...classes(24_000, 65_536), pid: 4242, when: 'exit' as const, bytesScanned: 1 << 20, regions: 9, threads: 1, threadsRunning: 0, threadsWithoutRegisters: 1, registersMs: null, scanMs: 3, pausedMs: null };
   const report: Report = { ...userReport, stacks: [{ ...a!, reachability: classes(24_000, 0) }, { ...b!, reachability: classes(0, 65_536) }, ...rest], reachability: scan };
   const hidden = applySuppressions(report, parseSuppressions('fun:Cache::grow*\n', 'a.supp'));
   assert.deepEqual(hidden.reachability, { ...scan, stillReachable: count(0, 0) });
