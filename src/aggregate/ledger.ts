@@ -95,7 +95,9 @@ export class Ledger implements EventSink {
       if (account.restore(addr)) this.frees--;
       return;
     }
-    account.add(addr, size, this.stacks.allocated(stackId, tgid, flags, size), ticks);
+    const stack = this.stacks.indexOf(stackId, tgid, flags);
+    this.stacks.allocated(stack, size);
+    account.add(addr, size, stack, ticks);
     this.allocations++;
   }
 

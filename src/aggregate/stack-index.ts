@@ -22,12 +22,11 @@ export class StackIndex {
     return this.ids.length;
   }
 
-  /** One allocation of `size` bytes under `stackId`; returns the stack's index. */
-  allocated(stackId: number, tgid: number, flags: number, size: number): number {
-    const index = this.indexOf(stackId, tgid, flags);
-    this.allocatedRows[2 * index] += size;
-    this.allocatedRows[2 * index + 1] += 1;
-    return index;
+  /** One allocation of `size` bytes under the stack at `index`. */
+  allocated(index: number, size: number): void {
+    const rows = this.allocatedRows;
+    rows[2 * index] += size;
+    rows[2 * index + 1] += 1;
   }
 
   allocatedBytes(index: number): number {
